@@ -1,0 +1,77 @@
+// swift-tools-version: 6.1
+import PackageDescription
+import class Foundation.ProcessInfo
+
+/// mcpwatch: a performance monitor for MCP servers. See ../shared/DESIGN.md for the module layout.
+let package = Package(
+    name: "mcpwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mcpwatch", targets: ["mcpwatch"]),
+        .library(name: "MCPWatchCore", targets: ["MCPWatchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "MCPWatchCore",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+        .target(name: "MCPWatchSystem", dependencies: ["MCPWatchCore"]),
+        .target(
+            name: "MCPWatchProxy",
+            dependencies: ["MCPWatchCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "MCPWatchServer",
+            dependencies: [
+                "MCPWatchCore", "MCPWatchSystem",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "MCPWatchBench", dependencies: ["MCPWatchCore", "MCPWatchProxy"]),
+        .target(
+            name: "MCPWatchDemo",
+            dependencies: [
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "mcpwatch",
+            dependencies: [
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore"]),
+        .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
+        .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// Benchmarks (ordo-one `benchmark`) are added only on request, so that the everyday build stays fast:
+//   MCPWATCH_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark
+if ProcessInfo.processInfo.environment["MCPWATCH_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "CoreBenchmarks",
+            dependencies: ["MCPWatchCore", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/CoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Synchronization
+
+/// The measuring path for one connection: inspector output in, correlator and store updated.
+///
+/// Transports call ``observe(frame:direction:at:inspector:)`` for every frame they relay. It never blocks on
+/// anything slower than two short locks, and it never changes the bytes: the transport forwards what it read.
+public final class TrafficRecorder: Sendable {
+    /// Where measurements go.
+    public let store: MetricsStore
+    private let correlator: Mutex<Correlator>
+
+    /// What the transport should do with a frame over the size limit.
+    public enum OversizedVerdict: Sendable, Equatable {
+        /// Nothing to answer: drop it.
+        case drop
+        /// It was a request: answer its sender with this error instead.
+        case rejectRequest(id: RequestID, message: String)
+        /// It was the response to a pending request: answer that request's sender with this error instead.
+        case failPendingRequest(id: RequestID, message: String)
+    }
+
+    /// Creates a recorder writing to `store`.
+    public init(store: MetricsStore, maxPending: Int = 100_000) {
+        self.store = store
+        correlator = Mutex(Correlator(maxPending: maxPending))
+    }
+
+    /// How many requests are waiting for an answer.
+    public var pendingCount: Int { correlator.withLock { $0.pendingCount } }
+
+    /// Measures one relayed frame (a line with or without its newline).
+    public func observe(frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector) {
+        let size = frame.count
+        let body = Self.trimmingLineEnd(frame)
+        store.recordTraffic(direction: direction, bytes: size)
+        switch inspector.inspect(body) {
+        case .empty:
+            return
+        case .invalid(let kind):
+            store.recordAnomaly(kind, direction: direction, at: at, sample: Self.printableSample(body))
+        case .message(let info):
+            handle(info, frame: body, bytes: size, direction: direction, at: at)
+        case .batch(let infos):
+            let share = size / max(1, infos.count)
+            for info in infos { handle(info, frame: nil, bytes: share, direction: direction, at: at) }
+        }
+    }
+
+    /// Measures a frame that was too large to relay, and says how to answer for it.
+    public func observeOversized(
+        prefix: UnsafeRawBufferPointer, length: Int, limit: Int, direction: Direction, at: MonotonicInstant,
+        inspector: inout MessageInspector
+    ) -> OversizedVerdict {
+        store.recordTraffic(direction: direction, bytes: length)
+        store.recordAnomaly(.oversizedMessage, direction: direction, at: at, sample: Self.printableSample(prefix))
+        guard case .message(let info) = inspector.inspect(prefix, truncated: true), let id = info.id else { return .drop }
+        let text = "message of \(length) bytes exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed"
+        switch info.kind {
+        case .request:
+            let call = CompletedCall(
+                method: info.method ?? "", target: info.target, direction: direction, id: id, outcome: .jsonrpcError,
+                durationNanos: 0, finishedAt: at, requestBytes: length, errorCode: JSONRPCErrorCode.invalidRequest,
+                errorMessage: text)
+            store.record(call)
+            return .rejectRequest(id: id, message: "Invalid Request: \(text)")
+        case .result, .error:
+            let failed = correlator.withLock {
+                $0.fail(id: id, sentBy: direction.reversed, outcome: .jsonrpcError, at: at, message: text)
+            }
+            guard var call = failed else { return .drop }
+            call.errorCode = JSONRPCErrorCode.responseTooLarge
+            call.responseBytes = length
+            store.record(call)
+            return .failPendingRequest(id: id, message: "Response too large: \(text)")
+        default:
+            return .drop
+        }
+    }
+
+    /// Ends every pending call as lost (the server is gone).
+    /// - Returns: the ids of the client's requests that still need an answer.
+    public func serverGone(at: MonotonicInstant) -> [RequestID] {
+        let lost = correlator.withLock { $0.peerExited(at: at) }
+        for var call in lost {
+            call.errorMessage = "server exited before answering"
+            store.record(call)
+        }
+        return lost.filter { $0.direction == .clientToServer && $0.origin == .client }.map(\.id)
+    }
+
+    private func handle(_ info: MessageInfo, frame: UnsafeRawBufferPointer?, bytes: Int, direction: Direction, at: MonotonicInstant) {
+        let action = correlator.withLock { c -> Correlator.Action? in
+            var handle: TargetHandle?
+            if info.kind == .request, let id = info.id, c.pendingRequest(id: id, sentBy: direction) == nil {
+                handle = store.callStarted(method: info.method ?? "", target: info.target, direction: direction)
+            }
+            return c.observe(info, from: direction, bytes: bytes, at: at, handle: handle)
+        }
+        switch action {
+        case .completed(let call)?:
+            store.record(call)
+            if call.method == "initialize", call.outcome == .ok, let frame {
+                let result = InitializeMessage.parseResult(frame)
+                store.updateSession {
+                    $0.server = result.server ?? $0.server
+                    $0.protocolVersion = result.protocolVersion ?? $0.protocolVersion
+                }
+            }
+        case .started(let method, _, _)?:
+            if method == "initialize", let frame {
+                let request = InitializeMessage.parseRequest(frame)
+                store.updateSession {
+                    $0.client = request.client ?? $0.client
+                    $0.requestedProtocolVersion = request.protocolVersion ?? $0.requestedProtocolVersion
+                }
+            }
+        case .notification(let method, let direction)?:
+            store.recordNotification(method: method, direction: direction)
+        case .anomaly(let kind, let direction)?:
+            store.recordAnomaly(kind, direction: direction, at: at, sample: frame.map(Self.printableSample))
+        case .lateResponse?, nil:
+            break
+        }
+    }
+
+    static func trimmingLineEnd(_ frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var n = frame.count
+        if n > 0 && frame[n - 1] == 0x0A { n -= 1 }
+        if n > 0 && frame[n - 1] == 0x0D { n -= 1 }
+        return UnsafeRawBufferPointer(rebasing: frame[0..<n])
+    }
+
+    /// The start of a frame made safe to show: at most 200 characters, control characters escaped.
+    static func printableSample(_ frame: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: frame.prefix(200), as: UTF8.self)
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += String(format: "\\u%04x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// JSON-RPC error codes mcpwatch answers with.
+public enum JSONRPCErrorCode {
+    /// The request was not valid (here: too large to relay).
+    public static let invalidRequest = -32600
+    /// The server exited before answering (server-defined range).
+    public static let serverExited = -32000
+    /// The response was too large to relay (server-defined range).
+    public static let responseTooLarge = -32001
+    /// The upstream could not be reached or timed out (server-defined range).
+    public static let upstreamUnavailable = -32002
+}
+
+/// Builds JSON-RPC error responses that mcpwatch itself sends.
+public enum JSONRPCErrorResponse {
+    /// `{"jsonrpc":"2.0","id":ID,"error":{"code":CODE,"message":"..."}}` followed by a newline.
+    public static func line(id: RequestID, code: Int, message: String) -> [UInt8] {
+        var out = "{\"jsonrpc\":\"2.0\",\"id\":\(id.json),\"error\":{\"code\":\(code),\"message\":"
+        out += jsonString(message)
+        out += "}}\n"
+        return Array(out.utf8)
+    }
+
+    /// A string as a JSON string literal.
+    public static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import Histogram
+import Synchronization
+
+/// Everything measured, in memory, thread-safe and bounded: the one place the relay writes to.
+///
+/// Recording is a short critical section with no allocation in steady state. Readers never touch live state:
+/// they ask for a ``Report`` (or a ``TargetDetail``), an immutable value built from a copy taken under the lock.
+public final class MetricsStore: Sendable {
+    /// Limits and windows.
+    public struct Configuration: Sendable {
+        /// Targets beyond this many fold into one `__other__` target.
+        public var maxTargets: Int
+        /// How many per-second buckets to keep (the chart window), default one hour.
+        public var seriesSeconds: Int
+        /// How many recent outcomes each target keeps.
+        public var recentCalls: Int
+        /// Notification methods beyond this many count as `__other__`.
+        public var maxNotificationMethods: Int
+
+        /// Creates a configuration.
+        public init(maxTargets: Int = 1_000, seriesSeconds: Int = 3_600, recentCalls: Int = 100, maxNotificationMethods: Int = 200) {
+            self.maxTargets = max(1, maxTargets)
+            self.seriesSeconds = max(60, seriesSeconds)
+            self.recentCalls = max(1, recentCalls)
+            self.maxNotificationMethods = max(1, maxNotificationMethods)
+        }
+    }
+
+    struct State: Sendable {
+        var index: [TargetKey: Int] = [:]
+        var targets: [TargetStats] = []
+        var foldedIndex: Int?
+        var histogram = Histogram<UInt64>(highestTrackableValue: TargetStats.highestTrackableMicros, numberOfSignificantValueDigits: .three)
+        var sumNanos: UInt64 = 0
+        var minNanos: UInt64 = .max
+        var maxNanos: UInt64 = 0
+        var calls: UInt64 = 0
+        var failures: UInt64 = 0
+        var outcomes: [UInt64] = Array(repeating: 0, count: CallOutcome.allCases.count)
+        var seconds: SecondRing
+        var latencyBySecond: [LatencyBuckets]
+        var latencySecondStamp: [UInt32]
+        var notifications: [NotificationKey: UInt64] = [:]
+        var anomalies: [AnomalyKind: UInt64] = [:]
+        var lastAnomaly: (kind: AnomalyKind, direction: Direction, at: MonotonicInstant, sample: String?)?
+        var messages: [UInt64] = [0, 0]
+        var bytes: [UInt64] = [0, 0]
+        var session = SessionInfo()
+    }
+
+    struct NotificationKey: Hashable, Sendable {
+        var method: String
+        var direction: Direction
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// The clock that stamps calls and reports.
+    public let clock: any WatchClock
+    /// When monitoring started, on both clocks.
+    public let startInstant: MonotonicInstant
+    /// When monitoring started, as a date.
+    public let startDate: Date
+
+    let state: Mutex<State>
+    private let summaries = Mutex<[Int: (version: UInt64, report: TargetReport)]>([:])
+
+    /// Creates an empty store.
+    public init(configuration: Configuration = .init(), clock: any WatchClock = SystemWatchClock()) {
+        self.configuration = configuration
+        self.clock = clock
+        startInstant = clock.now()
+        startDate = clock.wallNow()
+        state = Mutex(State(
+            seconds: SecondRing(capacity: configuration.seriesSeconds),
+            latencyBySecond: Array(repeating: LatencyBuckets(), count: configuration.seriesSeconds),
+            latencySecondStamp: Array(repeating: .max, count: configuration.seriesSeconds)))
+    }
+
+    // MARK: Recording
+
+    /// The second since start that an instant falls in.
+    @inline(__always)
+    func second(of instant: MonotonicInstant) -> UInt32 {
+        UInt32(truncatingIfNeeded: min(instant.nanoseconds(since: startInstant) / 1_000_000_000, UInt64(UInt32.max - 1)))
+    }
+
+    /// Registers a request that was just sent: it counts as in flight until recorded.
+    /// - Returns: the handle of its target, to pass back with the finished call.
+    @discardableResult
+    public func callStarted(method: String, target: String?, direction: Direction = .clientToServer) -> TargetHandle {
+        state.withLock { state in
+            let i = Self.resolve(&state, TargetKey(method: method, target: target), direction, configuration)
+            state.targets[i].inFlight += 1
+            return TargetHandle(index: i)
+        }
+    }
+
+    /// Records a finished call. The hot path: no allocation once the target exists.
+    public func record(_ call: CompletedCall) {
+        let second = second(of: call.finishedAt)
+        let micros = max(1, call.durationNanos / 1_000)
+        state.withLock { state in
+            let i: Int
+            if let handle = call.handle, handle.index < state.targets.count {
+                i = handle.index
+                if state.targets[i].inFlight > 0 { state.targets[i].inFlight -= 1 }
+            } else {
+                i = Self.resolve(&state, TargetKey(method: call.method, target: call.target), call.direction, configuration)
+            }
+            state.targets[i].record(call, second: second)
+            state.calls &+= 1
+            if call.outcome != .ok { state.failures &+= 1 }
+            state.outcomes[TargetStats.outcomeIndex(call.outcome)] &+= 1
+            state.histogram.record(min(micros, TargetStats.highestTrackableMicros))
+            state.sumNanos &+= call.durationNanos
+            if call.durationNanos < state.minNanos { state.minNanos = call.durationNanos }
+            if call.durationNanos > state.maxNanos { state.maxNanos = call.durationNanos }
+            state.seconds.add(second: second, failed: call.outcome != .ok, micros: micros)
+            let slot = Int(second % UInt32(state.latencyBySecond.count))
+            if state.latencySecondStamp[slot] != second {
+                state.latencySecondStamp[slot] = second
+                for k in 0..<LatencyBuckets.count { state.latencyBySecond[slot].counts[k] = 0 }
+            }
+            state.latencyBySecond[slot].add(micros: micros)
+        }
+    }
+
+    /// Counts a notification.
+    public func recordNotification(method: String, direction: Direction) {
+        state.withLock { state in
+            var key = NotificationKey(method: method, direction: direction)
+            if state.notifications[key] == nil && state.notifications.count >= configuration.maxNotificationMethods {
+                key.method = TargetKey.folded.method
+            }
+            state.notifications[key, default: 0] &+= 1
+        }
+    }
+
+    /// Counts an anomaly; `sample` is the start of the offending frame, for diagnosis.
+    public func recordAnomaly(_ kind: AnomalyKind, direction: Direction, at: MonotonicInstant, sample: String? = nil) {
+        state.withLock { state in
+            state.anomalies[kind, default: 0] &+= 1
+            state.lastAnomaly = (kind, direction, at, sample)
+        }
+    }
+
+    /// Counts one relayed frame and its size.
+    @inline(__always)
+    public func recordTraffic(direction: Direction, bytes: Int, messages: Int = 1) {
+        state.withLock { state in
+            let i = direction == .clientToServer ? 0 : 1
+            state.messages[i] &+= UInt64(messages)
+            state.bytes[i] &+= UInt64(bytes)
+        }
+    }
+
+    /// Updates what is known of the session (client, server, protocol version, server process).
+    public func updateSession(_ change: (inout SessionInfo) -> Void) {
+        state.withLock { change(&$0.session) }
+    }
+
+    /// What is known of the session now.
+    public var session: SessionInfo { state.withLock { $0.session } }
+
+    private static func resolve(_ state: inout State, _ key: TargetKey, _ direction: Direction, _ configuration: Configuration) -> Int {
+        if let i = state.index[key] { return i }
+        if state.targets.count >= configuration.maxTargets - 1 {
+            // Past the limit every new key shares one slot, so a hostile peer cannot grow memory.
+            if let folded = state.foldedIndex { return folded }
+            let i = state.targets.count
+            state.targets.append(TargetStats(
+                key: .folded, direction: direction, recentCapacity: configuration.recentCalls, seriesSeconds: configuration.seriesSeconds))
+            state.foldedIndex = i
+            state.index[.folded] = i
+            return i
+        }
+        let i = state.targets.count
+        state.targets.append(TargetStats(
+            key: key, direction: direction, recentCapacity: configuration.recentCalls, seriesSeconds: configuration.seriesSeconds))
+        state.index[key] = i
+        return i
+    }
+
+    // MARK: Reading
+
+    /// Number of distinct targets held (including the fold target).
+    public var targetCount: Int { state.withLock { $0.targets.count } }
+
+    /// An immutable report of everything measured so far.
+    public func report(system: SystemReport? = nil, serverName: String? = nil) -> Report {
+        let now = clock.now()
+        let wallNow = clock.wallNow()
+        let copy = state.withLock { $0 }
+        let currentSecond = second(of: now)
+        let targets = targetReports(copy, now: now, wallNow: wallNow, currentSecond: currentSecond)
+
+        let uptime = Double(now.nanoseconds(since: startInstant)) / 1e9
+        func rate(_ seconds: Int) -> Double {
+            let window = min(Double(seconds), max(1, uptime))
+            return Double(copy.seconds.totals(endingAt: currentSecond, seconds: seconds).calls) / window
+        }
+        let lastMinute = copy.seconds.totals(endingAt: currentSecond, seconds: 60)
+        let overview = Overview(
+            startTime: startDate, uptimeSeconds: uptime, totalCalls: copy.calls, totalErrors: copy.failures,
+            successRate: Self.percent(copy.calls - copy.failures, of: copy.calls),
+            inFlight: copy.targets.reduce(0) { $0 + $1.inFlight },
+            outcomes: Self.outcomeDictionary(copy.outcomes),
+            throughput: Throughput(lastMinute: rate(60), last5Minutes: rate(300), last15Minutes: rate(900)),
+            errorRateLastMinute: Self.percent(lastMinute.errors, of: lastMinute.calls),
+            latency: Self.latency(copy.histogram, sumNanos: copy.sumNanos, minNanos: copy.minNanos, maxNanos: copy.maxNanos),
+            traffic: Traffic(
+                clientToServerMessages: copy.messages[0], clientToServerBytes: copy.bytes[0],
+                serverToClientMessages: copy.messages[1], serverToClientBytes: copy.bytes[1]))
+        let notifications = copy.notifications
+            .map { NotificationCount(method: $0.key.method, direction: $0.key.direction, count: $0.value) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.method < $1.method }
+        let anomalies = AnomalyReport(
+            total: copy.anomalies.values.reduce(0, +),
+            byKind: Dictionary(uniqueKeysWithValues: copy.anomalies.map { ($0.key.rawValue, $0.value) }),
+            last: copy.lastAnomaly.map {
+                AnomalySample(kind: $0.kind, direction: $0.direction, at: date(of: $0.at, now: now, wallNow: wallNow), sample: $0.sample)
+            })
+        return Report(
+            generatedAt: wallNow, serverName: serverName ?? copy.session.server?.name, session: copy.session,
+            overview: overview, targets: targets, notifications: notifications, anomalies: anomalies, system: system)
+    }
+
+    private func targetReports(_ copy: State, now: MonotonicInstant, wallNow: Date, currentSecond: UInt32) -> [TargetReport] {
+        var cached = summaries.withLock { $0 }
+        var reports: [TargetReport] = []
+        reports.reserveCapacity(copy.targets.count)
+        for (i, stats) in copy.targets.enumerated() {
+            var report: TargetReport
+            if let hit = cached[i], hit.version == stats.version {
+                report = hit.report
+            } else {
+                report = Self.targetReport(stats, lastUsed: stats.lastUsed.map { date(of: $0, now: now, wallNow: wallNow) },
+                                           lastErrorAt: stats.lastError.map { date(of: $0.at, now: now, wallNow: wallNow) })
+                cached[i] = (stats.version, report)
+            }
+            // In-flight and the 1-minute rate change without a new call finishing.
+            report.inFlight = stats.inFlight
+            report.callsPerSecond = Double(stats.seconds.totals(endingAt: currentSecond, seconds: 60).calls) / 60
+            reports.append(report)
+        }
+        summaries.withLock { $0 = cached }
+        return reports.sorted { $0.calls != $1.calls ? $0.calls > $1.calls : $0.name < $1.name }
+    }
+
+    static func targetReport(_ s: TargetStats, lastUsed: Date?, lastErrorAt: Date?) -> TargetReport {
+        let recent = s.recent.summary()
+        let latency = latency(s.histogram, sumNanos: s.sumNanos, minNanos: s.minNanos, maxNanos: s.maxNanos)
+        return TargetReport(
+            name: s.key.target ?? s.key.method, method: s.key.method, target: s.key.target, direction: s.direction,
+            calls: s.calls, errors: s.failures, successRate: percent(s.calls - s.failures, of: s.calls),
+            avgMs: latency.avgMs, minMs: latency.minMs, maxMs: latency.maxMs, p50Ms: latency.p50Ms, p90Ms: latency.p90Ms,
+            p95Ms: latency.p95Ms, p99Ms: latency.p99Ms, p999Ms: latency.p999Ms, lastUsed: lastUsed, inFlight: s.inFlight,
+            outcomes: outcomeDictionary(s.outcomes), errorTypes: s.errorTypes,
+            lastError: s.lastError.map { LastError(message: $0.message, type: $0.type, at: lastErrorAt ?? Date()) },
+            recent: RecentSummary(
+                calls: recent.calls, successRate: percent(UInt64(recent.calls - recent.failures), of: UInt64(recent.calls)),
+                avgMs: recent.calls > 0 ? recent.meanMicros / 1_000 : nil),
+            callsPerSecond: 0,
+            requestBytes: SizeSummary(total: s.requestBytesTotal, avg: s.calls > 0 ? Double(s.requestBytesTotal) / Double(s.calls) : nil, max: s.requestBytesMax),
+            responseBytes: SizeSummary(total: s.responseBytesTotal, avg: s.calls > 0 ? Double(s.responseBytesTotal) / Double(s.calls) : nil, max: s.responseBytesMax),
+            dashboardCalls: s.dashboardCalls)
+    }
+
+    static func latency(_ h: Histogram<UInt64>, sumNanos: UInt64, minNanos: UInt64, maxNanos: UInt64) -> LatencySummary {
+        guard h.totalCount > 0 else { return .empty }
+        func ms(_ p: Double) -> Double { Double(h.valueAtPercentile(p)) / 1_000 }
+        return LatencySummary(
+            avgMs: Double(sumNanos) / Double(h.totalCount) / 1e6, minMs: Double(minNanos) / 1e6, maxMs: Double(maxNanos) / 1e6,
+            p50Ms: ms(50), p90Ms: ms(90), p95Ms: ms(95), p99Ms: ms(99), p999Ms: ms(99.9))
+    }
+
+    static func percent(_ part: UInt64, of whole: UInt64) -> Double? {
+        whole == 0 ? nil : Double(part) / Double(whole) * 100
+    }
+
+    static func outcomeDictionary(_ counts: [UInt64]) -> [String: UInt64] {
+        var d: [String: UInt64] = [:]
+        for outcome in CallOutcome.allCases { d[outcome.rawValue] = counts[TargetStats.outcomeIndex(outcome)] }
+        return d
+    }
+
+    /// The wall-clock date of a monotonic instant, relative to now.
+    func date(of instant: MonotonicInstant, now: MonotonicInstant, wallNow: Date) -> Date {
+        wallNow.addingTimeInterval(-Double(now.nanoseconds(since: instant)) / 1e9)
+    }
+}

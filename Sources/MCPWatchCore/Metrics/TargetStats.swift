@@ -1,0 +1,82 @@
+import Histogram
+
+/// Everything measured about one (method, target): mutated only under the store's lock.
+struct TargetStats: Sendable {
+    let key: TargetKey
+    var direction: Direction
+    var calls: UInt64 = 0
+    var failures: UInt64 = 0
+    var outcomes: [UInt64] = Array(repeating: 0, count: CallOutcome.allCases.count)
+    var errorTypes: [String: UInt64] = [:]
+    var inFlight = 0
+    var dashboardCalls: UInt64 = 0
+    var histogram: Histogram<UInt64>
+    var sumNanos: UInt64 = 0
+    var minNanos: UInt64 = .max
+    var maxNanos: UInt64 = 0
+    var requestBytesTotal: UInt64 = 0
+    var requestBytesMax = 0
+    var responseBytesTotal: UInt64 = 0
+    var responseBytesMax = 0
+    var lastUsed: MonotonicInstant?
+    var lastError: (message: String, type: String, at: MonotonicInstant)?
+    var recent: RecentOutcomes
+    var seconds: SecondRing
+    /// Bumped on every change, so snapshots can reuse what they computed for unchanged targets.
+    var version: UInt64 = 0
+
+    static let maxErrorTypes = 32
+    static let highestTrackableMicros: UInt64 = 3_600_000_000
+
+    init(key: TargetKey, direction: Direction, recentCapacity: Int, seriesSeconds: Int) {
+        self.key = key
+        self.direction = direction
+        histogram = Histogram(highestTrackableValue: Self.highestTrackableMicros, numberOfSignificantValueDigits: .three)
+        recent = RecentOutcomes(capacity: recentCapacity)
+        seconds = SecondRing(capacity: seriesSeconds)
+    }
+
+    @inline(__always)
+    mutating func record(_ call: CompletedCall, second: UInt32) {
+        let micros = max(1, call.durationNanos / 1_000)
+        let failed = call.outcome != .ok
+        calls &+= 1
+        outcomes[Self.outcomeIndex(call.outcome)] &+= 1
+        if call.origin == .dashboard { dashboardCalls &+= 1 }
+        histogram.record(min(micros, Self.highestTrackableMicros))
+        sumNanos &+= call.durationNanos
+        if call.durationNanos < minNanos { minNanos = call.durationNanos }
+        if call.durationNanos > maxNanos { maxNanos = call.durationNanos }
+        requestBytesTotal &+= UInt64(call.requestBytes)
+        if call.requestBytes > requestBytesMax { requestBytesMax = call.requestBytes }
+        responseBytesTotal &+= UInt64(call.responseBytes)
+        if call.responseBytes > responseBytesMax { responseBytesMax = call.responseBytes }
+        lastUsed = call.finishedAt
+        recent.add(micros: micros, failed: failed)
+        seconds.add(second: second, failed: failed, micros: micros)
+        if failed {
+            failures &+= 1
+            let type = call.errorType ?? "error"
+            if errorTypes[type] != nil || errorTypes.count < Self.maxErrorTypes {
+                errorTypes[type, default: 0] &+= 1
+            } else {
+                errorTypes["_OTHER", default: 0] &+= 1
+            }
+            lastError = (call.errorMessage ?? type, type, call.finishedAt)
+        }
+        version &+= 1
+    }
+
+    @inline(__always)
+    static func outcomeIndex(_ outcome: CallOutcome) -> Int {
+        switch outcome {
+        case .ok: 0
+        case .jsonrpcError: 1
+        case .toolError: 2
+        case .cancelled: 3
+        case .lost: 4
+        }
+    }
+
+    func count(of outcome: CallOutcome) -> UInt64 { outcomes[Self.outcomeIndex(outcome)] }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import MCPWatchCore
+import Synchronization
+
+/// Relays the MCP stdio transport between our stdin/stdout and a child server, measuring every frame.
+///
+/// Each direction runs on its own thread doing blocking reads: read a chunk, split it into lines, measure each
+/// line, write the complete lines on as one write. Bytes are never re-encoded. The measuring path is two short
+/// locks; nothing on this path waits for HTTP readers, disk or the network.
+public final class StdioRelay: Sendable {
+    /// How to run the relay.
+    public struct Configuration: Sendable {
+        /// The server command and its arguments.
+        public var command: [String]
+        /// Lines longer than this are not relayed.
+        public var maxMessageBytes: Int
+        /// After the client closes stdin: how long the server has to exit before SIGTERM, and again before SIGKILL.
+        public var shutdownGrace: Duration
+        /// After the server exits: how long to wait for the rest of its output before answering pending calls.
+        public var drainTimeout: Duration
+        /// Extra environment for the child (nil: inherit ours unchanged).
+        public var environment: [String: String]?
+
+        /// Creates a configuration.
+        public init(command: [String], maxMessageBytes: Int = 64 << 20, shutdownGrace: Duration = .seconds(5),
+                    drainTimeout: Duration = .milliseconds(500), environment: [String: String]? = nil) {
+            self.command = command
+            self.maxMessageBytes = maxMessageBytes
+            self.shutdownGrace = shutdownGrace
+            self.drainTimeout = drainTimeout
+            self.environment = environment
+        }
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Where measurements go.
+    public let recorder: TrafficRecorder
+    private let logger: Logger
+    private let clientInput: Int32
+    private let client: OutputChannel
+    private let child = Mutex<ChildProcess?>(nil)
+    private let shutdownStarted = Mutex(false)
+
+    static let readBufferSize = 256 << 10
+
+    /// Creates a relay.
+    /// - Parameters:
+    ///   - configuration: command and limits.
+    ///   - recorder: where to measure.
+    ///   - logger: for mcpwatch's own messages (never stdout).
+    ///   - clientInput: the client's side, read end (our stdin by default).
+    ///   - clientOutput: the client's side, write end (our stdout by default).
+    public init(configuration: Configuration, recorder: TrafficRecorder, logger: Logger,
+                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO) {
+        self.configuration = configuration
+        self.recorder = recorder
+        self.logger = logger
+        self.clientInput = clientInput
+        self.client = OutputChannel(fd: clientOutput)
+    }
+
+    /// The running server process, once started.
+    public var process: ChildProcess? { child.withLock { $0 } }
+
+    /// Starts the server and relays until it exits.
+    /// - Returns: how the server ended; mcpwatch should exit with its ``ChildExit/shellStatus``.
+    /// - Throws: ``WatchError`` when the server cannot be started.
+    public func run() async throws -> ChildExit {
+        let process = try ChildProcess.spawn(configuration.command, environment: configuration.environment)
+        child.withLock { $0 = process }
+        let store = recorder.store
+        store.updateSession {
+            $0.serverPid = process.pid
+            $0.serverAlive = true
+        }
+        logger.info("started server", metadata: ["pid": "\(process.pid)", "command": "\(configuration.command.joined(separator: " "))"])
+
+        let serverOutputDone = DispatchSemaphore(value: 0)
+        let toServer = OutputChannel(fd: process.stdinFD)
+        startThread(name: "mcpwatch client->server") { [self] in
+            pumpClientToServer(process: process, toServer: toServer)
+        }
+        startThread(name: "mcpwatch server->client") { [self] in
+            pumpServerToClient(process: process, toServer: toServer)
+            serverOutputDone.signal()
+        }
+        let drain = configuration.drainTimeout
+        let exit: ChildExit = await withCheckedContinuation { continuation in
+            startThread(name: "mcpwatch wait") {
+                let exit = process.waitForExit()
+                // The server's last responses may still sit in the pipe: relay them before answering for the rest.
+                _ = serverOutputDone.wait(timeout: .now() + .nanoseconds(Int(drain.components.seconds * 1_000_000_000 + drain.components.attoseconds / 1_000_000_000)))
+                continuation.resume(returning: exit)
+            }
+        }
+        let lost = recorder.serverGone(at: store.clock.now())
+        for id in lost {
+            _ = client.write(JSONRPCErrorResponse.line(
+                id: id, code: JSONRPCErrorCode.serverExited, message: "MCP server \(exit) before answering this request"))
+        }
+        store.updateSession {
+            $0.serverAlive = false
+            $0.serverExit = exit.description
+        }
+        let level: Logger.Level = exit == .exited(0) ? .info : .warning
+        logger.log(level: level, "server \(exit)", metadata: ["pid": "\(process.pid)", "answered_lost_requests": "\(lost.count)"])
+        return exit
+    }
+
+    /// Forwards a signal to the server (SIGINT/SIGTERM to mcpwatch), then makes sure it ends.
+    public func forward(signal: Int32) {
+        guard let process else { return }
+        logger.info("forwarding signal \(signal) to the server", metadata: ["pid": "\(process.pid)"])
+        process.signal(signal)
+        beginShutdown(process: process, closeInput: false)
+    }
+
+    private func pumpClientToServer(process: ChildProcess, toServer: OutputChannel) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var framer = LineFramer(maxLineBytes: configuration.maxMessageBytes)
+        var inspector = MessageInspector()
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.readBufferSize)
+        let clock = recorder.store.clock
+        while true {
+            let n = FileDescriptorIO.read(clientInput, into: buffer)
+            if n <= 0 {
+                framer.finish { event in
+                    if case .line(let line) = event {
+                        recorder.observe(frame: line, direction: .clientToServer, at: clock.now(), inspector: &inspector)
+                        toServer.write(line)
+                    }
+                }
+                logger.info(n == 0 ? "client closed its input; stopping the server" : "cannot read from the client: \(errnoText())")
+                beginShutdown(process: process, closeInput: true)
+                return
+            }
+            let now = clock.now()
+            out.removeAll(keepingCapacity: true)
+            framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
+                switch event {
+                case .line(let line):
+                    recorder.observe(frame: line, direction: .clientToServer, at: now, inspector: &inspector)
+                    out.append(contentsOf: line)
+                case .oversized(let prefix, let length):
+                    switch recorder.observeOversized(
+                        prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: .clientToServer, at: now,
+                        inspector: &inspector)
+                    {
+                    case .rejectRequest(let id, let message):
+                        client.write(JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.invalidRequest, message: message))
+                    case .failPendingRequest(let id, let message):
+                        out.append(contentsOf: JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.responseTooLarge, message: message))
+                    case .drop:
+                        break
+                    }
+                    logger.warning("dropped an oversized message from the client", metadata: ["bytes": "\(length)"])
+                }
+            }
+            if !out.isEmpty && !toServer.write(out) && process.exit == nil {
+                logger.warning("the server closed its input; requests are no longer delivered")
+            }
+        }
+    }
+
+    private func pumpServerToClient(process: ChildProcess, toServer: OutputChannel) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var framer = LineFramer(maxLineBytes: configuration.maxMessageBytes)
+        var inspector = MessageInspector()
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.readBufferSize)
+        let clock = recorder.store.clock
+        while true {
+            let n = FileDescriptorIO.read(process.stdoutFD, into: buffer)
+            if n <= 0 {
+                framer.finish { event in
+                    if case .line(let line) = event {
+                        recorder.observe(frame: line, direction: .serverToClient, at: clock.now(), inspector: &inspector)
+                        client.write(line)
+                    }
+                }
+                close(process.stdoutFD)
+                return
+            }
+            let now = clock.now()
+            out.removeAll(keepingCapacity: true)
+            framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
+                switch event {
+                case .line(let line):
+                    recorder.observe(frame: line, direction: .serverToClient, at: now, inspector: &inspector)
+                    out.append(contentsOf: line)
+                case .oversized(let prefix, let length):
+                    switch recorder.observeOversized(
+                        prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: .serverToClient, at: now,
+                        inspector: &inspector)
+                    {
+                    case .rejectRequest(let id, let message):
+                        toServer.write(JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.invalidRequest, message: message))
+                    case .failPendingRequest(let id, let message):
+                        out.append(contentsOf: JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.responseTooLarge, message: message))
+                    case .drop:
+                        break
+                    }
+                    logger.warning("dropped an oversized message from the server", metadata: ["bytes": "\(length)"])
+                }
+            }
+            if !out.isEmpty && !client.write(out) {
+                // Keep draining the server so it never blocks on a full pipe, but stop it: nobody is listening.
+                beginShutdown(process: process, closeInput: true)
+            }
+        }
+    }
+
+    /// Closes the server's input (if asked) and escalates to SIGTERM, then SIGKILL, if it does not exit in time.
+    private func beginShutdown(process: ChildProcess, closeInput: Bool) {
+        if closeInput { process.closeStdin() }
+        let first = shutdownStarted.withLock { started -> Bool in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        let grace = configuration.shutdownGrace
+        let logger = logger
+        startThread(name: "mcpwatch shutdown") {
+            for signal in [SIGTERM, SIGKILL] {
+                if Self.waitForExit(process, upTo: grace) { return }
+                logger.warning("server did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL")", metadata: ["pid": "\(process.pid)"])
+                process.signal(signal)
+            }
+        }
+    }
+
+    private static func waitForExit(_ process: ChildProcess, upTo duration: Duration) -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            if process.exit != nil { return true }
+            usleep(10_000)
+        }
+        return process.exit != nil
+    }
+
+    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `mcpwatch` command line.
+@main
+struct MCPWatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcpwatch",
+        abstract: "A performance monitor for MCP servers: relays every message unchanged and measures every call.",
+        discussion: """
+            Put it in front of any stdio MCP server, in the client's configuration:
+
+              "command": "mcpwatch", "args": ["proxy", "--", "uvx", "mcp-server-time"]
+
+            Examples:
+              mcpwatch proxy -- uvx mcp-server-time
+              mcpwatch proxy --report-file report.json -- python server.py
+              mcpwatch demo-server        (the built-in demo MCP server, on stdio)
+            """,
+        subcommands: [ProxyCommand.self]
+    )
+}
