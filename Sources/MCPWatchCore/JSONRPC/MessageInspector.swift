@@ -521,7 +521,9 @@ struct JSONScanner {
             let lead = try s.next()
             if s.spanEquals(key, "code"), lead == UInt8(ascii: "-") || (lead >= 0x30 && lead <= 0x39) {
                 let range = try s.scanNumber()
-                info.errorCode = Int(s.text(range)) ?? Int(Double(s.text(range)) ?? 0)
+                let text = s.text(range)
+                // `-32602.0` or `1e999` are odd but must never trap: keep what fits, drop the rest.
+                info.errorCode = Int(text) ?? Double(text).flatMap { $0.isFinite && abs($0) < 1e15 ? Int($0) : nil }
             } else if s.spanEquals(key, "message"), try s.next() == UInt8(ascii: "\"") {
                 info.errorMessage = s.decode(try s.scanString())
             } else {
