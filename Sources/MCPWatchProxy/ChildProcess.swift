@@ -158,11 +158,13 @@ public final class ChildProcess: Sendable {
     }
 }
 
-/// A pipe whose ends are closed on exec, so that no other child inherits them.
+/// `pipe2(2)`, which Glibc's Swift module does not export.
+@_silgen_name("pipe2")
+private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// A pipe whose ends are closed on exec, atomically, so that no other child spawned concurrently inherits them.
 private func makePipe(_ fds: inout [Int32]) -> Bool {
-    guard pipe(&fds) == 0 else { return false }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    return true
+    fds.withUnsafeMutableBufferPointer { systemPipe2($0.baseAddress!, O_CLOEXEC) } == 0
 }
 
 func errnoText() -> String { String(cString: strerror(errno)) }
