@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchProxy
+import MCPWatchServer
 
 /// `mcpwatch proxy`: relay a stdio MCP server and measure every call.
 struct ProxyCommand: AsyncParsableCommand {
@@ -44,6 +45,8 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds the server has to exit after its input closes, before SIGTERM and again before SIGKILL.", valueName: "seconds"))
     var shutdownGrace: Double = 5
 
+    @OptionGroup var http: HTTPOptions
+
     @OptionGroup var logging: LoggingOptions
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The server command and its arguments, after `--`.", valueName: "command"))
@@ -67,6 +70,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { relay.forward(signal: $0) }
         defer { signals.cancel() }
         let reports = reportFile.map { ReportFileWriter(path: $0, store: store, serverName: name, logger: logger) }
+        let monitoring = try http.server(sources: MonitoringSources(store: store, serverName: name), logger: logger)
 
         let exit: ChildExit
         do {
@@ -76,6 +80,12 @@ struct ProxyCommand: AsyncParsableCommand {
                     let interval = reportInterval
                     group.addTask {
                         await reports.runPeriodically(every: .seconds(interval))
+                        return nil
+                    }
+                }
+                if let monitoring {
+                    group.addTask {
+                        await monitoring.runKeepingTheRelayAlive(logger: logger)
                         return nil
                     }
                 }

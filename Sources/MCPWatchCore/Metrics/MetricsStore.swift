@@ -185,6 +185,53 @@ public final class MetricsStore: Sendable {
 
     // MARK: Reading
 
+    /// The duration histograms of every target and error type, for Prometheus: small copies taken under the lock.
+    public func durationHistograms() -> [DurationSeries] {
+        state.withLock { state in
+            var series: [DurationSeries] = []
+            series.reserveCapacity(state.targets.count)
+            for t in state.targets {
+                if t.okBuckets.count > 0 || t.errorBuckets.isEmpty {
+                    series.append(DurationSeries(key: t.key, direction: t.direction, errorType: nil, buckets: t.okBuckets))
+                }
+                for (type, buckets) in t.errorBuckets.sorted(by: { $0.key < $1.key }) {
+                    series.append(DurationSeries(key: t.key, direction: t.direction, errorType: type, buckets: buckets))
+                }
+            }
+            return series
+        }
+    }
+
+    /// One target's statistics with its per-second series over the last `seconds` seconds, or nil if unknown.
+    /// - Parameter name: the target's name (tool, prompt, URI) or, for calls without a target, the method.
+    public func targetDetail(name: String, method: String? = nil, seconds: Int = 300) -> TargetDetail? {
+        let now = clock.now()
+        let wallNow = clock.wallNow()
+        let currentSecond = second(of: now)
+        let found: (TargetStats, UInt64)? = state.withLock { state in
+            guard let stats = state.targets.first(where: {
+                ($0.key.target ?? $0.key.method) == name && (method == nil || $0.key.method == method)
+            }) else { return nil }
+            return (stats, 0)
+        }
+        guard let (stats, _) = found else { return nil }
+        var report = Self.targetReport(stats, lastUsed: stats.lastUsed.map { date(of: $0, now: now, wallNow: wallNow) },
+                                       lastErrorAt: stats.lastError.map { date(of: $0.at, now: now, wallNow: wallNow) })
+        report.callsPerSecond = Double(stats.seconds.totals(endingAt: currentSecond, seconds: 60).calls) / 60
+        let span = UInt32(min(max(1, seconds), stats.seconds.capacity))
+        let first = currentSecond >= span - 1 ? currentSecond - (span - 1) : 0
+        var series: [SeriesPoint] = []
+        series.reserveCapacity(Int(span))
+        for s in first...currentSecond {
+            let slot = stats.seconds.slot(second: s)
+            series.append(SeriesPoint(
+                time: startDate.addingTimeInterval(Double(s)), calls: slot.calls, errors: slot.errors,
+                avgMs: slot.calls > 0 ? Double(slot.sumMicros) / Double(slot.calls) / 1_000 : nil,
+                maxMs: slot.calls > 0 ? Double(slot.maxMicros) / 1_000 : nil))
+        }
+        return TargetDetail(target: report, series: series)
+    }
+
     /// Number of distinct targets held (including the fold target).
     public var targetCount: Int { state.withLock { $0.targets.count } }
 

@@ -21,6 +21,9 @@ struct TargetStats: Sendable {
     var lastUsed: MonotonicInstant?
     var lastError: (message: String, type: String, at: MonotonicInstant)?
     var recent: RecentOutcomes
+    /// Prometheus buckets of successful calls, and of failed ones per `error.type`.
+    var okBuckets = DurationBuckets()
+    var errorBuckets: [String: DurationBuckets] = [:]
     var seconds: SecondRing
     /// Bumped on every change, so snapshots can reuse what they computed for unchanged targets.
     var version: UInt64 = 0
@@ -53,15 +56,14 @@ struct TargetStats: Sendable {
         if call.responseBytes > responseBytesMax { responseBytesMax = call.responseBytes }
         lastUsed = call.finishedAt
         recent.add(micros: micros, failed: failed)
+        if !failed { okBuckets.add(micros: micros, nanos: call.durationNanos) }
         seconds.add(second: second, failed: failed, micros: micros)
         if failed {
             failures &+= 1
-            let type = call.errorType ?? "error"
-            if errorTypes[type] != nil || errorTypes.count < Self.maxErrorTypes {
-                errorTypes[type, default: 0] &+= 1
-            } else {
-                errorTypes["_OTHER", default: 0] &+= 1
-            }
+            var type = call.errorType ?? "error"
+            if errorTypes[type] == nil && errorTypes.count >= Self.maxErrorTypes { type = "_OTHER" }
+            errorTypes[type, default: 0] &+= 1
+            errorBuckets[type, default: DurationBuckets()].add(micros: micros, nanos: call.durationNanos)
             lastError = (call.errorMessage ?? type, type, call.finishedAt)
         }
         version &+= 1

@@ -219,6 +219,28 @@ public struct TargetReport: Codable, Sendable, Equatable {
     public var dashboardCalls: UInt64
 }
 
+/// One target with its per-second series: what `/api/tools/{name}` serves.
+public struct TargetDetail: Codable, Sendable, Equatable {
+    /// The target's statistics.
+    public var target: TargetReport
+    /// One point per second, oldest first.
+    public var series: [SeriesPoint]
+}
+
+/// One second of calls.
+public struct SeriesPoint: Codable, Sendable, Equatable {
+    /// The second's start.
+    public var time: Date
+    /// Calls that finished in it.
+    public var calls: UInt32
+    /// Of which failed.
+    public var errors: UInt32
+    /// Their mean latency in ms; null without calls.
+    public var avgMs: Double?
+    /// The slowest of them in ms; null without calls.
+    public var maxMs: Double?
+}
+
 /// The most recent failure of a target.
 public struct LastError: Codable, Sendable, Equatable {
     /// The error message or the tool's error text, truncated.

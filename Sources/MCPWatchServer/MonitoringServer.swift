@@ -1,0 +1,192 @@
+import Foundation
+import Hummingbird
+import Logging
+import MCPWatchCore
+import NIOCore
+
+/// Where the HTTP face reads from: snapshots only, never live relay state.
+public struct MonitoringSources: Sendable {
+    /// The measurements.
+    public var store: MetricsStore
+    /// The `--name` of the monitored server, if given.
+    public var serverName: String?
+    /// The latest process and host figures, when sampling runs.
+    public var system: @Sendable () -> SystemReport?
+    /// `pipe` for stdio, `tcp` for HTTP: the `network_transport` label.
+    public var transport: String
+    /// Decides `/api/health`.
+    public var health: HealthPolicy
+
+    /// Creates sources.
+    public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
+                health: HealthPolicy = HealthPolicy(), system: @escaping @Sendable () -> SystemReport? = { nil }) {
+        self.store = store
+        self.serverName = serverName
+        self.system = system
+        self.transport = transport
+        self.health = health
+    }
+
+    /// A fresh report.
+    public func report() -> Report { store.report(system: system(), serverName: serverName) }
+
+    /// The `server` label value.
+    public func serverLabel(_ report: Report) -> String { report.serverName ?? "unknown" }
+}
+
+/// The monitoring HTTP server: Prometheus `/metrics`, the JSON API, and aliases for existing scripts.
+///
+/// It runs on its own event loops; the relay never waits for it, and a slow client only slows itself.
+public struct MonitoringServer: Sendable {
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        /// Host to bind.
+        public var host: String
+        /// Port to bind (0: any free port).
+        public var port: Int
+        /// Requests slower than this are logged.
+        public var slowRequestThreshold: Duration
+        /// API keys; when any is set, every endpoint requires one.
+        public var apiKeys: [String]
+        /// Whether `/api/health` (and its alias) answers without a key.
+        public var healthWithoutKey: Bool
+
+        /// Creates a configuration.
+        public init(host: String = "127.0.0.1", port: Int = 9470, slowRequestThreshold: Duration = .milliseconds(500),
+                    apiKeys: [String] = [], healthWithoutKey: Bool = false) {
+            self.host = host
+            self.port = port
+            self.slowRequestThreshold = slowRequestThreshold
+            self.apiKeys = apiKeys
+            self.healthWithoutKey = healthWithoutKey
+        }
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// The data served.
+    public let sources: MonitoringSources
+    /// The HTTP server's own metrics.
+    public let httpMetrics = HTTPServerMetrics()
+    private let logger: Logger
+
+    /// Creates a server.
+    public init(configuration: Configuration, sources: MonitoringSources, logger: Logger) {
+        self.configuration = configuration
+        self.sources = sources
+        self.logger = logger
+    }
+
+    /// Serves until cancelled.
+    /// - Parameter onRunning: called with the bound port once listening.
+    /// - Throws: when the address cannot be bound (the caller reports it and keeps proxying).
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let app = Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mcpwatch"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: quiet)
+        try await app.run()
+    }
+
+    /// The routes, for the server and for tests (`HummingbirdTesting`-free: tests call `run` on port 0).
+    public func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(ObservabilityMiddleware(metrics: httpMetrics, slowThreshold: configuration.slowRequestThreshold, logger: logger))
+        if !configuration.apiKeys.isEmpty {
+            router.middlewares.add(APIKeyMiddleware(
+                keys: configuration.apiKeys.map { Array($0.utf8) },
+                openPaths: configuration.healthWithoutKey ? ["/api/health", "/performance/health"] : []))
+        }
+        let sources = sources
+        let metrics = httpMetrics
+
+        router.get("/metrics") { request, _ in
+            Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: Self.wantsOpenMetrics(request))
+        }
+        router.get("/api/report") { _, _ in try Self.json(sources.report()) }
+        router.get("/performance/dashboard") { _, _ in try Self.json(sources.report()) }
+        router.get("/api/tools") { request, _ in
+            let report = sources.report()
+            let method = request.uri.queryParameters.get("method")
+            return try Self.json(ToolList(tools: report.targets.filter { method == nil || $0.method == method }))
+        }
+        router.get("/api/tools/**") { request, context in
+            let name = context.parameters.getCatchAll().joined(separator: "/")
+            return try Self.toolDetail(name: name, request: request, sources: sources)
+        }
+        router.get("/performance/metrics") { request, _ in
+            guard let name = request.uri.queryParameters.get("tool_name"), !name.isEmpty else { return try Self.json(sources.report()) }
+            return try Self.toolDetail(name: name, request: request, sources: sources)
+        }
+        router.get("/api/system") { _, _ in try Self.system(sources) }
+        router.get("/system_info") { _, _ in try Self.system(sources) }
+        router.get("/api/health") { _, _ in try Self.health(sources) }
+        router.get("/performance/health") { _, _ in try Self.health(sources) }
+        router.get("/api/metrics") { request, _ in
+            switch request.uri.queryParameters.get("format") ?? "json" {
+            case "json": return try Self.json(sources.report())
+            case "prometheus": return Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: false)
+            case let other: throw APIError.badRequest("parameter 'format' must be 'json' or 'prometheus', not '\(other)'")
+            }
+        }
+        return router
+    }
+
+    struct ToolList: Codable {
+        var tools: [TargetReport]
+    }
+
+    static func toolDetail(name: String, request: Request, sources: MonitoringSources) throws -> Response {
+        var seconds = 300
+        if let text = request.uri.queryParameters.get("seconds") {
+            guard let value = Int(text), (1...3_600).contains(value) else {
+                throw APIError.badRequest("parameter 'seconds' must be a whole number from 1 to 3600, not '\(text)'")
+            }
+            seconds = value
+        }
+        let method: String? = request.uri.queryParameters.get("method").map { String($0) }
+        guard let detail = sources.store.targetDetail(name: name, method: method, seconds: seconds) else {
+            throw APIError.notFound("no calls to '\(name)' have been seen")
+        }
+        return try json(detail)
+    }
+
+    static func system(_ sources: MonitoringSources) throws -> Response {
+        guard let system = sources.system() else {
+            return APIError.response(status: .serviceUnavailable, message: "process and host sampling has not run yet")
+        }
+        return try json(system)
+    }
+
+    static func health(_ sources: MonitoringSources) throws -> Response {
+        let health = sources.health.evaluate(sources.report())
+        // 200 while the service answers at all; the verdict is in the body, so scripts can tell degraded apart.
+        return try json(health, status: health.status == .unhealthy ? .serviceUnavailable : .ok)
+    }
+
+    static func wantsOpenMetrics(_ request: Request) -> Bool {
+        request.headers[.accept]?.contains("application/openmetrics-text") == true
+    }
+
+    static func prometheus(sources: MonitoringSources, httpMetrics: HTTPServerMetrics, openMetrics: Bool) -> Response {
+        let report = sources.report()
+        var exposition = PrometheusExposition(openMetrics: openMetrics)
+        exposition.writeCalls(report: report, histograms: sources.store.durationHistograms(), server: sources.serverLabel(report), transport: sources.transport)
+        httpMetrics.write(to: &exposition)
+        let text = exposition.finish()
+        return Response(
+            status: .ok,
+            headers: [.contentType: openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try Report.encoder().encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

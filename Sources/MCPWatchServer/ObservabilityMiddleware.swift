@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import Logging
+import MCPWatchCore
+
+/// Wraps every request: JSON error bodies, a `Server-Timing` header, the HTTP metrics, and a log line for slow ones.
+struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: HTTPServerMetrics
+    let slowThreshold: Duration
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = APIError.response(status: error.status, message: Self.message(error) ?? error.status.reasonPhrase)
+        } catch {
+            logger.error("request failed: \(error)", metadata: ["path": "\(request.uri.path)"])
+            response = APIError.response(status: .internalServerError, message: "internal error")
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        response.headers[.init("Server-Timing")!] = String(format: "app;dur=%.3f", seconds * 1_000)
+        let route = context.endpointPath ?? "unmatched"
+        metrics.record(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)
+        if elapsed > slowThreshold {
+            logger.warning("slow HTTP request", metadata: [
+                "path": "\(request.uri.path)", "route": "\(route)", "ms": "\(String(format: "%.1f", seconds * 1_000))",
+            ])
+        }
+        return response
+    }
+
+    static func message(_ error: any HTTPResponseError) -> String? {
+        if let error = error as? HTTPError { return error.body }
+        return nil
+    }
+}
+
+/// The JSON error body every failing endpoint answers with: `{"error":{"status":404,"message":"..."}}`.
+enum APIError {
+    static func response(status: HTTPResponse.Status, message: String) -> Response {
+        let body = "{\"error\":{\"status\":\(status.code),\"message\":\(JSONRPCErrorResponse.jsonString(message))}}"
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func badRequest(_ message: String) -> HTTPError { HTTPError(.badRequest, message: message) }
+    static func notFound(_ message: String) -> HTTPError { HTTPError(.notFound, message: message) }
+}
