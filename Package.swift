@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -34,6 +35,7 @@ let package = Package(
                 "MCPWatchCore", "MCPWatchSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
         .target(name: "MCPWatchBench", dependencies: ["MCPWatchCore", "MCPWatchProxy"]),
@@ -56,6 +58,14 @@ let package = Package(
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore"]),
         .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
         .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+        .testTarget(
+            name: "MCPWatchServerTests",
+            dependencies: [
+                "MCPWatchServer", "MCPWatchCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

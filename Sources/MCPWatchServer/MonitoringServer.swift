@@ -104,31 +104,31 @@ public struct MonitoringServer: Sendable {
         let metrics = httpMetrics
 
         router.get("/metrics") { request, _ in
-            Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: Self.wantsOpenMetrics(request))
+            Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: Self.wantsOpenMetrics(request), request: request)
         }
-        router.get("/api/report") { _, _ in try Self.json(sources.report()) }
-        router.get("/performance/dashboard") { _, _ in try Self.json(sources.report()) }
+        router.get("/api/report") { request, _ in try Self.json(sources.report(), request: request) }
+        router.get("/performance/dashboard") { request, _ in try Self.json(sources.report(), request: request) }
         router.get("/api/tools") { request, _ in
             let report = sources.report()
             let method = request.uri.queryParameters.get("method")
-            return try Self.json(ToolList(tools: report.targets.filter { method == nil || $0.method == method }))
+            return try Self.json(ToolList(tools: report.targets.filter { method == nil || $0.method == method }), request: request)
         }
         router.get("/api/tools/**") { request, context in
             let name = context.parameters.getCatchAll().joined(separator: "/")
             return try Self.toolDetail(name: name, request: request, sources: sources)
         }
         router.get("/performance/metrics") { request, _ in
-            guard let name = request.uri.queryParameters.get("tool_name"), !name.isEmpty else { return try Self.json(sources.report()) }
+            guard let name = request.uri.queryParameters.get("tool_name"), !name.isEmpty else { return try Self.json(sources.report(), request: request) }
             return try Self.toolDetail(name: name, request: request, sources: sources)
         }
-        router.get("/api/system") { _, _ in try Self.system(sources) }
-        router.get("/system_info") { _, _ in try Self.system(sources) }
-        router.get("/api/health") { _, _ in try Self.health(sources) }
-        router.get("/performance/health") { _, _ in try Self.health(sources) }
+        router.get("/api/system") { request, _ in try Self.system(sources, request: request) }
+        router.get("/system_info") { request, _ in try Self.system(sources, request: request) }
+        router.get("/api/health") { request, _ in try Self.health(sources, request: request) }
+        router.get("/performance/health") { request, _ in try Self.health(sources, request: request) }
         router.get("/api/metrics") { request, _ in
             switch request.uri.queryParameters.get("format") ?? "json" {
-            case "json": return try Self.json(sources.report())
-            case "prometheus": return Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: false)
+            case "json": return try Self.json(sources.report(), request: request)
+            case "prometheus": return Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: false, request: request)
             case let other: throw APIError.badRequest("parameter 'format' must be 'json' or 'prometheus', not '\(other)'")
             }
         }
@@ -151,42 +151,39 @@ public struct MonitoringServer: Sendable {
         guard let detail = sources.store.targetDetail(name: name, method: method, seconds: seconds) else {
             throw APIError.notFound("no calls to '\(name)' have been seen")
         }
-        return try json(detail)
+        return try json(detail, request: request)
     }
 
-    static func system(_ sources: MonitoringSources) throws -> Response {
+    static func system(_ sources: MonitoringSources, request: Request) throws -> Response {
         guard let system = sources.system() else {
             return APIError.response(status: .serviceUnavailable, message: "process and host sampling has not run yet")
         }
-        return try json(system)
+        return try json(system, request: request)
     }
 
-    static func health(_ sources: MonitoringSources) throws -> Response {
+    static func health(_ sources: MonitoringSources, request: Request) throws -> Response {
         let health = sources.health.evaluate(sources.report())
         // 200 while the service answers at all; the verdict is in the body, so scripts can tell degraded apart.
-        return try json(health, status: health.status == .unhealthy ? .serviceUnavailable : .ok)
+        return try json(health, status: health.status == .unhealthy ? .serviceUnavailable : .ok, request: request)
     }
 
     static func wantsOpenMetrics(_ request: Request) -> Bool {
         request.headers[.accept]?.contains("application/openmetrics-text") == true
     }
 
-    static func prometheus(sources: MonitoringSources, httpMetrics: HTTPServerMetrics, openMetrics: Bool) -> Response {
+    static func prometheus(sources: MonitoringSources, httpMetrics: HTTPServerMetrics, openMetrics: Bool, request: Request) -> Response {
         let report = sources.report()
         var exposition = PrometheusExposition(openMetrics: openMetrics)
         exposition.writeCalls(report: report, histograms: sources.store.durationHistograms(), server: sources.serverLabel(report), transport: sources.transport)
         httpMetrics.write(to: &exposition)
         let text = exposition.finish()
-        return Response(
-            status: .ok,
-            headers: [.contentType: openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+        return .body(
+            ByteBuffer(string: text), contentType: openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType,
+            request: request)
     }
 
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, request: Request) throws -> Response {
         let data = try Report.encoder().encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return .body(ByteBuffer(bytes: data), contentType: "application/json; charset=utf-8", status: status, request: request)
     }
 }

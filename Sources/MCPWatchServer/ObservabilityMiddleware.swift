@@ -15,7 +15,11 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
-            response = APIError.response(status: error.status, message: Self.message(error) ?? error.status.reasonPhrase)
+            var message = Self.message(error) ?? error.status.reasonPhrase
+            if error.status == .notFound && (context.endpointPath == nil || context.endpointPath == "NotFound") {
+                message = "no such endpoint: \(request.method) \(request.uri.path) (the API is described at /api/openapi.json)"
+            }
+            response = APIError.response(status: error.status, message: message)
         } catch {
             logger.error("request failed: \(error)", metadata: ["path": "\(request.uri.path)"])
             response = APIError.response(status: .internalServerError, message: "internal error")

@@ -1,0 +1,36 @@
+import CompressNIO
+import Hummingbird
+import NIOCore
+
+extension Response {
+    /// Responses smaller than this are sent as they are: compressing them costs more than it saves.
+    static let compressionThreshold = 1_024
+
+    /// A response with a body that is gzip-compressed when the client accepts it and it is worth it.
+    static func body(_ buffer: ByteBuffer, contentType: String, status: HTTPResponse.Status = .ok, request: Request) -> Response {
+        var headers: HTTPFields = [.contentType: contentType, .vary: "Accept-Encoding"]
+        var body = buffer
+        if buffer.readableBytes >= compressionThreshold, acceptsGzip(request) {
+            var input = buffer
+            if let compressed = try? input.compress(with: .gzip()) {
+                body = compressed
+                headers[.contentEncoding] = "gzip"
+            }
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// Whether `Accept-Encoding` lists gzip with a non-zero quality.
+    static func acceptsGzip(_ request: Request) -> Bool {
+        guard let header = request.headers[.acceptEncoding] else { return false }
+        for part in header.split(separator: ",") {
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let coding = fields.first?.lowercased(), coding == "gzip" || coding == "*" else { continue }
+            let quality = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            if quality > 0 { return true }
+        }
+        return false
+    }
+}
+
+import Foundation

@@ -1,0 +1,201 @@
+import CompressNIO
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+@testable import MCPWatchCore
+@testable import MCPWatchServer
+
+@Suite struct MonitoringServerTests {
+    /// A store with a few calls, including a hostile tool name.
+    static func filledStore() -> (MetricsStore, ManualClock) {
+        let clock = ManualClock()
+        let store = MetricsStore(clock: clock)
+        store.updateSession {
+            $0.server = PeerInfo(name: "demo", version: "1")
+            $0.serverAlive = true
+        }
+        for i in 0..<20 {
+            store.record(CompletedCall(method: "tools/call", target: "echo", id: RequestID(i), outcome: .ok, durationNanos: 300_000, finishedAt: clock.now()))
+        }
+        store.record(CompletedCall(method: "tools/call", target: "bad\"name\\with\nnewline", id: RequestID(99), outcome: .jsonrpcError,
+                                   durationNanos: 2_000_000, finishedAt: clock.now(), errorCode: -32602, errorMessage: "nope"))
+        store.record(CompletedCall(method: "tools/list", target: nil, id: RequestID(100), outcome: .ok, durationNanos: 1_000, finishedAt: clock.now()))
+        return (store, clock)
+    }
+
+    static func app(_ store: MetricsStore, keys: [String] = [], healthOpen: Bool = false) -> some ApplicationProtocol {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = MonitoringServer(
+            configuration: .init(apiKeys: keys, healthWithoutKey: healthOpen), sources: MonitoringSources(store: store), logger: logger)
+        return Application(router: server.buildRouter(), logger: logger)
+    }
+
+    @Test func reportCountsEveryCall() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/api/report", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.init("Server-Timing")!]?.hasPrefix("app;dur=") == true)
+                let report = try Report.decoder().decode(Report.self, from: Data(buffer: response.body))
+                #expect(report.overview.totalCalls == 22)
+                #expect(report.targets.first { $0.name == "echo" }?.calls == 20)
+            }
+        }
+    }
+
+    @Test func toolDetailWithSeriesAndNameWithSlash() async throws {
+        let (store, clock) = Self.filledStore()
+        clock.advance(seconds: 20)
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/api/tools/echo?seconds=10", method: .get) { response in
+                #expect(response.status == .ok)
+                let detail = try Report.decoder().decode(TargetDetail.self, from: Data(buffer: response.body))
+                #expect(detail.target.calls == 20)
+                #expect(detail.series.count == 10)
+                #expect(detail.series.allSatisfy { $0.calls == 0 })
+            }
+            // Asking for more than the uptime gives the seconds since start only: the calls were in the first.
+            try await client.execute(uri: "/api/tools/echo?seconds=60", method: .get) { response in
+                let detail = try Report.decoder().decode(TargetDetail.self, from: Data(buffer: response.body))
+                #expect(detail.series.count == 21)
+                #expect(detail.series.first?.calls == 20)
+                #expect(detail.series.first?.avgMs == 0.3)
+            }
+            try await client.execute(uri: "/api/tools/tools/list", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/performance/metrics?tool_name=echo", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/tools/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(String(buffer: response.body).contains("no calls to 'nothing'"))
+            }
+            try await client.execute(uri: "/api/tools/echo?seconds=0", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("'seconds'"))
+            }
+        }
+    }
+
+    @Test func unknownRouteIsJSON404() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/no/such/thing", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                #expect(String(buffer: response.body).contains("no such endpoint"))
+            }
+        }
+    }
+
+    @Test func metricsAreValidPrometheusTextWithEscapedLabels() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.headers[.contentType] == PrometheusExposition.textContentType)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"gen_ai_tool_name="bad\"name\\with\nnewline""#))
+                #expect(text.contains(#"mcp_server_operation_duration_seconds_count{server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo"} 20"#))
+                #expect(text.contains(#"error_type="-32602""#))
+                // Every sample line is NAME{...} VALUE or NAME VALUE: no raw newline leaked into a label.
+                for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                    #expect(line.last.map { $0.isNumber || $0 == "f" || $0 == "N" } == true, "bad line: \(line)")
+                }
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.accept: "application/openmetrics-text; version=1.0.0"]) { response in
+                #expect(response.headers[.contentType] == PrometheusExposition.openMetricsContentType)
+                #expect(String(buffer: response.body).hasSuffix("# EOF\n"))
+            }
+            try await client.execute(uri: "/api/metrics?format=yaml", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func gzipWhenAccepted() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/api/report", method: .get, headers: [.acceptEncoding: "br;q=1, gzip;q=0.5"]) { response in
+                #expect(response.headers[.contentEncoding] == "gzip")
+                var body = response.body
+                let plain = try body.decompress(with: .gzip())
+                let report = try Report.decoder().decode(Report.self, from: Data(buffer: plain))
+                #expect(report.overview.totalCalls == 22)
+            }
+            try await client.execute(uri: "/api/report", method: .get, headers: [.acceptEncoding: "gzip;q=0"]) { response in
+                #expect(response.headers[.contentEncoding] == nil)
+            }
+        }
+    }
+
+    @Test func healthFollowsTheServerAndTheErrorRate() async throws {
+        let (store, clock) = Self.filledStore()
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/api/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let health = try Report.decoder().decode(HealthReport.self, from: Data(buffer: response.body))
+                #expect(health.status == .healthy)
+            }
+            for i in 0..<10 {
+                store.record(CompletedCall(method: "tools/call", target: "echo", id: RequestID(i), outcome: .toolError, durationNanos: 1, finishedAt: clock.now()))
+            }
+            try await client.execute(uri: "/api/health", method: .get) { response in
+                let health = try Report.decoder().decode(HealthReport.self, from: Data(buffer: response.body))
+                #expect(health.status == .degraded)
+                #expect(health.issues.first?.message.contains("error rate") == true)
+            }
+            store.updateSession {
+                $0.serverAlive = false
+                $0.serverExit = "exited with status 1"
+            }
+            try await client.execute(uri: "/performance/health", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let health = try Report.decoder().decode(HealthReport.self, from: Data(buffer: response.body))
+                #expect(health.status == .unhealthy)
+            }
+        }
+    }
+
+    @Test(arguments: ["/metrics", "/api/report", "/api/tools", "/api/tools/echo", "/api/system", "/api/health", "/system_info",
+                      "/performance/metrics", "/performance/health", "/performance/dashboard", "/api/metrics", "/nope"])
+    func everyRouteRequiresTheKey(path: String) async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store, keys: ["s3cret", "other-key"]).test(.router) { client in
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains("API key"))
+            }
+            try await client.execute(uri: path, method: .get, headers: [.init("X-API-Key")!: "s3cre"]) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer other-key"]) { response in
+                #expect(response.status != .unauthorized)
+            }
+            try await client.execute(uri: path, method: .get, headers: [.init("X-API-Key")!: "s3cret"]) { response in
+                #expect(response.status != .unauthorized)
+            }
+        }
+    }
+
+    @Test func healthCanStayOpen() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store, keys: ["k"], healthOpen: true).test(.router) { client in
+            try await client.execute(uri: "/api/health", method: .get) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: "/api/report", method: .get) { response in #expect(response.status == .unauthorized) }
+        }
+    }
+
+    @Test func listenAddresses() throws {
+        #expect(try ListenAddress(parsing: "127.0.0.1:9470") == ListenAddress(host: "127.0.0.1", port: 9470))
+        #expect(try ListenAddress(parsing: "[::1]:80") == ListenAddress(host: "::1", port: 80))
+        #expect(try ListenAddress(parsing: ":9000").isLoopback)
+        #expect(try !ListenAddress(parsing: "0.0.0.0:9000").isLoopback)
+        #expect(throws: WatchError.self) { try ListenAddress(parsing: "host:99999") }
+        #expect(throws: WatchError.self) { try ListenAddress(parsing: "host:http") }
+    }
+}
