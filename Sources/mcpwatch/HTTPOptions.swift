@@ -6,10 +6,10 @@ import MCPWatchServer
 
 /// Options of the monitoring HTTP server.
 struct HTTPOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Serve metrics and the API on HOST:PORT.", valueName: "host:port"))
-    var listen = "127.0.0.1:9470"
+    @Option(name: .long, help: ArgumentHelp("Serve metrics and the API on HOST:PORT (default 127.0.0.1:9470).", valueName: "host:port"))
+    var listen: String?
 
-    @Flag(name: .long, help: "Do not serve HTTP at all.")
+    @Flag(name: .customLong("no-http"), help: "Do not serve HTTP at all.")
     var noHTTP = false
 
     @Option(name: .long, help: ArgumentHelp("File with API keys, one per line; every endpoint then requires one (also MCPWATCH_API_KEY).", valueName: "path"))
@@ -22,47 +22,51 @@ struct HTTPOptions: ParsableArguments {
     var insecurePublic = false
 
     func validate() throws {
-        do {
-            _ = try ListenAddress(parsing: listen)
-        } catch let error as WatchError {
-            throw ValidationError("--listen \(error.message)")
-        }
-    }
-
-    /// The API keys from the file and the environment.
-    func apiKeys(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
-        var keys: [String] = []
-        if let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw WatchError(.invalidConfiguration, "cannot read the API key file \(apiKeyFile)")
+        if let listen {
+            do {
+                _ = try ListenAddress(parsing: listen)
+            } catch let error as WatchError {
+                throw ValidationError("--listen \(error.message)")
             }
-            keys += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-            if keys.isEmpty { throw WatchError(.invalidConfiguration, "the API key file \(apiKeyFile) holds no key") }
         }
-        if let fromEnvironment = environment["MCPWATCH_API_KEY"] {
-            keys += fromEnvironment.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        return keys
     }
 
-    /// The monitoring server these options describe, or nil with `--no-http`.
-    /// - Throws: ``WatchError`` for a public address without a key, or an unreadable key file.
-    func server(sources: MonitoringSources, logger: Logger) throws -> MonitoringServer? {
-        guard !noHTTP else { return nil }
-        let address = try ListenAddress(parsing: listen)
-        let keys = try apiKeys()
-        if !address.isLoopback && keys.isEmpty && !insecurePublic {
-            throw WatchError(.invalidConfiguration,
-                "refusing to serve metrics on \(address), which other machines can reach, without an API key: set --api-key-file or MCPWATCH_API_KEY, or pass --insecure-public")
-        }
-        return MonitoringServer(
-            configuration: .init(host: address.host, port: address.port, apiKeys: keys, healthWithoutKey: healthWithoutKey),
-            sources: sources, logger: logger)
+    /// Applies the flags over the configuration.
+    func apply(to configuration: inout WatchConfiguration) throws {
+        if let listen { configuration.listen = try ListenAddress(parsing: listen) }
+        if noHTTP { configuration.httpEnabled = false }
+        if let apiKeyFile { configuration.apiKeyFile = apiKeyFile }
+        if healthWithoutKey { configuration.healthWithoutKey = true }
+        if insecurePublic { configuration.insecurePublic = true }
     }
 }
 
 extension MonitoringServer {
+    /// The server a configuration describes, or nil when HTTP is off.
+    /// - Throws: ``WatchError`` for a public address without a key, or an unreadable key file.
+    static func configured(_ configuration: WatchConfiguration, sources: MonitoringSources, logger: Logger) throws -> MonitoringServer? {
+        guard configuration.httpEnabled else { return nil }
+        var keys = configuration.apiKeys
+        if let file = configuration.apiKeyFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw WatchError(.invalidConfiguration, "cannot read the API key file \(file)")
+            }
+            let fromFile = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            if fromFile.isEmpty { throw WatchError(.invalidConfiguration, "the API key file \(file) holds no key") }
+            keys += fromFile
+        }
+        let address = configuration.listen
+        if !address.isLoopback && keys.isEmpty && !configuration.insecurePublic {
+            throw WatchError(.invalidConfiguration,
+                "refusing to serve metrics on \(address), which other machines can reach, without an API key: set --api-key-file or MCPWATCH_API_KEY, or pass --insecure-public")
+        }
+        return MonitoringServer(
+            configuration: .init(host: address.host, port: address.port, slowRequestThreshold: configuration.slowRequestThreshold,
+                                 apiKeys: keys, healthWithoutKey: configuration.healthWithoutKey),
+            sources: sources, logger: logger)
+    }
+
     /// Serves; if it cannot (the port is taken), says so and returns, so that the relay goes on regardless.
     func runKeepingTheRelayAlive(logger: Logger) async {
         let address = "\(configuration.host):\(configuration.port)"

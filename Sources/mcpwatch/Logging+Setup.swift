@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MCPWatchCore
 import MCPWatchProxy
 
 /// Options shared by commands that log.
@@ -8,19 +9,27 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Write mcpwatch's own log here instead of stderr.", valueName: "path"))
     var logFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
-    var logLevel: String = "info"
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info (default), notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String?
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')")
         }
     }
 
+    /// Applies the flags over the configuration.
+    func apply(to configuration: inout WatchConfiguration) {
+        if let logFile { configuration.logFile = logFile }
+        if let logLevel { configuration.logLevel = logLevel }
+    }
+}
+
+enum LogSetup {
     /// Sets up swift-log once, to stderr or the log file; never to stdout, which belongs to the MCP stream.
-    func bootstrap(label: String = "mcpwatch") throws -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        if let logFile {
+    static func bootstrap(_ configuration: WatchConfiguration, label: String = "mcpwatch") throws -> Logger {
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        if let logFile = configuration.logFile {
             let factory = try FileLogHandler.open(path: logFile)
             LoggingSystem.bootstrap { label in
                 var handler = factory(label)

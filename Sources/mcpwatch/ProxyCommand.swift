@@ -30,56 +30,91 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Name of the monitored server in reports (default: its serverInfo.name).", valueName: "name"))
     var name: String?
 
-    @Option(name: .long, help: ArgumentHelp("Largest message relayed; longer lines are dropped and answered with an error.", valueName: "size"))
-    var maxMessageBytes = ByteSize(bytes: 64 << 20)
+    @Option(name: .long, help: ArgumentHelp("Largest message relayed (default 64MiB); longer lines are dropped and answered with an error.", valueName: "size"))
+    var maxMessageBytes: ByteSize?
 
-    @Option(name: .long, help: ArgumentHelp("Distinct (method, target) pairs kept; more fold into __other__.", valueName: "n"))
-    var maxTargets = 1_000
+    @Option(name: .long, help: ArgumentHelp("Distinct (method, target) pairs kept (default 1000); more fold into __other__.", valueName: "n"))
+    var maxTargets: Int?
 
     @Option(name: .long, help: ArgumentHelp("Write the JSON report to this file, atomically, every --report-interval and on exit.", valueName: "path"))
     var reportFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds between report-file writes.", valueName: "seconds"))
-    var reportInterval: Double = 10
+    @Option(name: .long, help: ArgumentHelp("Seconds between report-file writes (default 10).", valueName: "seconds"))
+    var reportInterval: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds the server has to exit after its input closes, before SIGTERM and again before SIGKILL.", valueName: "seconds"))
-    var shutdownGrace: Double = 5
+    @Option(name: .long, help: ArgumentHelp("Seconds the server has to exit after its input closes, before SIGTERM and again before SIGKILL (default 5).", valueName: "seconds"))
+    var shutdownGrace: Double?
 
     @OptionGroup var http: HTTPOptions
 
     @OptionGroup var logging: LoggingOptions
 
+    @OptionGroup var configFile: ConfigOptions
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The server command and its arguments, after `--`.", valueName: "command"))
     var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("give the server command after `--`, e.g. `mcpwatch proxy -- uvx mcp-server-time`") }
-        if maxTargets < 2 { throw ValidationError("--max-targets must be at least 2") }
-        if !(reportInterval > 0) { throw ValidationError("--report-interval must be a positive number of seconds") }
-        if !(shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be zero or more seconds") }
+        if let maxTargets, maxTargets < 2 { throw ValidationError("--max-targets must be at least 2") }
+        if let reportInterval, !(reportInterval > 0) { throw ValidationError("--report-interval must be a positive number of seconds") }
+        if let shutdownGrace, !(shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be zero or more seconds") }
+    }
+
+    /// Defaults, then the file, then the environment, then these flags.
+    func resolvedConfiguration() throws -> WatchConfiguration {
+        var configuration = try configFile.load()
+        if let name { configuration.serverName = name }
+        if let maxMessageBytes { configuration.maxMessageBytes = maxMessageBytes.bytes }
+        if let maxTargets { configuration.maxTargets = maxTargets }
+        if let reportFile { configuration.reportFile = reportFile }
+        if let reportInterval { configuration.reportInterval = .nanoseconds(Int64(reportInterval * 1e9)) }
+        if let shutdownGrace { configuration.shutdownGrace = .nanoseconds(Int64(shutdownGrace * 1e9)) }
+        if !command.isEmpty { configuration.serverCommand = command }
+        try http.apply(to: &configuration)
+        logging.apply(to: &configuration)
+        return configuration
     }
 
     func run() async throws {
-        let logger = try logging.bootstrap()
+        let configuration: WatchConfiguration
+        do {
+            configuration = try resolvedConfiguration()
+        } catch let error as WatchError {
+            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        guard !configuration.serverCommand.isEmpty else {
+            throw ValidationError("give the server command after `--`, e.g. `mcpwatch proxy -- uvx mcp-server-time` (or server.command in the configuration file)")
+        }
+        let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
-        let store = MetricsStore(configuration: .init(maxTargets: maxTargets))
+        let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets))
         let recorder = TrafficRecorder(store: store)
         let relay = StdioRelay(
-            configuration: .init(command: command, maxMessageBytes: maxMessageBytes.bytes, shutdownGrace: .seconds(shutdownGrace)),
+            configuration: .init(command: configuration.serverCommand, maxMessageBytes: configuration.maxMessageBytes,
+                                 shutdownGrace: configuration.shutdownGrace),
             recorder: recorder, logger: logger)
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { relay.forward(signal: $0) }
         defer { signals.cancel() }
-        let reports = reportFile.map { ReportFileWriter(path: $0, store: store, serverName: name, logger: logger) }
-        let monitoring = try http.server(sources: MonitoringSources(store: store, serverName: name), logger: logger)
+        let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
+        let monitoring: MonitoringServer?
+        do {
+            monitoring = try MonitoringServer.configured(
+                configuration, sources: MonitoringSources(store: store, serverName: configuration.serverName, health: configuration.healthPolicy),
+                logger: logger)
+        } catch let error as WatchError {
+            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
 
         let exit: ChildExit
         do {
             exit = try await withThrowingTaskGroup(of: ChildExit?.self) { group in
                 group.addTask { try await relay.run() }
                 if let reports {
-                    let interval = reportInterval
+                    let interval = configuration.reportInterval
                     group.addTask {
-                        await reports.runPeriodically(every: .seconds(interval))
+                        await reports.runPeriodically(every: interval)
                         return nil
                     }
                 }

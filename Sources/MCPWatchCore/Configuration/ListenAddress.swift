@@ -1,4 +1,4 @@
-import MCPWatchCore
+
 
 /// A `HOST:PORT` to listen on: `127.0.0.1:9470`, `[::1]:9470`, `localhost:0`, `:9470` (loopback), `9470`.
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
