@@ -106,6 +106,9 @@ public struct MonitoringServer: Sendable {
         router.get("/metrics") { request, _ in
             Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: Self.wantsOpenMetrics(request), request: request)
         }
+        router.get("/api/openapi.json") { request, _ in
+            Response.body(ByteBuffer(string: OpenAPIDocument.json), contentType: "application/json; charset=utf-8", request: request)
+        }
         router.get("/api/report") { request, _ in try Self.json(sources.report(), request: request) }
         router.get("/performance/dashboard") { request, _ in try Self.json(sources.report(), request: request) }
         router.get("/api/tools") { request, _ in
@@ -118,7 +121,10 @@ public struct MonitoringServer: Sendable {
             return try Self.toolDetail(name: name, request: request, sources: sources)
         }
         router.get("/performance/metrics") { request, _ in
-            guard let name = request.uri.queryParameters.get("tool_name"), !name.isEmpty else { return try Self.json(sources.report(), request: request) }
+            guard let name = request.uri.queryParameters.get("tool_name"), !name.isEmpty else {
+                _ = try Self.seconds(request)
+                return try Self.json(sources.report(), request: request)
+            }
             return try Self.toolDetail(name: name, request: request, sources: sources)
         }
         router.get("/api/system") { request, _ in try Self.system(sources, request: request) }
@@ -139,14 +145,25 @@ public struct MonitoringServer: Sendable {
         var tools: [TargetReport]
     }
 
-    static func toolDetail(name: String, request: Request, sources: MonitoringSources) throws -> Response {
-        var seconds = 300
-        if let text = request.uri.queryParameters.get("seconds") {
-            guard let value = Int(text), (1...3_600).contains(value) else {
-                throw APIError.badRequest("parameter 'seconds' must be a whole number from 1 to 3600, not '\(text)'")
-            }
-            seconds = value
+    /// The `seconds` query parameter: 1 to 3600, default 300.
+    static func seconds(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("seconds") else { return 300 }
+        guard let value = Int(text), (1...3_600).contains(value) else {
+            throw APIError.badRequest("parameter 'seconds' must be a whole number from 1 to 3600, not '\(text)'")
         }
+        return value
+    }
+
+    /// Paths served, for telling "wrong method" (405) from "no such endpoint" (404).
+    static let paths: Set<String> = [
+        "/metrics", "/api/openapi.json", "/api/report", "/performance/dashboard", "/api/tools", "/performance/metrics",
+        "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics",
+    ]
+
+    static func isServed(_ path: String) -> Bool { paths.contains(path) || path.hasPrefix("/api/tools/") }
+
+    static func toolDetail(name: String, request: Request, sources: MonitoringSources) throws -> Response {
+        let seconds = try seconds(request)
         let method: String? = request.uri.queryParameters.get("method").map { String($0) }
         guard let detail = sources.store.targetDetail(name: name, method: method, seconds: seconds) else {
             throw APIError.notFound("no calls to '\(name)' have been seen")

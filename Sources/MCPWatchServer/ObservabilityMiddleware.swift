@@ -16,10 +16,17 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             var message = Self.message(error) ?? error.status.reasonPhrase
+            var status = error.status
             if error.status == .notFound && (context.endpointPath == nil || context.endpointPath == "NotFound") {
-                message = "no such endpoint: \(request.method) \(request.uri.path) (the API is described at /api/openapi.json)"
+                if request.method != .get && MonitoringServer.isServed(request.uri.path) {
+                    status = .methodNotAllowed
+                    message = "\(request.method) is not supported here; use GET"
+                } else {
+                    message = "no such endpoint: \(request.method) \(request.uri.path) (the API is described at /api/openapi.json)"
+                }
             }
-            response = APIError.response(status: error.status, message: message)
+            response = APIError.response(status: status, message: message)
+            if status == .methodNotAllowed { response.headers[.allow] = "GET" }
         } catch {
             logger.error("request failed: \(error)", metadata: ["path": "\(request.uri.path)"])
             response = APIError.response(status: .internalServerError, message: "internal error")

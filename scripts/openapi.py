@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Writes the OpenAPI 3.1 document of the monitoring API: docs/openapi.json and its embedded copy.
+
+The document is embedded in the binary (not a package resource) so that a copied `mcpwatch` still serves it.
+Run after changing the API: python3 scripts/openapi.py
+"""
+import json
+def num(nullable=False, desc=None):
+    t = {"type": ["number","null"] if nullable else "number"}
+    if desc: t["description"]=desc
+    return t
+def integer(desc=None, minimum=0):
+    t={"type":"integer"}
+    if minimum is not None: t["minimum"]=minimum
+    if desc: t["description"]=desc
+    return t
+def string(desc=None, fmt=None, nullable=False):
+    t={"type":["string","null"] if nullable else "string"}
+    if fmt: t["format"]=fmt
+    if desc: t["description"]=desc
+    return t
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def obj(props, required, desc=None, additional=False):
+    o={"type":"object","properties":props,"required":required}
+    if not additional: o["additionalProperties"]=False
+    if desc: o["description"]=desc
+    return o
+counts={"type":"object","additionalProperties":{"type":"integer","minimum":0}}
+direction={"type":"string","enum":["client_to_server","server_to_client"]}
+anomaly_kinds=["invalid_json","invalid_utf8","not_object_or_batch","invalid_message","unknown_response_id","duplicate_request_id","oversized_message","empty_batch"]
+lat={k:num(True) for k in ["avg_ms","min_ms","max_ms","p50_ms","p90_ms","p95_ms","p99_ms","p999_ms"]}
+schemas={
+ "Error": obj({"error": obj({"status":integer(),"message":string()},["status","message"])},["error"],"Every failure: the HTTP status and what to do about it."),
+ "PeerInfo": obj({"name":string(),"version":string(),"title":string()},["name"]),
+ "Session": obj({"client":ref("PeerInfo"),"server":ref("PeerInfo"),"protocol_version":string(),"requested_protocol_version":string(),"server_pid":integer(minimum=None),"server_alive":{"type":"boolean"},"server_exit":string()},[],"Who talks to whom: what initialize told, and the server process."),
+ "Throughput": obj({"last_minute":num(),"last5_minutes":num(),"last15_minutes":num()},["last_minute","last5_minutes","last15_minutes"],"Calls per second over three windows."),
+ "Latency": obj(lat,[],"Milliseconds; absent when nothing was measured."),
+ "Traffic": obj({k:integer() for k in ["client_to_server_messages","client_to_server_bytes","server_to_client_messages","server_to_client_bytes"]},["client_to_server_messages","client_to_server_bytes","server_to_client_messages","server_to_client_bytes"]),
+ "Overview": obj({"start_time":string(fmt="date-time"),"uptime_seconds":num(),"total_calls":integer(),"total_errors":integer(),"success_rate":num(desc="percent of calls that ended ok; absent without calls"),"in_flight":integer(),"outcomes":counts,"throughput":ref("Throughput"),"error_rate_last_minute":num(desc="percent"),"latency":ref("Latency"),"traffic":ref("Traffic")},["start_time","uptime_seconds","total_calls","total_errors","in_flight","outcomes","throughput","latency","traffic"]),
+ "LastError": obj({"message":string(),"type":string(),"at":string(fmt="date-time")},["message","type","at"]),
+ "Recent": obj({"calls":integer(),"success_rate":num(),"avg_ms":num()},["calls"],"The last 100 calls."),
+ "Sizes": obj({"total":integer(),"avg":num(),"max":integer()},["total","max"],"Message sizes in bytes."),
+ "Target": obj(dict({"name":string(desc="tool or prompt name, resource URI, or the method for calls without a target"),"method":string(),"target":string(),"direction":direction,"calls":integer(),"errors":integer(),"success_rate":num(),"last_used":string(fmt="date-time"),"in_flight":integer(),"outcomes":counts,"error_types":counts,"last_error":ref("LastError"),"recent":ref("Recent"),"calls_per_second":num(),"request_bytes":ref("Sizes"),"response_bytes":ref("Sizes"),"dashboard_calls":integer()},**lat),["name","method","direction","calls","errors","in_flight","outcomes","error_types","recent","calls_per_second","request_bytes","response_bytes","dashboard_calls"],"Statistics of one (method, target)."),
+ "Notification": obj({"method":string(),"direction":direction,"count":integer()},["method","direction","count"]),
+ "AnomalySample": obj({"kind":{"type":"string","enum":anomaly_kinds},"direction":direction,"at":string(fmt="date-time"),"sample":string()},["kind","direction","at"]),
+ "Anomalies": obj({"total":integer(),"by_kind":counts,"last":ref("AnomalySample")},["total","by_kind"]),
+ "System": {"type":"object","description":"Process and host figures (see docs/api.md); present once sampling has run.","additionalProperties":True},
+ "Report": obj({"schema_version":{"type":"integer","const":1},"generated_at":string(fmt="date-time"),"server_name":string(),"session":ref("Session"),"overview":ref("Overview"),"targets":{"type":"array","items":ref("Target")},"notifications":{"type":"array","items":ref("Notification")},"anomalies":ref("Anomalies"),"system":ref("System")},["schema_version","generated_at","session","overview","targets","notifications","anomalies"],"Everything measured, at one moment."),
+ "ToolList": obj({"tools":{"type":"array","items":ref("Target")}},["tools"]),
+ "SeriesPoint": obj({"time":string(fmt="date-time"),"calls":integer(),"errors":integer(),"avg_ms":num(),"max_ms":num()},["time","calls","errors"]),
+ "TargetDetail": obj({"target":ref("Target"),"series":{"type":"array","items":ref("SeriesPoint")}},["target","series"]),
+ "Health": obj({"status":{"type":"string","enum":["healthy","degraded","unhealthy"]},"issues":{"type":"array","items":obj({"severity":{"type":"string","enum":["warning","critical"]},"message":string()},["severity","message"])},"summary":string(),"server_alive":{"type":"boolean"},"error_rate_last_minute":num(),"total_calls":integer(),"uptime_seconds":num()},["status","issues","summary","total_calls","uptime_seconds"]),
+}
+def jresp(schema, desc="OK"): return {"description":desc,"content":{"application/json":{"schema":ref(schema)}}}
+err = lambda d: jresp("Error", d)
+common={"401":err("An API key is configured and the request did not carry a valid one.")}
+def op(summary, responses, params=None, opid=None):
+    o={"summary":summary,"operationId":opid,"responses":dict(responses, **common)}
+    if params: o["parameters"]=params
+    return {"get":o}
+metrics_text={"description":"Prometheus text format 0.0.4, or OpenMetrics 1.0 when the Accept header asks for it.","content":{"text/plain":{"schema":{"type":"string"}},"application/openmetrics-text":{"schema":{"type":"string"}}}}
+seconds={"name":"seconds","in":"query","required":False,"description":"How many seconds of per-second series (1-3600, default 300).","schema":{"type":"integer","minimum":1,"maximum":3600}}
+method={"name":"method","in":"query","required":False,"description":"Only targets of this JSON-RPC method (e.g. tools/call).","schema":{"type":"string"}}
+paths={
+ "/metrics": op("Prometheus metrics", {"200":metrics_text}, opid="metrics"),
+ "/api/report": op("The whole report", {"200":jresp("Report")}, opid="report"),
+ "/api/tools": op("Every tool and method with its statistics", {"200":jresp("ToolList")}, [method], "tools"),
+ "/api/tools/{name}": op("One tool (or method) with its per-second series", {"200":jresp("TargetDetail"),"400":err("A parameter is out of range."),"404":err("No call to this name was seen.")}, [{"name":"name","in":"path","required":True,"description":"Tool or prompt name, resource URI, or method; may contain '/'.","schema":{"type":"string"}}, seconds, method], "tool"),
+ "/api/system": op("Process and host figures", {"200":jresp("System"),"503":err("Sampling has not run yet.")}, opid="system"),
+ "/api/health": op("Health: healthy, degraded or unhealthy, with the issues", {"200":jresp("Health", "Healthy or degraded."),"503":jresp("Health","Unhealthy.")}, opid="health"),
+ "/api/metrics": op("The report as JSON, or the metrics as Prometheus text", {"200":{"description":"OK","content":{"application/json":{"schema":ref("Report")},"text/plain":{"schema":{"type":"string"}}}},"400":err("Unknown format.")}, [{"name":"format","in":"query","required":False,"schema":{"type":"string","enum":["json","prometheus"]}}], "apiMetrics"),
+ "/api/openapi.json": op("This document", {"200":{"description":"OpenAPI 3.1","content":{"application/json":{"schema":{"type":"object"}}}}}, opid="openapi"),
+ "/system_info": op("Alias of /api/system", {"200":jresp("System"),"503":err("Sampling has not run yet.")}, opid="systemInfo"),
+ "/performance/metrics": op("Alias: the report, or one tool with ?tool_name=", {"200":{"description":"OK","content":{"application/json":{"schema":{"oneOf":[ref("Report"),ref("TargetDetail")]}}}},"400":err("A parameter is out of range."),"404":err("No call to this tool was seen.")}, [{"name":"tool_name","in":"query","required":False,"schema":{"type":"string"}}, seconds], "performanceMetrics"),
+ "/performance/health": op("Alias of /api/health", {"200":jresp("Health"),"503":jresp("Health","Unhealthy.")}, opid="performanceHealth"),
+ "/performance/dashboard": op("Alias of /api/report", {"200":jresp("Report")}, opid="performanceDashboard"),
+}
+doc={"openapi":"3.1.0","info":{"title":"mcpwatch monitoring API","version":"1","description":"What mcpwatch measured about the MCP server it relays. JSON keys are snake_case, times RFC 3339, durations milliseconds, rates percent (0-100). With API keys configured, every endpoint requires `X-API-Key: KEY` or `Authorization: Bearer KEY`."},
+ "servers":[{"url":"/"}],
+ "security":[{},{"apiKey":[]},{"bearer":[]}],
+ "components":{"securitySchemes":{"apiKey":{"type":"apiKey","in":"header","name":"X-API-Key"},"bearer":{"type":"http","scheme":"bearer"}},"schemas":schemas},
+ "paths":paths}
+import pathlib
+root = pathlib.Path(__file__).resolve().parent.parent
+text = json.dumps(doc, indent=1) + "\n"
+(root / "docs" / "openapi.json").write_text(text)
+swift = ("// Generated by scripts/openapi.py from the same source as docs/openapi.json; do not edit.\n\n"
+         "/// The OpenAPI 3.1 document of the monitoring API, served at `/api/openapi.json`.\n"
+         "enum OpenAPIDocument {\n    static let json = #\"\"\"\n" + text + "\"\"\"#\n}\n")
+(root / "Sources" / "MCPWatchServer" / "OpenAPIDocument.swift").write_text(swift)
+print("wrote docs/openapi.json and Sources/MCPWatchServer/OpenAPIDocument.swift")
