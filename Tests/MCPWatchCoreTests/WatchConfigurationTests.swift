@@ -72,3 +72,20 @@ import Testing
         }
     }
 }
+
+@Suite struct ConfigurationDocsTests {
+    /// docs/configuration.md documents every key and its environment variable, so the two cannot drift apart.
+    @Test func everyKeyIsDocumented() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/configuration.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        for setting in ConfigSchema.settings {
+            #expect(text.contains("`\(setting.key)`"), "\(setting.key) is not documented")
+            if setting.key != "http.api_keys" {
+                #expect(text.contains(setting.environmentName), "\(setting.environmentName) is not documented")
+            }
+        }
+    }
+}
+
+import Foundation
