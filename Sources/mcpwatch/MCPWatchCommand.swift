@@ -16,6 +16,6 @@ struct MCPWatchCommand: AsyncParsableCommand {
               mcpwatch proxy --report-file report.json -- python server.py
               mcpwatch demo-server        (the built-in demo MCP server, on stdio)
             """,
-        subcommands: [ProxyCommand.self, ConfigCommand.self]
+        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self]
     )
 }
