@@ -10,8 +10,8 @@ public struct MonitoringSources: Sendable {
     public var store: MetricsStore
     /// The `--name` of the monitored server, if given.
     public var serverName: String?
-    /// The latest process and host figures, when sampling runs.
-    public var system: @Sendable () -> SystemReport?
+    /// The latest process and host figures, when sampling runs (with the window's series when asked).
+    public var system: @Sendable (_ includeSeries: Bool) -> SystemReport?
     /// `pipe` for stdio, `tcp` for HTTP: the `network_transport` label.
     public var transport: String
     /// Decides `/api/health`.
@@ -19,7 +19,7 @@ public struct MonitoringSources: Sendable {
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
-                health: HealthPolicy = HealthPolicy(), system: @escaping @Sendable () -> SystemReport? = { nil }) {
+                health: HealthPolicy = HealthPolicy(), system: @escaping @Sendable (_ includeSeries: Bool) -> SystemReport? = { _ in nil }) {
         self.store = store
         self.serverName = serverName
         self.system = system
@@ -28,7 +28,7 @@ public struct MonitoringSources: Sendable {
     }
 
     /// A fresh report.
-    public func report() -> Report { store.report(system: system(), serverName: serverName) }
+    public func report() -> Report { store.report(system: system(false), serverName: serverName) }
 
     /// The `server` label value.
     public func serverLabel(_ report: Report) -> String { report.serverName ?? "unknown" }
@@ -172,7 +172,7 @@ public struct MonitoringServer: Sendable {
     }
 
     static func system(_ sources: MonitoringSources, request: Request) throws -> Response {
-        guard let system = sources.system() else {
+        guard let system = sources.system(true) else {
             return APIError.response(status: .serviceUnavailable, message: "process and host sampling has not run yet")
         }
         return try json(system, request: request)
@@ -192,6 +192,7 @@ public struct MonitoringServer: Sendable {
         let report = sources.report()
         var exposition = PrometheusExposition(openMetrics: openMetrics)
         exposition.writeCalls(report: report, histograms: sources.store.durationHistograms(), server: sources.serverLabel(report), transport: sources.transport)
+        if let system = report.system { exposition.writeSystem(system, server: sources.serverLabel(report)) }
         httpMetrics.write(to: &exposition)
         let text = exposition.finish()
         return .body(

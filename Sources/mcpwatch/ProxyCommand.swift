@@ -5,6 +5,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchProxy
 import MCPWatchServer
+import MCPWatchSystem
 
 /// `mcpwatch proxy`: relay a stdio MCP server and measure every call.
 struct ProxyCommand: AsyncParsableCommand {
@@ -97,10 +98,13 @@ struct ProxyCommand: AsyncParsableCommand {
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { relay.forward(signal: $0) }
         defer { signals.cancel() }
         let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
+        let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
         let monitoring: MonitoringServer?
         do {
             monitoring = try MonitoringServer.configured(
-                configuration, sources: MonitoringSources(store: store, serverName: configuration.serverName, health: configuration.healthPolicy),
+                configuration,
+                sources: MonitoringSources(store: store, serverName: configuration.serverName, health: configuration.healthPolicy,
+                                           system: { system.report(includeSeries: $0) }),
                 logger: logger)
         } catch let error as WatchError {
             FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
@@ -111,6 +115,15 @@ struct ProxyCommand: AsyncParsableCommand {
         do {
             exit = try await withThrowingTaskGroup(of: ChildExit?.self) { group in
                 group.addTask { try await relay.run() }
+                group.addTask {
+                    // Sample at once (so /api/system answers from the start), then every interval.
+                    while !Task.isCancelled {
+                        system.monitorServer(pid: store.session.serverPid)
+                        system.sample()
+                        try? await Task.sleep(for: configuration.sampleInterval)
+                    }
+                    return nil
+                }
                 if let reports {
                     let interval = configuration.reportInterval
                     group.addTask {
