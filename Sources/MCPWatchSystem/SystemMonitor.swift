@@ -36,7 +36,7 @@ public final class SystemMonitor: Sendable {
     private let capacity: Int
     private let state = Mutex(State())
     static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-    static let bootTime = ProcFiles.read("/proc/stat").flatMap(ProcFiles.parseBootTime).map(Double.init) ?? 0
+    static let bootTime = ProcFiles.read("/proc/stat").flatMap(ProcFiles.parseBootTime).map { Double($0) } ?? 0
 
     /// Creates a monitor.
     /// - Parameters:

@@ -112,6 +112,7 @@ import Testing
 }
 
 @Suite struct LiveProcTests {
+    /// Guards against `.map(Double.init)` on a UInt64, which once picked `init(bitPattern:)`.
     @Test func bootTimeIsRead() throws {
         let text = try #require(ProcFiles.read("/proc/stat"))
         #expect(text.contains("btime"), "\(text.count) chars")
