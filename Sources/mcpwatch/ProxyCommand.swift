@@ -116,11 +116,16 @@ struct ProxyCommand: AsyncParsableCommand {
             exit = try await withThrowingTaskGroup(of: ChildExit?.self) { group in
                 group.addTask { try await relay.run() }
                 group.addTask {
-                    // Sample at once (so /api/system answers from the start), then every interval.
+                    // Sample at once (so /api/system answers from the start), then every interval, and as soon
+                    // as the server's process appears, so that its figures do not wait a whole interval.
                     while !Task.isCancelled {
-                        system.monitorServer(pid: store.session.serverPid)
+                        let pid = store.session.serverPid
+                        system.monitorServer(pid: pid)
                         system.sample()
-                        try? await Task.sleep(for: configuration.sampleInterval)
+                        let deadline = ContinuousClock.now + configuration.sampleInterval
+                        while ContinuousClock.now < deadline && !Task.isCancelled && store.session.serverPid == pid {
+                            try? await Task.sleep(for: min(.milliseconds(50), configuration.sampleInterval))
+                        }
                     }
                     return nil
                 }
