@@ -7,8 +7,8 @@ extension PrometheusExposition {
             writeProcess(process, prefix: "mcp_server_process", labels: [("server", server)], what: "the monitored MCP server and its descendants")
             family("mcp_server_process_up", type: "gauge", help: "1 while the monitored MCP server process runs.")
             sample("mcp_server_process_up", [("server", server)], process.alive ? 1.0 : 0.0)
-            family("mcp_server_process_count", type: "gauge", help: "Processes in the monitored server's tree.")
-            sample("mcp_server_process_count", [("server", server)], Double(process.processCount))
+            family("mcp_server_processes", type: "gauge", help: "Processes in the monitored server's tree.")
+            sample("mcp_server_processes", [("server", server)], Double(process.processCount))
         }
         let host = system.host
         family("mcpwatch_host_cpu_usage_ratio", type: "gauge", help: "Host CPU use over the last sampling interval, 0 to 1.")
