@@ -118,55 +118,34 @@ public final class StdioRelay: Sendable {
     }
 
     private func pumpClientToServer(process: ChildProcess, toServer: OutputChannel) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var framer = LineFramer(maxLineBytes: configuration.maxMessageBytes)
-        var inspector = MessageInspector()
-        var out: [UInt8] = []
-        out.reserveCapacity(Self.readBufferSize)
-        let clock = recorder.store.clock
-        while true {
-            let n = FileDescriptorIO.read(clientInput, into: buffer)
-            if n <= 0 {
-                framer.finish { event in
-                    if case .line(let line) = event {
-                        recorder.observe(frame: line, direction: .clientToServer, at: clock.now(), inspector: &inspector)
-                        toServer.write(line)
-                    }
-                }
-                logger.info(n == 0 ? "client closed its input; stopping the server" : "cannot read from the client: \(errnoText())")
-                beginShutdown(process: process, closeInput: true)
-                return
-            }
-            let now = clock.now()
-            out.removeAll(keepingCapacity: true)
-            framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
-                switch event {
-                case .line(let line):
-                    recorder.observe(frame: line, direction: .clientToServer, at: now, inspector: &inspector)
-                    out.append(contentsOf: line)
-                case .oversized(let prefix, let length):
-                    switch recorder.observeOversized(
-                        prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: .clientToServer, at: now,
-                        inspector: &inspector)
-                    {
-                    case .rejectRequest(let id, let message):
-                        client.write(JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.invalidRequest, message: message))
-                    case .failPendingRequest(let id, let message):
-                        out.append(contentsOf: JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.responseTooLarge, message: message))
-                    case .drop:
-                        break
-                    }
-                    logger.warning("dropped an oversized message from the client", metadata: ["bytes": "\(length)"])
-                }
-            }
-            if !out.isEmpty && !toServer.write(out) && process.exit == nil {
-                logger.warning("the server closed its input; requests are no longer delivered")
-            }
+        pump(from: clientInput, direction: .clientToServer, forward: toServer, replies: client) { n in
+            logger.info(n == 0 ? "client closed its input; stopping the server" : "cannot read from the client: \(errnoText())")
+            beginShutdown(process: process, closeInput: true)
+        } onForwardFailure: {
+            if process.exit == nil { logger.warning("the server closed its input; requests are no longer delivered") }
         }
     }
 
     private func pumpServerToClient(process: ChildProcess, toServer: OutputChannel) {
+        pump(from: process.stdoutFD, direction: .serverToClient, forward: client, replies: toServer) { _ in
+            close(process.stdoutFD)
+        } onForwardFailure: {
+            // Keep draining the server so it never blocks on a full pipe, but stop it: nobody is listening.
+            beginShutdown(process: process, closeInput: true)
+        }
+    }
+
+    /// One direction of the relay: read a chunk, measure each complete line, forward the lines in one write.
+    /// - Parameters:
+    ///   - input: where the sender writes.
+    ///   - forward: the receiver.
+    ///   - replies: the sender's other end, for answering a request that was too large to relay.
+    ///   - onEnd: called with the last read's result (0 at end of input, -1 on error), after the last line.
+    ///   - onForwardFailure: called when the receiver has gone away.
+    private func pump(
+        from input: Int32, direction: Direction, forward: OutputChannel, replies: OutputChannel,
+        onEnd: (Int) -> Void, onForwardFailure: () -> Void
+    ) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var framer = LineFramer(maxLineBytes: configuration.maxMessageBytes)
@@ -175,15 +154,15 @@ public final class StdioRelay: Sendable {
         out.reserveCapacity(Self.readBufferSize)
         let clock = recorder.store.clock
         while true {
-            let n = FileDescriptorIO.read(process.stdoutFD, into: buffer)
+            let n = FileDescriptorIO.read(input, into: buffer)
             if n <= 0 {
                 framer.finish { event in
                     if case .line(let line) = event {
-                        recorder.observe(frame: line, direction: .serverToClient, at: clock.now(), inspector: &inspector)
-                        client.write(line)
+                        recorder.observe(frame: line, direction: direction, at: clock.now(), inspector: &inspector)
+                        forward.write(line)
                     }
                 }
-                close(process.stdoutFD)
+                onEnd(n)
                 return
             }
             let now = clock.now()
@@ -191,27 +170,24 @@ public final class StdioRelay: Sendable {
             framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                 switch event {
                 case .line(let line):
-                    recorder.observe(frame: line, direction: .serverToClient, at: now, inspector: &inspector)
+                    recorder.observe(frame: line, direction: direction, at: now, inspector: &inspector)
                     out.append(contentsOf: line)
                 case .oversized(let prefix, let length):
                     switch recorder.observeOversized(
-                        prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: .serverToClient, at: now,
+                        prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: direction, at: now,
                         inspector: &inspector)
                     {
                     case .rejectRequest(let id, let message):
-                        toServer.write(JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.invalidRequest, message: message))
+                        replies.write(JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.invalidRequest, message: message))
                     case .failPendingRequest(let id, let message):
                         out.append(contentsOf: JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.responseTooLarge, message: message))
                     case .drop:
                         break
                     }
-                    logger.warning("dropped an oversized message from the server", metadata: ["bytes": "\(length)"])
+                    logger.warning("dropped an oversized message", metadata: ["bytes": "\(length)", "direction": "\(direction.rawValue)"])
                 }
             }
-            if !out.isEmpty && !client.write(out) {
-                // Keep draining the server so it never blocks on a full pipe, but stop it: nobody is listening.
-                beginShutdown(process: process, closeInput: true)
-            }
+            if !out.isEmpty && !forward.write(out) { onForwardFailure() }
         }
     }
 
