@@ -39,7 +39,10 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
-        .target(name: "MCPWatchBench", dependencies: ["MCPWatchCore", "MCPWatchProxy"]),
+        .target(
+            name: "MCPWatchBench",
+            dependencies: ["MCPWatchCore", "MCPWatchProxy", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .target(
             name: "MCPWatchDemo",
             dependencies: [
@@ -60,6 +63,7 @@ let package = Package(
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore"]),
         .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
         .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+        .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(
             name: "MCPWatchServerTests",
             dependencies: [

@@ -81,8 +81,10 @@ public struct MonitoringServer: Sendable {
     /// - Parameter onRunning: called with the bound port once listening.
     /// - Throws: when the address cannot be bound (the caller reports it and keeps proxying).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        // Hummingbird logs a normal shutdown (cancellation) at error level; failures that matter (a taken port)
+        // are thrown and reported by the caller, so its own log is kept to critical.
         var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .warning)
+        quiet.logLevel = .critical
         let app = Application(
             router: buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mcpwatch"),

@@ -15,7 +15,8 @@ struct MCPWatchCommand: AsyncParsableCommand {
               mcpwatch proxy -- uvx mcp-server-time
               mcpwatch proxy --report-file report.json -- python server.py
               mcpwatch demo-server        (the built-in demo MCP server, on stdio)
+              mcpwatch bench --concurrency 16 --duration 10s -- mcpwatch bench-server
             """,
-        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self]
+        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self, BenchCommand.self, BenchServerCommand.self]
     )
 }

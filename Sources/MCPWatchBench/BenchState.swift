@@ -1,0 +1,312 @@
+import Histogram
+import MCPWatchCore
+
+/// The run's bookkeeping, shared by the reader and scheduler threads under one lock: which calls are out, the
+/// phase, the counts and the latency histogram. Plain value logic with no I/O and no clock of its own: every
+/// method is told the time, so that it can be driven step by step.
+struct BenchState {
+    enum Phase: Equatable {
+        case initializing, warmup, measuring, draining, finished
+
+        var name: String {
+            switch self {
+            case .initializing: "initializing"
+            case .warmup: "warmup"
+            case .measuring: "measuring"
+            case .draining: "draining"
+            case .finished: "finished"
+            }
+        }
+    }
+
+    /// How an answered call ended.
+    enum Outcome {
+        case ok, toolError, jsonrpcError
+    }
+
+    /// What the server answered to `initialize`.
+    enum Handshake {
+        case answered(BenchResult.Server)
+        case failed(String)
+    }
+
+    struct Pending {
+        /// When the call was meant to start (open loop) or was sent (closed loop), in clock nanoseconds.
+        var intended: UInt64
+        var measured: Bool
+    }
+
+    static let highestLatencyMicroseconds: UInt64 = 3_600_000_000
+
+    let configuration: BenchConfiguration
+    let timeoutNanoseconds: UInt64
+    /// Request prefixes up to the id, by entry then argument object.
+    private let templates: [[[UInt8]]]
+    private var selector: ToolMix.Selector
+
+    private(set) var phase = Phase.initializing
+    /// Set when a phase changes; the reader rings the scheduler so that it re-plans its wake-up.
+    var phaseChanged = false
+    private(set) var outstanding: [Int: Pending] = [:]
+    private var deadlines = DeadlineQueue()
+    private var nextID = 1
+
+    var handshake: Handshake?
+    private(set) var failure: String?
+
+    private(set) var histogram = Histogram<UInt64>(
+        lowestDiscernibleValue: 1, highestTrackableValue: highestLatencyMicroseconds, numberOfSignificantValueDigits: .three)
+    private(set) var ok = 0
+    private(set) var errors = BenchResult.Errors()
+    private(set) var warmupStarted = 0
+    private(set) var measuredStarted = 0
+    /// Calls answered, warmup included (for the progress rate).
+    private(set) var answeredAll = 0
+    var lateResponses = 0
+    var unexpectedLines = 0
+
+    private(set) var warmupStart: UInt64 = 0
+    private(set) var measureStart: UInt64?
+    private(set) var lastEnd: UInt64 = 0
+
+    /// Open loop: calls scheduled so far, and when the schedule began.
+    private(set) var scheduled = 0
+    private(set) var scheduleStart: UInt64 = 0
+
+    init(configuration: BenchConfiguration) {
+        self.configuration = configuration
+        self.timeoutNanoseconds = max(1, configuration.timeout.totalNanoseconds)
+        self.selector = configuration.mix.makeSelector()
+        self.templates = configuration.mix.entries.indices.map { entry in
+            configuration.mix.entries[entry].arguments.indices.map { configuration.mix.requestPrefix(entry: entry, arguments: $0) }
+        }
+        outstanding.reserveCapacity(Self.expectedInFlight(configuration.load))
+    }
+
+    private static func expectedInFlight(_ load: BenchConfiguration.Load) -> Int {
+        switch load {
+        case .closed(let concurrency): min(concurrency, 1 << 16)
+        case .open(_, let maxInFlight): min(maxInFlight, 1 << 16)
+        }
+    }
+
+    var isSending: Bool { phase == .warmup || phase == .measuring }
+    var isFinished: Bool { phase == .finished }
+
+    // MARK: Phases
+
+    /// The handshake is done: the warmup (or the measured phase) starts now.
+    mutating func begin(at now: UInt64) {
+        guard phase == .initializing else { return }
+        warmupStart = now
+        scheduleStart = now
+        phase = .warmup
+        advance(to: now)
+    }
+
+    /// Moves through the phases that `now` (or the counts) have reached.
+    mutating func advance(to now: UInt64) {
+        while true {
+            switch phase {
+            case .warmup:
+                switch configuration.warmup {
+                case nil:
+                    enterMeasuring(at: now)
+                case .calls(let count)?:
+                    guard warmupStarted >= count else { return }
+                    enterMeasuring(at: now)
+                case .duration(let duration)?:
+                    let end = warmupStart &+ duration.totalNanoseconds
+                    guard now >= end else { return }
+                    enterMeasuring(at: end)
+                }
+            case .measuring:
+                switch configuration.length {
+                case .calls(let count):
+                    guard measuredStarted >= count else { return }
+                case .duration(let duration):
+                    guard let start = measureStart, now >= start &+ duration.totalNanoseconds else { return }
+                }
+                phase = .draining
+                phaseChanged = true
+            case .draining:
+                guard outstanding.isEmpty else { return }
+                phase = .finished
+                phaseChanged = true
+            case .initializing, .finished:
+                return
+            }
+        }
+    }
+
+    private mutating func enterMeasuring(at time: UInt64) {
+        phase = .measuring
+        measureStart = time
+        lastEnd = time
+        phaseChanged = true
+    }
+
+    /// When the current phase ends by the clock, if it does.
+    var phaseDeadline: UInt64? {
+        switch phase {
+        case .warmup:
+            if case .duration(let duration)? = configuration.warmup { return warmupStart &+ duration.totalNanoseconds }
+        case .measuring:
+            if case .duration(let duration) = configuration.length, let start = measureStart { return start &+ duration.totalNanoseconds }
+        default:
+            break
+        }
+        return nil
+    }
+
+    // MARK: Calls
+
+    /// Starts one call meant to start at `intended`: appends its request to `out`, or counts it as an overload
+    /// when the open loop's cap is reached. Returns false when no more calls may start.
+    mutating func startCall(intended: UInt64, into out: inout [UInt8]) -> Bool {
+        advance(to: intended)
+        guard isSending else { return false }
+        let measured = phase == .measuring
+        if measured { measuredStarted += 1 } else { warmupStarted += 1 }
+        if case .open(_, let maxInFlight) = configuration.load, outstanding.count >= maxInFlight {
+            if measured {
+                errors.overload += 1
+                lastEnd = max(lastEnd, intended)
+            }
+        } else {
+            let id = nextID
+            nextID += 1
+            outstanding[id] = Pending(intended: intended, measured: measured)
+            deadlines.append(.init(id: id, deadline: intended &+ timeoutNanoseconds))
+            let (entry, arguments) = selector.next()
+            out.append(contentsOf: templates[entry][arguments])
+            out.appendDecimal(id)
+            out.append(UInt8(ascii: "}"))
+            out.append(0x0A)
+        }
+        advance(to: intended)
+        return true
+    }
+
+    /// Open loop: starts every call whose scheduled time has come (at most `limit`, so the lock is not held long).
+    mutating func startScheduledCalls(now: UInt64, rate: Double, limit: Int = 4096, into out: inout [UInt8]) {
+        var started = 0
+        while started < limit, isSending {
+            let intended = nextScheduled(rate: rate)
+            guard intended <= now else { return }
+            guard startCall(intended: intended, into: &out) else { return }
+            scheduled += 1
+            started += 1
+        }
+    }
+
+    /// When the next open-loop call is due.
+    func nextScheduled(rate: Double) -> UInt64 {
+        scheduleStart &+ UInt64((Double(scheduled) * 1e9 / rate).rounded())
+    }
+
+    /// An answer arrived. Returns false when no such call is out (it timed out, or was never ours).
+    @discardableResult
+    mutating func complete(id: Int, outcome: Outcome, at now: UInt64) -> Bool {
+        guard let pending = outstanding.removeValue(forKey: id) else {
+            lateResponses += 1
+            return false
+        }
+        answeredAll += 1
+        if pending.measured {
+            let micros = (now &- min(now, pending.intended) + 500) / 1_000
+            histogram.record(min(micros, Self.highestLatencyMicroseconds))
+            switch outcome {
+            case .ok: ok += 1
+            case .toolError: errors.toolError += 1
+            case .jsonrpcError: errors.jsonrpcError += 1
+            }
+            lastEnd = max(lastEnd, now)
+        }
+        return true
+    }
+
+    /// Counts calls past their deadline as timeouts. Returns how many expired.
+    mutating func expire(at now: UInt64) -> Int {
+        var expired = 0
+        while let first = deadlines.first, first.deadline <= now {
+            deadlines.removeFirst()
+            if let pending = outstanding.removeValue(forKey: first.id) {
+                expired += 1
+                if pending.measured {
+                    errors.timeout += 1
+                    lastEnd = max(lastEnd, now)
+                }
+            }
+        }
+        return expired
+    }
+
+    /// Drops deadlines of calls already answered from the front of the queue, so it stays short.
+    mutating func pruneDeadlines() {
+        while let first = deadlines.first, outstanding[first.id] == nil { deadlines.removeFirst() }
+    }
+
+    /// When the oldest call still out expires.
+    var nextDeadline: UInt64? { deadlines.first?.deadline }
+
+    /// The connection broke: every call still out is lost, and the run ends.
+    mutating func fail(_ reason: String, at now: UInt64) {
+        guard phase != .finished else { return }
+        failure = reason
+        for pending in outstanding.values where pending.measured {
+            errors.transport += 1
+            lastEnd = max(lastEnd, now)
+        }
+        outstanding.removeAll()
+        deadlines.removeAll()
+        phase = .finished
+        phaseChanged = true
+    }
+
+    // MARK: Reporting
+
+    func progress(at now: UInt64, recentCallsPerSecond: Double) -> BenchProgress {
+        BenchProgress(
+            elapsedSeconds: Double(now &- min(now, warmupStart)) / 1e9, phase: phase.name, answered: ok + errors.toolError + errors.jsonrpcError,
+            errors: errors.total, inFlight: outstanding.count, recentCallsPerSecond: recentCallsPerSecond)
+    }
+
+    func result(startedAt: String, server: BenchResult.Server?) -> BenchResult {
+        let elapsed = measureStart.map { Double(lastEnd &- min(lastEnd, $0)) / 1e9 } ?? 0
+        let answered = ok + errors.toolError + errors.jsonrpcError
+        let latency: BenchResult.Latency = histogram.totalCount == 0 ? .zero : BenchResult.Latency(
+            min: Double(histogram.min), p50: Double(histogram.valueAtPercentile(50)), p90: Double(histogram.valueAtPercentile(90)),
+            p99: Double(histogram.valueAtPercentile(99)), p99_9: Double(histogram.valueAtPercentile(99.9)),
+            max: Double(histogram.maxRecorded), mean: (histogram.mean * 10).rounded() / 10)
+        var concurrency: Int?, rate: Double?, maxInFlight: Int?
+        switch configuration.load {
+        case .closed(let c): concurrency = c
+        case .open(let r, let m): (rate, maxInFlight) = (r, m)
+        }
+        return BenchResult(
+            startedAt: startedAt, command: nil, server: server, tools: configuration.mix.summary, mode: concurrency == nil ? "open" : "closed",
+            concurrency: concurrency, rate: rate, maxInFlight: maxInFlight,
+            timeoutMs: Double(timeoutNanoseconds) / 1e6, warmupCalls: warmupStarted, calls: measuredStarted, ok: ok, errors: errors,
+            elapsedSeconds: elapsed, callsPerSecond: elapsed > 0 ? Double(answered) / elapsed : 0,
+            latencyUs: latency, latencyMs: latency.scaled(by: 1_000), lateResponses: lateResponses, unexpectedLines: unexpectedLines,
+            completed: failure == nil, failure: failure, comparison: nil)
+    }
+}
+
+extension [UInt8] {
+    /// Appends a non-negative integer's decimal digits, without building a String.
+    @inline(__always) mutating func appendDecimal(_ value: Int) {
+        var v = UInt(bitPattern: value)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for any 64-bit number
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+                v /= 10
+            } while v > 0
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        }
+    }
+}

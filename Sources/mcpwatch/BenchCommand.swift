@@ -1,0 +1,287 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import MCPWatchBench
+import MCPWatchCore
+import MCPWatchProxy
+
+/// `mcpwatch bench`: load an MCP server over stdio with `tools/call` and measure throughput and latency.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load an MCP server over stdio with tools/call and measure throughput and latency.",
+        discussion: """
+            mcpwatch starts COMMAND, does the MCP handshake (initialize, then
+            notifications/initialized) and calls one tool (--tool, --args) or a
+            weighted mix (--mix) for --duration or --requests, after an optional
+            --warmup that is not measured. Calls are pipelined on the one stdio
+            connection, with integer ids. Options go before the `--`.
+
+            Load:
+              closed loop (default)  --concurrency N calls always in flight; the
+                                     next is sent as soon as one is answered.
+                                     Measures what the server sustains.
+              open loop              --rate R calls start per second on a fixed
+                                     schedule, answered or not. Latency counts
+                                     from each call's scheduled start, so a
+                                     stall shows in the percentiles (coordinated
+                                     omission corrected, as wrk2 does). Beyond
+                                     --max-in-flight unanswered calls, calls are
+                                     not sent: they count as overload errors.
+
+            Durations: 500ms, 10s, 2m (units us, ms, s, m, h). --warmup takes a
+            duration or a number of calls (500).
+
+            --mix FILE is a JSON list. Tools are chosen by weight, spread evenly
+            and in the same order on every run; each tool's args objects are used
+            in turn:
+              [{"tool": "echo", "weight": 3, "args": [{"text": "a"}, {"text": "b"}]},
+               {"tool": "noop"}]
+
+            A progress line goes to stderr once a second when it is a terminal.
+
+            Results: a table on stdout, or with --json one JSON object. Only
+            measured calls count; fields that do not apply are left out.
+              format            "mcpwatch-bench/1"
+              started_at        when the run started, ISO 8601 UTC
+              command           the server command
+              server            {name, version, protocol_version}, as the
+                                server's initialize answer gives them
+              tools             the tool, or the mix as "echo×3, noop×1"
+              mode              "closed" or "open"
+              concurrency       calls kept in flight (closed loop)
+              rate              calls started per second (open loop)
+              max_in_flight     the cap on unanswered calls (open loop)
+              timeout_ms        the per-call timeout
+              warmup_calls      calls made during the warmup
+              calls             measured calls: ok + all errors
+              ok                answered with a result that is not a tool error
+              errors            failed calls by kind:
+                                  jsonrpc_error  answered with a JSON-RPC error
+                                  tool_error     a result with isError true
+                                  timeout        no answer within --timeout
+                                  transport      lost: the connection broke
+                                  overload       not sent: --max-in-flight hit
+              elapsed_seconds   from the start of the measured phase to the end
+                                of its last call
+              calls_per_second  answered calls (ok, tool_error, jsonrpc_error)
+                                per elapsed second
+              latency_us        latency of answered calls in microseconds: min,
+                                p50, p90, p99, p99_9, max, mean (HdrHistogram,
+                                1 µs to 1 h, 3 significant digits)
+              latency_ms        the same in milliseconds
+              late_responses    answers after their call timed out (ignored)
+              unexpected_lines  server output that was not JSON-RPC or answered
+                                no call of ours (ignored)
+              completed         false when the run ended early
+              failure           why it ended early
+              comparison        with --baseline: baseline_file,
+                                max_regression_percent, throughput and p99_us
+                                (each {baseline, current, change_percent}) and
+                                regressions (sentences; empty when none)
+
+            --baseline FILE compares with an earlier --json result. Throughput
+            falling, or p99 rising, by more than --max-regression percent
+            (default 10) is a regression.
+
+            Exit status:
+              0    done
+              1    the run failed: no MCP session, the server died or closed its
+                   pipes mid-run (partial results are still printed), or no
+                   measured call succeeded
+              3    a regression against --baseline
+              64   invalid options
+              127  the server command could not be started
+
+            Examples:
+              mcpwatch bench --tool echo --args '{"text":"hi"}' --duration 10s \\
+                  -- mcpwatch demo-server
+              mcpwatch bench -c 16 --requests 100000 --warmup 2s \\
+                  -- mcpwatch bench-server
+              mcpwatch bench --rate 2000 --duration 30s --tool get_current_time \\
+                  --args '{"timezone":"UTC"}' -- uvx mcp-server-time
+              mcpwatch bench --mix mix.json --duration 1m -- python server.py
+              mcpwatch bench --json -- mcpwatch bench-server > base.json
+              mcpwatch bench --baseline base.json --max-regression 10 \\
+                  -- mcpwatch bench-server
+              mcpwatch bench -c 16 -- mcpwatch proxy -- mcpwatch bench-server
+                  (with the line above without the proxy: the proxy's cost)
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The tool to call (default echo).", valueName: "name"))
+    var tool: String?
+
+    @Option(name: .long, help: ArgumentHelp("The tool's arguments, a JSON object (default {}).", valueName: "json"))
+    var args: String?
+
+    @Option(name: .long, help: ArgumentHelp("A JSON file of tools with weights and arguments, instead of --tool and --args.", valueName: "file"))
+    var mix: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Closed loop: calls kept in flight (default 1).", valueName: "n"))
+    var concurrency: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Open loop: calls started per second, on a fixed schedule.", valueName: "calls/s"))
+    var rate: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Open loop: unanswered calls beyond which calls count as overload errors (default 1000).", valueName: "n"))
+    var maxInFlight: Int?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("How long to measure: 500ms, 10s, 2m (default 10s).", valueName: "duration"))
+    var duration: String?
+
+    @Option(name: [.short, .customLong("requests")], help: ArgumentHelp("How many calls to measure, instead of --duration.", valueName: "n"))
+    var requests: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Calls before measuring, not counted: a duration (2s) or a number of calls (500).", valueName: "duration|n"))
+    var warmup: String?
+
+    @Option(name: .long, help: ArgumentHelp("How long a call may take before it counts as a timeout error (default 30s).", valueName: "duration"))
+    var timeout: String?
+
+    @Flag(name: .long, help: "Print the result as one JSON object (fields in the discussion above).")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("An earlier --json result to compare with; a regression exits with status 3.", valueName: "file"))
+    var baseline: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --baseline: the largest fall in calls/s, or rise in p99, allowed, in percent (default 10).", valueName: "pct"))
+    var maxRegression: Double?
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The server command and its arguments, after `--`.", valueName: "command"))
+    var command: [String] = []
+
+    func validate() throws {
+        if mix != nil && (tool != nil || args != nil) { throw ValidationError("give either --mix or --tool/--args, not both") }
+        if rate != nil && concurrency != nil { throw ValidationError("give either --concurrency (closed loop) or --rate (open loop), not both") }
+        if maxInFlight != nil && rate == nil { throw ValidationError("--max-in-flight applies to the open loop: give --rate too") }
+        if duration != nil && requests != nil { throw ValidationError("give either --duration or --requests, not both") }
+        if maxRegression != nil && baseline == nil { throw ValidationError("--max-regression needs --baseline FILE") }
+        if let maxRegression, !(maxRegression >= 0 && maxRegression.isFinite) { throw ValidationError("--max-regression must be a percentage, 0 or more") }
+        if command.isEmpty {
+            throw ValidationError("give the server command after `--`, e.g. `mcpwatch bench -- mcpwatch bench-server`")
+        }
+        _ = try benchConfiguration()
+        _ = try baselineFigures()
+    }
+
+    /// The figures of the `--baseline` file, if one was given.
+    func baselineFigures() throws -> BaselineComparison.Figures? {
+        do {
+            return try baseline.map { path throws(BenchError) in
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw BenchError(.invalidBaseline, "cannot read the baseline file \(path)")
+                }
+                return try BaselineComparison.Figures.parse(data, source: path)
+            }
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The run's configuration from the options; every mistake becomes a usage error that says what to write.
+    func benchConfiguration() throws -> BenchConfiguration {
+        do {
+            let toolMix: ToolMix
+            if let mix {
+                let data: Data
+                do {
+                    data = try Data(contentsOf: URL(fileURLWithPath: mix))
+                } catch {
+                    throw BenchError(.invalidMixFile, "cannot read the mix file \(mix): \(error.localizedDescription)")
+                }
+                toolMix = try ToolMix.parse(data, source: mix)
+            } else {
+                toolMix = try ToolMix.single(tool: tool ?? "echo", argumentsJSON: args ?? "{}")
+            }
+            let load: BenchConfiguration.Load = if let rate {
+                .open(rate: rate, maxInFlight: maxInFlight ?? 1000)
+            } else {
+                .closed(concurrency: concurrency ?? 1)
+            }
+            let length: BenchSpan = if let requests {
+                .calls(requests)
+            } else {
+                .duration(try BenchSpan.parseDuration(duration ?? "10s", option: "duration"))
+            }
+            return try BenchConfiguration(
+                mix: toolMix, load: load, length: length,
+                warmup: try warmup.map { text throws(BenchError) in try BenchSpan.parse(text, option: "warmup") },
+                timeout: try BenchSpan.parseDuration(timeout ?? "30s", option: "timeout"))
+        } catch let error as BenchError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() throws {
+        let configuration = try benchConfiguration()
+        let baselineFigures = try baselineFigures()
+
+        signal(SIGPIPE, SIG_IGN)
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.spawn(command)
+        } catch let error as WatchError {
+            Self.printError(error.message)
+            throw ExitCode(127)
+        }
+        let runner = try Self.check { () throws(BenchError) in try BenchRunner(configuration: configuration) }
+        let watcher = ExitWatcher(process: process, runner: runner)
+
+        var progress: (@Sendable (BenchProgress) -> Void)?
+        if isatty(STDERR_FILENO) == 1 {
+            progress = { (report: BenchProgress) in Self.writeStderr("\r\u{1B}[K" + report.line) }
+        }
+        let outcome = Result { () throws(BenchError) -> BenchResult in
+            try runner.runBlocking(requests: process.stdinFD, responses: process.stdoutFD, progress: progress)
+        }
+        if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+        watcher.runEnded()
+        let exit = watcher.stop(process)
+
+        var result: BenchResult
+        switch outcome {
+        case .success(let value):
+            result = value
+        case .failure(let error):
+            Self.printError("\(error.message)\(exit.map { " (the server \($0))" } ?? "")")
+            throw ExitCode(1)
+        }
+        result.command = command
+        if let baselineFigures, let baseline {
+            result.comparison = BaselineComparison(
+                current: result, baseline: baselineFigures, maxRegressionPercent: maxRegression ?? 10, baselineFile: baseline)
+        }
+        print(json ? result.json() : result.table)
+
+        if let failure = result.failure {
+            Self.printError("the run ended early: \(failure)\(exit.map { " (the server \($0))" } ?? "")")
+            throw ExitCode(1)
+        }
+        if result.ok == 0 {
+            let hint = result.errors.toolError + result.errors.jsonrpcError > 0 ? " (are the tool and its arguments right?)" : ""
+            Self.printError("no call succeeded: all \(result.errors.total) failed, see the errors by kind\(hint)")
+            throw ExitCode(1)
+        }
+        if let comparison = result.comparison, comparison.isRegression {
+            if json { Self.writeStderr(comparison.regressions.map { "mcpwatch bench: REGRESSION: \($0)\n" }.joined()) }
+            throw ExitCode(3)
+        }
+    }
+
+    static func check<T>(_ body: () throws(BenchError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            printError(error.message)
+            throw ExitCode(1)
+        }
+    }
+
+    static func printError(_ message: String) { writeStderr("mcpwatch bench: error: \(message)\n") }
+
+    @Sendable static func writeStderr(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+    }
+}

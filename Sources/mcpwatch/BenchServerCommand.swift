@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import MCPWatchBench
+
+/// `mcpwatch bench-server`: a minimal, fast MCP echo server on stdio, the far end of a benchmark.
+struct BenchServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-server",
+        abstract: "Run a minimal, fast MCP server on stdio (tools echo and noop), the far end of a benchmark.",
+        discussion: """
+            It costs as little per call as a correct MCP server can: one read
+            loop with a large buffer, nothing decoded beyond each message's id,
+            method and tool name, the echo text copied back as the JSON string it
+            came in, and all answers to one read written at once. A benchmark
+            against it measures what sits in between (mcpwatch proxy, a
+            transport), not the server.
+
+            It answers initialize (serverInfo mcpwatch-bench-server; the client's
+            protocol version when it is one of 2024-11-05, 2025-03-26,
+            2025-06-18 or 2025-11-25, else the latest), ping, tools/list and
+            tools/call:
+              echo {"text": string}  returns the text as one text content
+                                     (an empty text without the argument)
+              noop {}                returns no content
+            An unknown tool gets a result with isError true, an unknown method
+            the JSON-RPC error -32601. It exits with status 0 when its input
+            ends.
+
+            Examples:
+              mcpwatch bench -- mcpwatch bench-server
+              mcpwatch bench -c 16 -- mcpwatch proxy -- mcpwatch bench-server
+              echo '{"jsonrpc":"2.0","id":1,"method":"ping"}' \\
+                  | mcpwatch bench-server
+            """
+    )
+
+    func run() throws {
+        // A client that goes away must end the loop with a failed write, not a signal.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try BenchServer.run()
+        } catch {
+            FileHandle.standardError.write(Data("mcpwatch bench-server: error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Testing
+@testable import MCPWatchBench
+
+@Suite struct BenchSpanTests {
+    @Test(arguments: [
+        ("500ms", Duration.milliseconds(500)), ("10s", .seconds(10)), ("2m", .seconds(120)), ("1h", .seconds(3600)),
+        ("1.5s", .milliseconds(1500)), ("250us", .microseconds(250)), ("250µs", .microseconds(250)), (" 3s ", .seconds(3)),
+    ])
+    func parsesDurations(text: String, expected: Duration) throws {
+        #expect(try BenchSpan.parseDuration(text) == expected)
+    }
+
+    @Test(arguments: ["10", "abc", "-1s", "0s", "s", "", "10 parsecs", "+5s", "1e400s", "5ns"])
+    func rejectsMalformedDurations(text: String) {
+        #expect(throws: BenchError.self) { try BenchSpan.parseDuration(text) }
+    }
+
+    @Test func aBareNumberIsNamedAsMissingAUnit() {
+        let error = #expect(throws: BenchError.self) { try BenchSpan.parseDuration("10", option: "duration") }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("no unit") == true)
+        #expect(error?.message.contains("--duration") == true)
+    }
+
+    @Test func warmupTakesACountOrADuration() throws {
+        #expect(try BenchSpan.parse("200") == .calls(200))
+        #expect(try BenchSpan.parse("2s") == .duration(.seconds(2)))
+        #expect(try BenchSpan.parse("750ms") == .duration(.milliseconds(750)))
+        #expect(throws: BenchError.self) { try BenchSpan.parse("0") }
+        #expect(throws: BenchError.self) { try BenchSpan.parse("two") }
+    }
+
+    @Test func countsArePositiveWholeNumbers() throws {
+        #expect(try BenchSpan.parseCount("5000") == 5000)
+        for bad in ["0", "-3", "1.5", "many"] {
+            #expect(throws: BenchError.self) { try BenchSpan.parseCount(bad) }
+        }
+    }
+
+    @Test func describesDurationsAsWritten() {
+        #expect(BenchSpan.duration(.milliseconds(500)).description == "500ms")
+        #expect(BenchSpan.duration(.seconds(120)).description == "2m")
+        #expect(BenchSpan.calls(7).description == "7 calls")
+    }
+}
