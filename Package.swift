@@ -60,7 +60,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore"]),
+        .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
         .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),

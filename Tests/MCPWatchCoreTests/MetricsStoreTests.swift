@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import Testing
 @testable import MCPWatchCore
 
@@ -33,13 +34,31 @@ import Testing
         for (p, got) in [(50.0, t.p50Ms), (90, t.p90Ms), (95, t.p95Ms), (99, t.p99Ms), (99.9, t.p999Ms)] {
             let expected = reference(values, p) / 1_000
             let actual = try #require(got)
-            // 3 significant digits: within 0.1 % (plus one microsecond for the smallest values).
-            #expect(abs(actual - expected) <= expected * 0.001 + 0.001, "p\(p): \(actual) vs \(expected)")
+            // Per-target histograms keep 2 significant digits: within 1 % (plus one microsecond for the smallest).
+            #expect(abs(actual - expected) <= expected * 0.01 + 0.001, "p\(p): \(actual) vs \(expected)")
         }
         #expect(t.minMs == Double(values.first!) / 1_000)
         #expect(t.maxMs == Double(values.last!) / 1_000)
         let mean = Double(values.reduce(0, +)) / Double(values.count) / 1_000
         #expect(abs(try #require(t.avgMs) - mean) < 1e-9 * max(1, mean))
+    }
+
+    /// The one-walk percentiles must equal HdrHistogram's own `valueAtPercentile`, value for value.
+    @Test(arguments: [1, 2, 3, 10, 999, 1_000, 1_001, 50_000])
+    func oneWalkPercentilesEqualValueAtPercentile(count: Int) {
+        var h = Histogram<UInt64>(highestTrackableValue: TargetStats.highestTrackableMicros, numberOfSignificantValueDigits: TargetStats.significantDigits)
+        var generator = SplitMix(seed: UInt64(count) &* 31)
+        for i in 0..<count {
+            // Mix clusters and a long tail, with repeats, so ranks fall on bucket edges too.
+            let v: UInt64 = i % 7 == 0 ? 1 + generator.next() % 3_000_000_000 : 1 + generator.next() % (i % 2 == 0 ? 50 : 20_000)
+            h.record(v)
+        }
+        let walked = MetricsStore.percentiles(h)
+        #expect(walked.0 == h.valueAtPercentile(50))
+        #expect(walked.1 == h.valueAtPercentile(90))
+        #expect(walked.2 == h.valueAtPercentile(95))
+        #expect(walked.3 == h.valueAtPercentile(99))
+        #expect(walked.4 == h.valueAtPercentile(99.9))
     }
 
     @Test func countsOutcomesErrorsAndRecentWindow() throws {

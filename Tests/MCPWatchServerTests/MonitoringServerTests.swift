@@ -117,6 +117,43 @@ import Testing
         }
     }
 
+    @Test func oversizedBodiesAre413WithoutReadingThem() async throws {
+        let (store, _) = Self.filledStore()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = MonitoringServer(configuration: .init(maxRequestBodyBytes: 1_024), sources: MonitoringSources(store: store), logger: logger)
+        try await Application(router: server.buildRouter(), logger: logger).test(.router) { client in
+            try await client.execute(uri: "/api/report", method: .get, body: ByteBuffer(repeating: 0x41, count: 4_096)) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                #expect(String(buffer: response.body).contains("limit of 1024 bytes"))
+            }
+            try await client.execute(uri: "/api/report", method: .get, body: ByteBuffer(repeating: 0x41, count: 512)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func histogramBucketsAreCumulativeAndMatchTheCounters() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                let echo = #"server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo""#
+                let buckets = text.split(separator: "\n").filter { $0.hasPrefix("mcp_server_operation_duration_seconds_bucket{" + echo + ",le=") }
+                let counts = buckets.compactMap { $0.split(separator: " ").last.flatMap { UInt64($0) } }
+                #expect(counts.count == DurationBuckets.boundsMicros.count + 1)
+                #expect(counts == counts.sorted())
+                // 300 µs calls: none at or below 250 µs, all 20 at or below 500 µs.
+                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + echo + #",le="0.00025"} 0"#))
+                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + echo + #",le="0.0005"} 20"#))
+                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + echo + #",le="+Inf"} 20"#))
+                #expect(text.contains("mcpwatch_calls_total{" + echo + #",outcome="ok"} 20"#))
+                #expect(text.contains(#"mcpwatch_call_errors_total{server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="bad\"name\\with\nnewline",error_type="-32602"} 1"#))
+            }
+        }
+    }
+
     @Test func gzipWhenAccepted() async throws {
         let (store, _) = Self.filledStore()
         try await Self.app(store).test(.router) { client in

@@ -104,76 +104,115 @@ public struct PrometheusExposition {
 
 extension PrometheusExposition {
     /// Writes every call, traffic and anomaly metric of a store.
+    ///
+    /// Built for scrapes of many targets: each target's label text is escaped once and reused for all its lines.
     /// - Parameters:
-    ///   - report: the report to take counters and gauges from.
-    ///   - histograms: the duration buckets (``MetricsStore/durationHistograms()``).
+    ///   - counters: what the store counted (``MetricsStore/counters(serverName:)``).
     ///   - server: the `server` label value.
     ///   - transport: the `network_transport` label value (`pipe` for stdio, `tcp` for HTTP).
-    public mutating func writeCalls(report: Report, histograms: [DurationSeries], server: String, transport: String = "pipe") {
-        let common = [("server", server), ("network_transport", transport)]
+    public mutating func writeCalls(_ counters: CallCounters, server: String, transport: String = "pipe") {
+        let common = Self.labelText([("server", server), ("network_transport", transport)])
+        let labelTexts = counters.targets.map { common + "," + Self.labelText(Self.targetLabels($0.key)) }
         for (direction, name, help) in [
             (Direction.clientToServer, "mcp_server_operation_duration_seconds", "Duration of MCP requests from the client, from request to response, as the proxy saw them."),
             (Direction.serverToClient, "mcp_client_operation_duration_seconds", "Duration of MCP requests from the server to the client (sampling, elicitation, roots), from request to response."),
         ] {
-            let series = histograms.filter { $0.direction == direction }
-            guard !series.isEmpty || direction == .clientToServer else { continue }
+            let hasAny = counters.targets.contains { $0.direction == direction }
+            guard hasAny || direction == .clientToServer else { continue }
             family(name, type: "histogram", help: help, unit: "seconds")
-            for s in series {
-                var labels = common + Self.targetLabels(s.key)
-                if let type = s.errorType { labels.append(("error_type", type)) }
-                let cumulative = s.buckets.cumulative
-                for (i, bound) in DurationBuckets.boundsMicros.enumerated() {
-                    sample(name + "_bucket", labels + [("le", Self.format(Double(bound) / 1e6))], cumulative[i])
+            let bucketName = name + "_bucket", sumName = name + "_sum", countName = name + "_count"
+            for (i, t) in counters.targets.enumerated() where t.direction == direction {
+                if t.okBuckets.count > 0 || t.errorBuckets.isEmpty {
+                    writeHistogram(bucketName, sumName, countName, labels: labelTexts[i], t.okBuckets)
                 }
-                sample(name + "_bucket", labels + [("le", "+Inf")], cumulative[cumulative.count - 1])
-                sample(name + "_sum", labels, Double(s.buckets.sumNanos) / 1e9)
-                sample(name + "_count", labels, cumulative[cumulative.count - 1])
+                for (type, buckets) in t.errorBuckets {
+                    writeHistogram(bucketName, sumName, countName, labels: labelTexts[i] + ",error_type=\"" + Self.escapeLabel(type) + "\"", buckets)
+                }
             }
         }
 
         family("mcpwatch_calls_total", type: "counter", help: "Finished MCP calls by outcome (ok, jsonrpc_error, tool_error, cancelled, lost).")
-        for t in report.targets {
-            let labels = common + Self.targetLabels(TargetKey(method: t.method, target: t.target))
-            for outcome in CallOutcome.allCases {
-                sample("mcpwatch_calls_total", labels + [("outcome", outcome.rawValue)], t.outcomes[outcome.rawValue] ?? 0)
+        for (i, t) in counters.targets.enumerated() {
+            for (k, outcome) in CallOutcome.allCases.enumerated() {
+                line("mcpwatch_calls_total", labelTexts[i], "outcome=\"" + outcome.rawValue + "\"", t.outcomes[k])
             }
         }
         family("mcpwatch_call_errors_total", type: "counter", help: "Failed MCP calls by error type (JSON-RPC code, tool_error, cancelled, lost).")
-        for t in report.targets {
-            let labels = common + Self.targetLabels(TargetKey(method: t.method, target: t.target))
-            for (type, count) in t.errorTypes.sorted(by: { $0.key < $1.key }) {
-                sample("mcpwatch_call_errors_total", labels + [("error_type", type)], count)
+        for (i, t) in counters.targets.enumerated() {
+            for (type, count) in t.errorTypes {
+                line("mcpwatch_call_errors_total", labelTexts[i], "error_type=\"" + Self.escapeLabel(type) + "\"", count)
             }
         }
         family("mcpwatch_calls_in_flight", type: "gauge", help: "MCP requests sent and not yet answered.")
-        for t in report.targets {
-            sample("mcpwatch_calls_in_flight", common + Self.targetLabels(TargetKey(method: t.method, target: t.target)), Double(t.inFlight))
-        }
+        for (i, t) in counters.targets.enumerated() { line("mcpwatch_calls_in_flight", labelTexts[i], nil, UInt64(max(0, t.inFlight))) }
         family("mcpwatch_request_size_bytes_total", type: "counter", help: "Bytes of MCP requests, per target.")
-        for t in report.targets {
-            sample("mcpwatch_request_size_bytes_total", common + Self.targetLabels(TargetKey(method: t.method, target: t.target)), t.requestBytes.total)
-        }
+        for (i, t) in counters.targets.enumerated() { line("mcpwatch_request_size_bytes_total", labelTexts[i], nil, t.requestBytes) }
         family("mcpwatch_response_size_bytes_total", type: "counter", help: "Bytes of MCP responses, per target.")
-        for t in report.targets {
-            sample("mcpwatch_response_size_bytes_total", common + Self.targetLabels(TargetKey(method: t.method, target: t.target)), t.responseBytes.total)
-        }
+        for (i, t) in counters.targets.enumerated() { line("mcpwatch_response_size_bytes_total", labelTexts[i], nil, t.responseBytes) }
+
+        let commonLabels = [("server", server), ("network_transport", transport)]
+        let traffic = counters.traffic
         family("mcpwatch_messages_total", type: "counter", help: "JSON-RPC frames relayed, per direction.")
-        sample("mcpwatch_messages_total", common + [("direction", Direction.clientToServer.rawValue)], report.overview.traffic.clientToServerMessages)
-        sample("mcpwatch_messages_total", common + [("direction", Direction.serverToClient.rawValue)], report.overview.traffic.serverToClientMessages)
+        sample("mcpwatch_messages_total", commonLabels + [("direction", Direction.clientToServer.rawValue)], traffic.clientToServerMessages)
+        sample("mcpwatch_messages_total", commonLabels + [("direction", Direction.serverToClient.rawValue)], traffic.serverToClientMessages)
         family("mcpwatch_relayed_bytes_total", type: "counter", help: "Bytes relayed, per direction.")
-        sample("mcpwatch_relayed_bytes_total", common + [("direction", Direction.clientToServer.rawValue)], report.overview.traffic.clientToServerBytes)
-        sample("mcpwatch_relayed_bytes_total", common + [("direction", Direction.serverToClient.rawValue)], report.overview.traffic.serverToClientBytes)
+        sample("mcpwatch_relayed_bytes_total", commonLabels + [("direction", Direction.clientToServer.rawValue)], traffic.clientToServerBytes)
+        sample("mcpwatch_relayed_bytes_total", commonLabels + [("direction", Direction.serverToClient.rawValue)], traffic.serverToClientBytes)
         family("mcpwatch_notifications_total", type: "counter", help: "JSON-RPC notifications relayed, per method and direction.")
-        for n in report.notifications {
-            sample("mcpwatch_notifications_total", common + [("mcp_method_name", n.method), ("direction", n.direction.rawValue)], n.count)
+        for n in counters.notifications {
+            sample("mcpwatch_notifications_total", commonLabels + [("mcp_method_name", n.method), ("direction", n.direction.rawValue)], n.count)
         }
         family("mcpwatch_anomalies_total", type: "counter", help: "Frames that were not clean JSON-RPC, per kind; relayed unless oversized.")
         for kind in AnomalyKind.allCases {
-            sample("mcpwatch_anomalies_total", common + [("kind", kind.rawValue)], report.anomalies.byKind[kind.rawValue] ?? 0)
+            sample("mcpwatch_anomalies_total", commonLabels + [("kind", kind.rawValue)], counters.anomalies[kind.rawValue] ?? 0)
         }
         family("mcpwatch_server_up", type: "gauge", help: "1 while the monitored server process runs, 0 once it has exited.")
-        sample("mcpwatch_server_up", common, report.session.serverAlive == false ? 0.0 : 1.0)
+        sample("mcpwatch_server_up", commonLabels, counters.serverAlive == false ? 0.0 : 1.0)
         family("mcpwatch_start_time_seconds", type: "gauge", help: "When monitoring started, in Unix seconds.", unit: "seconds")
-        sample("mcpwatch_start_time_seconds", common, report.overview.startTime.timeIntervalSince1970)
+        sample("mcpwatch_start_time_seconds", commonLabels, counters.startTime.timeIntervalSince1970)
+    }
+
+    /// The `le` label text of every bucket bound, formatted once.
+    static let leTexts: [String] = DurationBuckets.boundsMicros.map { "le=\"" + format(Double($0) / 1e6) + "\"" } + ["le=\"+Inf\""]
+
+    private mutating func writeHistogram(_ bucketName: String, _ sumName: String, _ countName: String, labels: String, _ buckets: DurationBuckets) {
+        var running: UInt64 = 0
+        for (i, count) in buckets.counts.enumerated() {
+            running &+= count
+            line(bucketName, labels, Self.leTexts[i], running)
+        }
+        line(sumName, labels, nil, Self.format(Double(buckets.sumNanos) / 1e9))
+        line(countName, labels, nil, running)
+    }
+
+    /// Escaped label pairs, comma-separated, without braces.
+    static func labelText(_ labels: [(String, String)]) -> String {
+        var text = ""
+        for (i, (k, v)) in labels.enumerated() {
+            if i > 0 { text += "," }
+            text += k
+            text += "=\""
+            text += escapeLabel(v)
+            text += "\""
+        }
+        return text
+    }
+
+    @inline(__always)
+    private mutating func line(_ name: String, _ labels: String, _ extra: String?, _ value: UInt64) {
+        line(name, labels, extra, String(value))
+    }
+
+    private mutating func line(_ name: String, _ labels: String, _ extra: String?, _ value: String) {
+        out += name
+        out += "{"
+        out += labels
+        if let extra {
+            out += ","
+            out += extra
+        }
+        out += "} "
+        out += value
+        out += "\n"
     }
 }

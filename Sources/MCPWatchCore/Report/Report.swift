@@ -305,8 +305,39 @@ public struct AnomalySample: Codable, Sendable, Equatable {
 
 /// RFC 3339 timestamps with milliseconds, in UTC.
 public enum RFC3339 {
-    /// Formats a date: `2026-11-23T10:15:30.123Z`.
+    /// Formats a date: `2026-11-23T10:15:30.123Z` (milliseconds truncated, as Foundation's ISO 8601 style does).
+    ///
+    /// By hand with `gmtime_r`: a report formats two dates per target, and Foundation's format style took
+    /// microseconds each.
     public static func string(from date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        guard t.isFinite, abs(t) < 253_402_300_800 else { return foundationString(from: date) }
+        var seconds = Int(t.rounded(.down))
+        var millis = Int(((t - Double(seconds)) * 1_000).rounded(.down))
+        if millis >= 1_000 { seconds += 1; millis -= 1_000 }
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil, parts.tm_year + 1900 >= 0 else { return foundationString(from: date) }
+        var out = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int, at offset: Int, digits: Int) {
+            var v = value
+            for i in stride(from: offset + digits - 1, through: offset, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+        }
+        put(Int(parts.tm_year) + 1900, at: 0, digits: 4); out[4] = UInt8(ascii: "-")
+        put(Int(parts.tm_mon) + 1, at: 5, digits: 2); out[7] = UInt8(ascii: "-")
+        put(Int(parts.tm_mday), at: 8, digits: 2); out[10] = UInt8(ascii: "T")
+        put(Int(parts.tm_hour), at: 11, digits: 2); out[13] = UInt8(ascii: ":")
+        put(Int(parts.tm_min), at: 14, digits: 2); out[16] = UInt8(ascii: ":")
+        put(Int(parts.tm_sec), at: 17, digits: 2); out[19] = UInt8(ascii: ".")
+        put(millis, at: 20, digits: 3); out[23] = UInt8(ascii: "Z")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Foundation's formatting, for dates outside the years 0 to 9999.
+    static func foundationString(from date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 

@@ -1,0 +1,76 @@
+import Foundation
+
+/// What `/metrics` needs of the store: every counter and duration bucket, without percentiles.
+///
+/// Taken in one short critical section (a copy-on-write copy of the state) and built outside the lock, so a scrape
+/// costs the relay nothing, and it skips the per-target percentile work that only the JSON report needs.
+public struct CallCounters: Sendable {
+    /// One (method, target).
+    public struct Target: Sendable {
+        /// The method and target.
+        public var key: TargetKey
+        /// Which way its requests went.
+        public var direction: Direction
+        /// Finished calls per outcome, in ``CallOutcome/allCases`` order.
+        public var outcomes: [UInt64]
+        /// Failed calls per `error.type`, sorted by type.
+        public var errorTypes: [(type: String, count: UInt64)]
+        /// Calls sent and not yet answered.
+        public var inFlight: Int
+        /// Bytes of its requests.
+        public var requestBytes: UInt64
+        /// Bytes of its responses.
+        public var responseBytes: UInt64
+        /// Durations of successful calls.
+        public var okBuckets: DurationBuckets
+        /// Durations of failed calls per `error.type`, sorted by type.
+        public var errorBuckets: [(type: String, buckets: DurationBuckets)]
+    }
+
+    /// Every target, in the order they were first seen.
+    public var targets: [Target]
+    /// Messages and bytes relayed each way.
+    public var traffic: Traffic
+    /// Notifications per method and direction.
+    public var notifications: [NotificationCount]
+    /// Anomalies per kind (raw value).
+    public var anomalies: [String: UInt64]
+    /// Whether the server process runs (nil when unknown).
+    public var serverAlive: Bool?
+    /// `--name`, else the server's own `serverInfo.name`.
+    public var serverName: String?
+    /// When monitoring started.
+    public var startTime: Date
+}
+
+extension MetricsStore {
+    /// Every counter and duration bucket, for Prometheus.
+    /// - Parameter serverName: the `--name` of the server, which wins over its `serverInfo.name`.
+    public func counters(serverName: String? = nil) -> CallCounters {
+        let copy = state.withLock { $0 }
+        var targets: [CallCounters.Target] = []
+        targets.reserveCapacity(copy.targets.count)
+        for t in copy.targets {
+            targets.append(CallCounters.Target(
+                key: t.key, direction: t.direction,
+                outcomes: CallOutcome.allCases.map { t.count(of: $0) },
+                errorTypes: t.errorTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                inFlight: t.inFlight, requestBytes: t.requestBytesTotal, responseBytes: t.responseBytesTotal,
+                okBuckets: t.okBuckets,
+                errorBuckets: t.errorBuckets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        }
+        let notifications = copy.notifications
+            .map { NotificationCount(method: $0.key.method, direction: $0.key.direction, count: $0.value) }
+            .sorted { $0.method != $1.method ? $0.method < $1.method : $0.direction.rawValue < $1.direction.rawValue }
+        return CallCounters(
+            targets: targets,
+            traffic: Traffic(
+                clientToServerMessages: copy.messages[0], clientToServerBytes: copy.bytes[0],
+                serverToClientMessages: copy.messages[1], serverToClientBytes: copy.bytes[1]),
+            notifications: notifications,
+            anomalies: Dictionary(uniqueKeysWithValues: copy.anomalies.map { ($0.key.rawValue, $0.value) }),
+            serverAlive: copy.session.serverAlive,
+            serverName: serverName ?? copy.session.server?.name,
+            startTime: startDate)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Writes a ``Report`` as the same JSON that ``Report/encoder(pretty:)`` writes, many times faster.
+///
+/// `JSONEncoder` spent about 40 ms on the targets of a 1,000-target report (a snake-case conversion per key and
+/// a boxed value per field); `/api/report` has 20 ms for everything. Targets are written here by hand; the small
+/// parts (session, overview, system, ...) still go through the encoder. A test keeps the two outputs equal.
+public enum ReportJSONWriter {
+    /// The compact JSON of a report.
+    public static func data(_ report: Report) throws -> Data {
+        let encoder = Report.encoder()
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + report.targets.count * 700)
+        out += Array(#"{"schema_version":"#.utf8)
+        out += Array(String(report.schemaVersion).utf8)
+        out += Array(#","generated_at":"#.utf8)
+        string(RFC3339.string(from: report.generatedAt), &out)
+        if let name = report.serverName {
+            out += Array(#","server_name":"#.utf8)
+            string(name, &out)
+        }
+        out += Array(#","session":"#.utf8)
+        out += try encoder.encode(report.session)
+        out += Array(#","overview":"#.utf8)
+        out += try encoder.encode(report.overview)
+        out += Array(#","targets":["#.utf8)
+        for (i, t) in report.targets.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            target(t, &out)
+        }
+        out += Array(#"],"notifications":"#.utf8)
+        out += try encoder.encode(report.notifications)
+        out += Array(#","anomalies":"#.utf8)
+        out += try encoder.encode(report.anomalies)
+        if let system = report.system {
+            out += Array(#","system":"#.utf8)
+            out += try encoder.encode(system)
+        }
+        out.append(UInt8(ascii: "}"))
+        return Data(out)
+    }
+
+    /// One target, keys as the encoder's snake case writes them, absent optionals left out as it leaves them out.
+    static func target(_ t: TargetReport, _ out: inout [UInt8]) {
+        var first = true
+        func key(_ k: StaticString) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+        }
+        func number(_ k: StaticString, _ v: Double?) {
+            guard let v else { return }
+            key(k)
+            double(v, &out)
+        }
+        func integer(_ k: StaticString, _ v: some BinaryInteger) {
+            key(k)
+            out += Array(String(v).utf8)
+        }
+        out.append(UInt8(ascii: "{"))
+        key("name"); string(t.name, &out)
+        key("method"); string(t.method, &out)
+        if let target = t.target { key("target"); string(target, &out) }
+        key("direction"); string(t.direction.rawValue, &out)
+        integer("calls", t.calls)
+        integer("errors", t.errors)
+        number("success_rate", t.successRate)
+        number("avg_ms", t.avgMs)
+        number("min_ms", t.minMs)
+        number("max_ms", t.maxMs)
+        number("p50_ms", t.p50Ms)
+        number("p90_ms", t.p90Ms)
+        number("p95_ms", t.p95Ms)
+        number("p99_ms", t.p99Ms)
+        number("p999_ms", t.p999Ms)
+        if let lastUsed = t.lastUsed { key("last_used"); string(RFC3339.string(from: lastUsed), &out) }
+        integer("in_flight", t.inFlight)
+        key("outcomes"); counts(t.outcomes, &out)
+        key("error_types"); counts(t.errorTypes, &out)
+        if let e = t.lastError {
+            key("last_error")
+            out += Array(#"{"message":"#.utf8); string(e.message, &out)
+            out += Array(#","type":"#.utf8); string(e.type, &out)
+            out += Array(#","at":"#.utf8); string(RFC3339.string(from: e.at), &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        key("recent")
+        out += Array(#"{"calls":"#.utf8); out += Array(String(t.recent.calls).utf8)
+        if let v = t.recent.successRate { out += Array(#","success_rate":"#.utf8); double(v, &out) }
+        if let v = t.recent.avgMs { out += Array(#","avg_ms":"#.utf8); double(v, &out) }
+        out.append(UInt8(ascii: "}"))
+        key("calls_per_second"); double(t.callsPerSecond, &out)
+        key("request_bytes"); size(t.requestBytes, &out)
+        key("response_bytes"); size(t.responseBytes, &out)
+        integer("dashboard_calls", t.dashboardCalls)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func size(_ s: SizeSummary, _ out: inout [UInt8]) {
+        out += Array(#"{"total":"#.utf8); out += Array(String(s.total).utf8)
+        if let avg = s.avg { out += Array(#","avg":"#.utf8); double(avg, &out) }
+        out += Array(#","max":"#.utf8); out += Array(String(s.max).utf8)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func counts(_ d: [String: UInt64], _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, (k, v)) in d.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            string(k, &out)
+            out.append(UInt8(ascii: ":"))
+            out += Array(String(v).utf8)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A number as the encoder writes it: non-finite values as the strings its strategy names.
+    static func double(_ v: Double, _ out: inout [UInt8]) {
+        if v.isNaN { out += Array(#""nan""#.utf8); return }
+        if v.isInfinite { out += Array((v > 0 ? #""inf""# : #""-inf""#).utf8); return }
+        if v == v.rounded(), abs(v) < 1e15 { out += Array(String(Int64(v)).utf8); return }
+        out += Array(v.description.utf8)
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, everything else as UTF-8.
+    static func string(_ s: String, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
