@@ -83,6 +83,11 @@ if ProcessInfo.processInfo.environment["MCPWATCH_BENCHMARKS"] != nil {
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"])
     )
     package.targets.append(
+        // Report and /metrics at 1,000 targets on the real code paths (issue 3's figures):
+        //   MCPWATCH_BENCHMARKS=1 swift run -c release --scratch-path .build-bench ReportScale
+        .executableTarget(name: "ReportScale", dependencies: ["MCPWatchCore"], path: "Benchmarks/ReportScale")
+    )
+    package.targets.append(
         .executableTarget(
             name: "CoreBenchmarks",
             dependencies: ["MCPWatchCore", .product(name: "Benchmark", package: "benchmark")],

@@ -53,7 +53,8 @@ schemas={
 }
 def jresp(schema, desc="OK"): return {"description":desc,"content":{"application/json":{"schema":ref(schema)}}}
 err = lambda d: jresp("Error", d)
-common={"401":err("An API key is configured and the request did not carry a valid one.")}
+common={"401":err("An API key is configured and the request did not carry a valid one."),
+        "413":err("The request carried a body larger than the limit (1 MiB).")}
 def op(summary, responses, params=None, opid=None):
     o={"summary":summary,"operationId":opid,"responses":dict(responses, **common)}
     if params: o["parameters"]=params

@@ -96,6 +96,17 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(store.report()) }
     }
 
+    Benchmark("report JSON: 1000 targets, all changed (what /api/report does)", configuration: .init(metrics: [.wallClock, .mallocCountTotal], timeUnits: .milliseconds, scalingFactor: .one, maxIterations: 200)) { benchmark in
+        let store = MetricsStore(clock: clock)
+        for t in 0..<1_000 { for i in 0..<20 { store.record(call("tool-\(t)", nil, clock, micros: UInt64(100 + i * i * 5_000 + t))) } }
+        for _ in benchmark.scaledIterations {
+            benchmark.stopMeasurement()
+            for t in 0..<1_000 { store.record(call("tool-\(t)", nil, clock, micros: 500)) }
+            benchmark.startMeasurement()
+            blackHole(try? ReportJSONWriter.data(store.report()))
+        }
+    }
+
     Benchmark("exposition: /metrics text, 1000 targets", configuration: .init(metrics: [.wallClock, .mallocCountTotal], timeUnits: .milliseconds, scalingFactor: .one, maxIterations: 200)) { benchmark in
         let store = MetricsStore(clock: clock)
         for t in 0..<1_000 { for i in 0..<20 { store.record(call("tool-\(t)", nil, clock, micros: UInt64(100 + i * 37 + t))) } }

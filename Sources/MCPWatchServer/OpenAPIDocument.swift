@@ -776,6 +776,16 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
@@ -804,6 +814,16 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
@@ -825,6 +845,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
        "application/json": {
         "schema": {
@@ -884,6 +914,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
        "application/json": {
         "schema": {
@@ -960,6 +1000,16 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
@@ -991,6 +1041,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
        "application/json": {
         "schema": {
@@ -1041,6 +1101,16 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     },
     "parameters": [
@@ -1083,6 +1153,16 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
@@ -1114,6 +1194,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
        "application/json": {
         "schema": {
@@ -1169,6 +1259,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
        "application/json": {
         "schema": {
@@ -1235,6 +1335,16 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
@@ -1256,6 +1366,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
        "application/json": {
         "schema": {

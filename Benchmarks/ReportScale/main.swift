@@ -1,0 +1,46 @@
+// What /api/report and /metrics cost with 1,000 targets (issue 3: at most 20 ms each), on the real code paths.
+// Run: MCPWATCH_BENCHMARKS=1 swift run -c release --scratch-path .build-bench ReportScale
+import Foundation
+import MCPWatchCore
+
+// 1,000 targets with 20 calls each; every target gets a new call before each measured report, so nothing comes
+// from the per-target cache (the worst case). "wide" spreads latencies from 100 µs to 1.8 s, which makes the
+// percentile walk longest; "narrow" keeps them under 2 ms.
+let clock = SystemWatchClock()
+
+func call(_ name: String, micros: UInt64) -> CompletedCall {
+    CompletedCall(method: "tools/call", target: name, id: RequestID(1), outcome: .ok, durationNanos: micros * 1_000,
+                  finishedAt: clock.now(), requestBytes: 150, responseBytes: 300)
+}
+
+func measure(_ label: String, runs: Int = 30, prepare: () -> Void = {}, _ body: () throws -> Int) rethrows {
+    var samples: [Double] = []
+    var size = 0
+    for _ in 0..<runs {
+        prepare()
+        let start = ContinuousClock.now
+        size = try body()
+        let elapsed = ContinuousClock.now - start
+        samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+    }
+    samples.sort()
+    print(String(format: "%-58@ median %6.2f ms  p90 %6.2f ms  (%d bytes)", label as NSString, samples[runs / 2], samples[runs * 9 / 10], size))
+}
+
+for (shape, latency) in [("narrow", { (t: Int, i: Int) in UInt64(100 + i * 37 + t) }), ("wide", { (t: Int, i: Int) in UInt64(100 + i * i * 5_000 + t) })] {
+    let store = MetricsStore(clock: clock)
+    for t in 0..<1_000 { for i in 0..<20 { store.record(call("tool-\(t)", micros: latency(t, i))) } }
+    let touch = { for t in 0..<1_000 { store.record(call("tool-\(t)", micros: 500)) } }
+    try measure("\(shape): /api/report body, 1,000 targets all changed", prepare: touch) {
+        try ReportJSONWriter.data(store.report()).count
+    }
+    try measure("\(shape): /api/report body, 1,000 targets unchanged") { try ReportJSONWriter.data(store.report()).count }
+    try measure("\(shape): same report through JSONEncoder (before)", runs: 10, prepare: touch) {
+        try Report.encoder().encode(store.report()).count
+    }
+    measure("\(shape): /metrics text, 1,000 targets", prepare: touch) {
+        var exposition = PrometheusExposition()
+        exposition.writeCalls(store.counters(), server: "bench")
+        return exposition.finish().utf8.count
+    }
+}
