@@ -176,13 +176,10 @@ extension PrometheusExposition {
     static let leTexts: [String] = DurationBuckets.boundsMicros.map { "le=\"" + format(Double($0) / 1e6) + "\"" } + ["le=\"+Inf\""]
 
     private mutating func writeHistogram(_ bucketName: String, _ sumName: String, _ countName: String, labels: String, _ buckets: DurationBuckets) {
-        var running: UInt64 = 0
-        for (i, count) in buckets.counts.enumerated() {
-            running &+= count
-            line(bucketName, labels, Self.leTexts[i], running)
-        }
+        let cumulative = buckets.cumulative
+        for (i, count) in cumulative.enumerated() { line(bucketName, labels, Self.leTexts[i], count) }
         line(sumName, labels, nil, Self.format(Double(buckets.sumNanos) / 1e9))
-        line(countName, labels, nil, running)
+        line(countName, labels, nil, cumulative[cumulative.count - 1])
     }
 
     /// Escaped label pairs, comma-separated, without braces.
