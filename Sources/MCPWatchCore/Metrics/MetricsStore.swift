@@ -258,25 +258,29 @@ public final class MetricsStore: Sendable {
     }
 
     private func targetReports(_ copy: State, now: MonotonicInstant, wallNow: Date, currentSecond: UInt32) -> [TargetReport] {
-        var cached = summaries.withLock { $0 }
-        var reports: [TargetReport] = []
-        reports.reserveCapacity(copy.targets.count)
-        for (i, stats) in copy.targets.enumerated() {
-            var report: TargetReport
-            if let hit = cached[i], hit.version == stats.version {
-                report = hit.report
-            } else {
-                report = Self.targetReport(stats, lastUsed: stats.lastUsed.map { date(of: $0, now: now, wallNow: wallNow) },
-                                           lastErrorAt: stats.lastError.map { date(of: $0.at, now: now, wallNow: wallNow) })
-                cached[i] = (stats.version, report)
+        // Readers only: the cache is updated in place under its own lock (copying it out and back cost a full copy
+        // of 1,000 summaries per report), and concurrent readers do not compute the same summary twice.
+        var reports = summaries.withLock { cached in
+            var reports: [TargetReport] = []
+            reports.reserveCapacity(copy.targets.count)
+            for (i, stats) in copy.targets.enumerated() {
+                var report: TargetReport
+                if let hit = cached[i], hit.version == stats.version {
+                    report = hit.report
+                } else {
+                    report = Self.targetReport(stats, lastUsed: stats.lastUsed.map { date(of: $0, now: now, wallNow: wallNow) },
+                                               lastErrorAt: stats.lastError.map { date(of: $0.at, now: now, wallNow: wallNow) })
+                    cached[i] = (stats.version, report)
+                }
+                // In-flight and the 1-minute rate change without a new call finishing.
+                report.inFlight = stats.inFlight
+                report.callsPerSecond = Double(stats.seconds.totals(endingAt: currentSecond, seconds: 60).calls) / 60
+                reports.append(report)
             }
-            // In-flight and the 1-minute rate change without a new call finishing.
-            report.inFlight = stats.inFlight
-            report.callsPerSecond = Double(stats.seconds.totals(endingAt: currentSecond, seconds: 60).calls) / 60
-            reports.append(report)
+            return reports
         }
-        summaries.withLock { $0 = cached }
-        return reports.sorted { $0.calls != $1.calls ? $0.calls > $1.calls : $0.name < $1.name }
+        reports.sort { $0.calls != $1.calls ? $0.calls > $1.calls : $0.name < $1.name }
+        return reports
     }
 
     static func targetReport(_ s: TargetStats, lastUsed: Date?, lastErrorAt: Date?) -> TargetReport {

@@ -11,29 +11,29 @@ public enum ReportJSONWriter {
         let encoder = Report.encoder()
         var out: [UInt8] = []
         out.reserveCapacity(512 + report.targets.count * 700)
-        out += Array(#"{"schema_version":"#.utf8)
-        out += Array(String(report.schemaVersion).utf8)
-        out += Array(#","generated_at":"#.utf8)
+        out.append(contentsOf: #"{"schema_version":"#.utf8)
+        out.append(contentsOf: String(report.schemaVersion).utf8)
+        out.append(contentsOf: #","generated_at":"#.utf8)
         string(RFC3339.string(from: report.generatedAt), &out)
         if let name = report.serverName {
-            out += Array(#","server_name":"#.utf8)
+            out.append(contentsOf: #","server_name":"#.utf8)
             string(name, &out)
         }
-        out += Array(#","session":"#.utf8)
+        out.append(contentsOf: #","session":"#.utf8)
         out += try encoder.encode(report.session)
-        out += Array(#","overview":"#.utf8)
+        out.append(contentsOf: #","overview":"#.utf8)
         out += try encoder.encode(report.overview)
-        out += Array(#","targets":["#.utf8)
+        out.append(contentsOf: #","targets":["#.utf8)
         for (i, t) in report.targets.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             target(t, &out)
         }
-        out += Array(#"],"notifications":"#.utf8)
+        out.append(contentsOf: #"],"notifications":"#.utf8)
         out += try encoder.encode(report.notifications)
-        out += Array(#","anomalies":"#.utf8)
+        out.append(contentsOf: #","anomalies":"#.utf8)
         out += try encoder.encode(report.anomalies)
         if let system = report.system {
-            out += Array(#","system":"#.utf8)
+            out.append(contentsOf: #","system":"#.utf8)
             out += try encoder.encode(system)
         }
         out.append(UInt8(ascii: "}"))
@@ -58,7 +58,7 @@ public enum ReportJSONWriter {
         }
         func integer(_ k: StaticString, _ v: some BinaryInteger) {
             key(k)
-            out += Array(String(v).utf8)
+            out.append(contentsOf: String(v).utf8)
         }
         out.append(UInt8(ascii: "{"))
         key("name"); string(t.name, &out)
@@ -82,15 +82,15 @@ public enum ReportJSONWriter {
         key("error_types"); counts(t.errorTypes, &out)
         if let e = t.lastError {
             key("last_error")
-            out += Array(#"{"message":"#.utf8); string(e.message, &out)
-            out += Array(#","type":"#.utf8); string(e.type, &out)
-            out += Array(#","at":"#.utf8); string(RFC3339.string(from: e.at), &out)
+            out.append(contentsOf: #"{"message":"#.utf8); string(e.message, &out)
+            out.append(contentsOf: #","type":"#.utf8); string(e.type, &out)
+            out.append(contentsOf: #","at":"#.utf8); string(RFC3339.string(from: e.at), &out)
             out.append(UInt8(ascii: "}"))
         }
         key("recent")
-        out += Array(#"{"calls":"#.utf8); out += Array(String(t.recent.calls).utf8)
-        if let v = t.recent.successRate { out += Array(#","success_rate":"#.utf8); double(v, &out) }
-        if let v = t.recent.avgMs { out += Array(#","avg_ms":"#.utf8); double(v, &out) }
+        out.append(contentsOf: #"{"calls":"#.utf8); out.append(contentsOf: String(t.recent.calls).utf8)
+        if let v = t.recent.successRate { out.append(contentsOf: #","success_rate":"#.utf8); double(v, &out) }
+        if let v = t.recent.avgMs { out.append(contentsOf: #","avg_ms":"#.utf8); double(v, &out) }
         out.append(UInt8(ascii: "}"))
         key("calls_per_second"); double(t.callsPerSecond, &out)
         key("request_bytes"); size(t.requestBytes, &out)
@@ -100,9 +100,9 @@ public enum ReportJSONWriter {
     }
 
     static func size(_ s: SizeSummary, _ out: inout [UInt8]) {
-        out += Array(#"{"total":"#.utf8); out += Array(String(s.total).utf8)
-        if let avg = s.avg { out += Array(#","avg":"#.utf8); double(avg, &out) }
-        out += Array(#","max":"#.utf8); out += Array(String(s.max).utf8)
+        out.append(contentsOf: #"{"total":"#.utf8); out.append(contentsOf: String(s.total).utf8)
+        if let avg = s.avg { out.append(contentsOf: #","avg":"#.utf8); double(avg, &out) }
+        out.append(contentsOf: #","max":"#.utf8); out.append(contentsOf: String(s.max).utf8)
         out.append(UInt8(ascii: "}"))
     }
 
@@ -112,17 +112,17 @@ public enum ReportJSONWriter {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             string(k, &out)
             out.append(UInt8(ascii: ":"))
-            out += Array(String(v).utf8)
+            out.append(contentsOf: String(v).utf8)
         }
         out.append(UInt8(ascii: "}"))
     }
 
     /// A number as the encoder writes it: non-finite values as the strings its strategy names.
     static func double(_ v: Double, _ out: inout [UInt8]) {
-        if v.isNaN { out += Array(#""nan""#.utf8); return }
-        if v.isInfinite { out += Array((v > 0 ? #""inf""# : #""-inf""#).utf8); return }
-        if v == v.rounded(), abs(v) < 1e15 { out += Array(String(Int64(v)).utf8); return }
-        out += Array(v.description.utf8)
+        if v.isNaN { out.append(contentsOf: #""nan""#.utf8); return }
+        if v.isInfinite { out.append(contentsOf: (v > 0 ? #""inf""# : #""-inf""#).utf8); return }
+        if v == v.rounded(), abs(v) < 1e15 { out.append(contentsOf: String(Int64(v)).utf8); return }
+        out.append(contentsOf: v.description.utf8)
     }
 
     static func string(_ s: String, _ out: inout [UInt8]) { JSONStringLiteral.append(s, to: &out) }
