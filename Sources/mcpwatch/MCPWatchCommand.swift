@@ -15,8 +15,9 @@ struct MCPWatchCommand: AsyncParsableCommand {
               mcpwatch proxy -- uvx mcp-server-time
               mcpwatch proxy --report-file report.json -- python server.py
               mcpwatch demo-server        (the built-in demo MCP server, on stdio)
+              mcpwatch health             (exit 0, 1 or 2: for cron and health checks)
               mcpwatch bench --concurrency 16 --duration 10s -- mcpwatch bench-server
             """,
-        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self, BenchCommand.self, BenchServerCommand.self]
+        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self, BenchCommand.self, BenchServerCommand.self, HealthCommand.self]
     )
 }

@@ -1,0 +1,136 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import MCPWatchCore
+import NIOCore
+
+/// `mcpwatch health`: asks a running mcpwatch for `/api/health` and exits 0, 1 or 2, for cron, CI and
+/// container health checks.
+struct HealthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health",
+        abstract: "Check a running mcpwatch: print a one-line verdict and exit 0, 1 or 2.",
+        discussion: """
+            Reads /api/health of the mcpwatch at URL (default http://127.0.0.1:9470,
+            the default --listen of `mcpwatch proxy`). URL may be the base address
+            or the full address of the health endpoint.
+
+            Exit status:
+              0  healthy, and answered within --max-response-time
+              1  degraded, or answered slower than --max-response-time
+              2  unhealthy (a critical problem, or the MCP server process is gone),
+                 unreachable, timed out, or the API key was refused
+
+            Examples:
+              mcpwatch health
+              mcpwatch health http://10.0.0.5:9470 --api-key-file /run/secrets/mcpwatch-key
+              mcpwatch health --max-response-time 0.5 || alert-someone
+            """
+    )
+
+    @Argument(help: ArgumentHelp("mcpwatch's address, or its health endpoint.", valueName: "url"))
+    var url: String = "http://127.0.0.1:9470"
+
+    @Option(name: .long, help: ArgumentHelp("Slower answers than this many seconds exit 1.", valueName: "seconds"))
+    var maxResponseTime: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Give up after this many seconds and exit 2.", valueName: "seconds"))
+    var timeout: Double = 10
+
+    @Option(name: .long, help: ArgumentHelp("File whose first line is the API key (also MCPWATCH_API_KEY).", valueName: "path"))
+    var apiKeyFile: String?
+
+    @Flag(name: .long, help: "Print the health document as JSON instead of the one-line verdict.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing; only the exit status tells.")
+    var quiet = false
+
+    func validate() throws {
+        if let maxResponseTime, !(maxResponseTime >= 0) || !maxResponseTime.isFinite {
+            throw ValidationError("--max-response-time must be a number of seconds, 0 or more")
+        }
+        if !(timeout > 0) || !timeout.isFinite { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard Self.healthURL(url) != nil else {
+            throw ValidationError("'\(url)' is not an http:// or https:// address")
+        }
+    }
+
+    /// The health endpoint's address: the URL as given when it names a path, else `/api/health` on it.
+    static func healthURL(_ text: String) -> String? {
+        var text = text
+        if !text.contains("://") { text = "http://" + text }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else { return nil }
+        if components.path.isEmpty || components.path == "/" {
+            var base = text
+            while base.hasSuffix("/") { base.removeLast() }
+            return base + "/api/health"
+        }
+        return text
+    }
+
+    func run() async throws {
+        let address = Self.healthURL(url)!
+        let key: String?
+        do {
+            key = try readKey()
+        } catch let error as ValidationError {
+            throw error
+        }
+        let verdict = await Self.check(url: address, apiKey: key, timeout: .milliseconds(Int64(timeout * 1_000)),
+                                       maxResponseTime: maxResponseTime.map { .milliseconds(Int64(($0 * 1_000).rounded())) })
+        if !quiet {
+            if json, let health = verdict.health {
+                print(String(decoding: try Report.encoder().encode(health), as: UTF8.self))
+            } else {
+                print(verdict.line)
+            }
+        }
+        if verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
+    }
+
+    private func readKey() throws -> String? {
+        if let apiKeyFile {
+            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+                throw ValidationError("cannot read the API key file \(apiKeyFile)")
+            }
+            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let first = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else {
+                throw ValidationError("the API key file \(apiKeyFile) holds no key")
+            }
+            return first
+        }
+        if let key = ProcessInfo.processInfo.environment["MCPWATCH_API_KEY"], !key.isEmpty { return key }
+        return nil
+    }
+
+    /// One request to the health endpoint, judged.
+    static func check(url: String, apiKey: String?, timeout: TimeAmount, maxResponseTime: Duration?) async -> HealthCheckVerdict {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: "mcpwatch-health")
+        request.headers.add(name: "Accept", value: "application/json")
+        if let apiKey { request.headers.add(name: "X-API-Key", value: apiKey) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let elapsed = clock.now - start
+            return HealthCheckVerdict.judge(status: Int(response.status.code), body: Array(body.readableBytesView),
+                                            elapsed: elapsed, maxResponseTime: maxResponseTime, url: url)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return .unreachable(url: url, reason: "no answer within \(timeout.nanoseconds / 1_000_000) ms")
+        } catch {
+            return .unreachable(url: url, reason: Self.describe(error))
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED") {
+            return "connection refused (is mcpwatch running and listening there?)"
+        }
+        return text
+    }
+}
