@@ -129,9 +129,11 @@ public struct HostReport: Codable, Sendable, Equatable {
     public var diskTotalBytes: UInt64
     /// Bytes used on it.
     public var diskUsedBytes: UInt64
+    /// File handles open on the whole machine; null when unknown.
+    public var openFiles: UInt64?
 
     /// Creates the value.
-    public init(cpuCount: Int, cpuPercent: Gauge, memoryUsedPercent: Gauge, memoryTotalBytes: UInt64, memoryAvailableBytes: UInt64, load1: Double, load5: Double, load15: Double, diskPath: String, diskUsedPercent: Gauge, diskTotalBytes: UInt64, diskUsedBytes: UInt64) {
+    public init(cpuCount: Int, cpuPercent: Gauge, memoryUsedPercent: Gauge, memoryTotalBytes: UInt64, memoryAvailableBytes: UInt64, load1: Double, load5: Double, load15: Double, diskPath: String, diskUsedPercent: Gauge, diskTotalBytes: UInt64, diskUsedBytes: UInt64, openFiles: UInt64? = nil) {
         self.cpuCount = cpuCount
         self.cpuPercent = cpuPercent
         self.memoryUsedPercent = memoryUsedPercent
@@ -144,6 +146,7 @@ public struct HostReport: Codable, Sendable, Equatable {
         self.diskUsedPercent = diskUsedPercent
         self.diskTotalBytes = diskTotalBytes
         self.diskUsedBytes = diskUsedBytes
+        self.openFiles = openFiles
     }
 }
 

@@ -11,11 +11,13 @@ public struct HostSampler: Sendable {
         public var load: (Double, Double, Double)
         public var diskTotalBytes: UInt64
         public var diskUsedBytes: UInt64
+        /// File handles open on the whole machine (`/proc/sys/fs/file-nr`), nil when unreadable.
+        public var openFiles: UInt64? = nil
 
         public static func == (a: Sample, b: Sample) -> Bool {
             a.cpuBusyTicks == b.cpuBusyTicks && a.cpuTotalTicks == b.cpuTotalTicks && a.memoryTotalBytes == b.memoryTotalBytes
                 && a.memoryAvailableBytes == b.memoryAvailableBytes && a.load == b.load && a.diskTotalBytes == b.diskTotalBytes
-                && a.diskUsedBytes == b.diskUsedBytes
+                && a.diskUsedBytes == b.diskUsedBytes && a.openFiles == b.openFiles
         }
     }
 
@@ -39,7 +41,8 @@ public struct HostSampler: Sendable {
             diskUsed = (UInt64(fs.f_blocks) - UInt64(fs.f_bfree)) * block
         }
         return Sample(cpuBusyTicks: cpu.busy, cpuTotalTicks: cpu.total, memoryTotalBytes: memory.total,
-                      memoryAvailableBytes: memory.available, load: load, diskTotalBytes: diskTotal, diskUsedBytes: diskUsed)
+                      memoryAvailableBytes: memory.available, load: load, diskTotalBytes: diskTotal, diskUsedBytes: diskUsed,
+                      openFiles: ProcFiles.read("/proc/sys/fs/file-nr").flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { UInt64($0) } })
     }
 
     /// Disk use in percent, as `df` computes it.

@@ -120,7 +120,8 @@ public final class SystemMonitor: Sendable {
             memoryUsedPercent: gauge { Double($0.host.memoryTotalBytes &- $0.host.memoryAvailableBytes) / Double(max(1, $0.host.memoryTotalBytes)) * 100 },
             memoryTotalBytes: last.host.memoryTotalBytes, memoryAvailableBytes: last.host.memoryAvailableBytes,
             load1: last.host.load.0, load5: last.host.load.1, load15: last.host.load.2, diskPath: hostSampler.diskPath,
-            diskUsedPercent: gauge { $0.diskUsedPercent }, diskTotalBytes: last.host.diskTotalBytes, diskUsedBytes: last.host.diskUsedBytes)
+            diskUsedPercent: gauge { $0.diskUsedPercent }, diskTotalBytes: last.host.diskTotalBytes, diskUsedBytes: last.host.diskUsedBytes,
+            openFiles: last.host.openFiles)
         let series = includeSeries ? points.map { p in
             SystemPoint(
                 time: p.time, serverCpuPercent: p.server?.cpuPercent, serverResidentBytes: p.server.map { Double($0.sample.residentBytes) },

@@ -27,6 +27,10 @@ extension PrometheusExposition {
         sample("mcpwatch_host_disk_total_bytes", [("path", host.diskPath)], Double(host.diskTotalBytes))
         family("mcpwatch_host_disk_used_bytes", type: "gauge", help: "Bytes used on the filesystem holding the data directory.", unit: "bytes")
         sample("mcpwatch_host_disk_used_bytes", [("path", host.diskPath)], Double(host.diskUsedBytes))
+        if let open = host.openFiles {
+            family("mcpwatch_host_open_files", type: "gauge", help: "File handles open on the whole machine.")
+            sample("mcpwatch_host_open_files", [], Double(open))
+        }
     }
 
     mutating func writeProcess(_ p: ProcessReport, prefix: String, labels: [(String, String)], what: String) {

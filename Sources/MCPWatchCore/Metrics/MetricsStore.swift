@@ -44,6 +44,10 @@ public final class MetricsStore: Sendable {
         var notifications: [NotificationKey: UInt64] = [:]
         var anomalies: [AnomalyKind: UInt64] = [:]
         var lastAnomaly: (kind: AnomalyKind, direction: Direction, at: MonotonicInstant, sample: String?)?
+        /// Anomalies per second (counted as calls), for alert windows.
+        var anomalySeconds = SecondRing(capacity: 900)
+        /// The last calls of all targets together, for call-count alert windows over all calls.
+        var recent = RecentOutcomes(capacity: AlertRule.maxCallWindow)
         var messages: [UInt64] = [0, 0]
         var bytes: [UInt64] = [0, 0]
         var session = SessionInfo()
@@ -118,6 +122,7 @@ public final class MetricsStore: Sendable {
             if call.durationNanos < state.minNanos { state.minNanos = call.durationNanos }
             if call.durationNanos > state.maxNanos { state.maxNanos = call.durationNanos }
             state.seconds.add(second: second, failed: call.outcome != .ok, micros: micros)
+            state.recent.add(micros: micros, failed: call.outcome != .ok, second: second)
             let slot = Int(second % UInt32(state.latencyBySecond.count))
             if state.latencySecondStamp[slot] != second {
                 state.latencySecondStamp[slot] = second
@@ -143,6 +148,7 @@ public final class MetricsStore: Sendable {
         state.withLock { state in
             state.anomalies[kind, default: 0] &+= 1
             state.lastAnomaly = (kind, direction, at, sample)
+            state.anomalySeconds.add(second: second(of: at), failed: false, micros: 0)
         }
     }
 
@@ -284,7 +290,7 @@ public final class MetricsStore: Sendable {
     }
 
     static func targetReport(_ s: TargetStats, lastUsed: Date?, lastErrorAt: Date?) -> TargetReport {
-        let recent = s.recent.summary()
+        let recent = s.recent.summary(last: s.recentSummaryCalls)
         let latency = latency(s.histogram, sumNanos: s.sumNanos, minNanos: s.minNanos, maxNanos: s.maxNanos)
         return TargetReport(
             name: s.key.target ?? s.key.method, method: s.key.method, target: s.key.target, direction: s.direction,

@@ -93,34 +93,51 @@ struct LatencyBuckets: Sendable, Equatable {
     }
 }
 
-/// The last `capacity` outcomes of a target, for its recent success rate and mean.
+/// The last `capacity` outcomes of a target (duration, failure, second), newest last: its recent success rate and
+/// mean, and the call windows and latency percentiles that alert rules evaluate.
 struct RecentOutcomes: Sendable {
     private var micros: [UInt32]
     private var failed: [Bool]
+    private var seconds: [UInt32]
     private var next = 0
     private(set) var count = 0
 
     init(capacity: Int) {
         micros = Array(repeating: 0, count: max(1, capacity))
         failed = Array(repeating: false, count: max(1, capacity))
+        seconds = Array(repeating: 0, count: max(1, capacity))
     }
 
+    var capacity: Int { micros.count }
+
     @inline(__always)
-    mutating func add(micros value: UInt64, failed isFailure: Bool) {
+    mutating func add(micros value: UInt64, failed isFailure: Bool, second: UInt32 = 0) {
         micros[next] = UInt32(truncatingIfNeeded: min(value, UInt64(UInt32.max)))
         failed[next] = isFailure
+        seconds[next] = second
         next = next + 1 == micros.count ? 0 : next + 1
         if count < micros.count { count += 1 }
     }
 
-    /// Calls, failures and mean duration (µs) of the recent outcomes.
-    func summary() -> (calls: Int, failures: Int, meanMicros: Double) {
-        guard count > 0 else { return (0, 0, 0) }
-        var sum: UInt64 = 0, failures = 0
-        for i in 0..<count {
-            sum += UInt64(micros[i])
-            if failed[i] { failures += 1 }
+    /// Visits at most `limit` outcomes, newest first, while `body` returns true.
+    @inline(__always)
+    func forEachNewest(_ limit: Int, _ body: (_ micros: UInt32, _ failed: Bool, _ second: UInt32) -> Bool) {
+        var i = next
+        for _ in 0..<min(limit, count) {
+            i = i == 0 ? micros.count - 1 : i - 1
+            if !body(micros[i], failed[i], seconds[i]) { return }
         }
-        return (count, failures, Double(sum) / Double(count))
+    }
+
+    /// Calls, failures and mean duration (µs) of the newest `limit` outcomes.
+    func summary(last limit: Int) -> (calls: Int, failures: Int, meanMicros: Double) {
+        var sum: UInt64 = 0, failures = 0, calls = 0
+        forEachNewest(limit) { m, f, _ in
+            sum += UInt64(m)
+            if f { failures += 1 }
+            calls += 1
+            return true
+        }
+        return calls == 0 ? (0, 0, 0) : (calls, failures, Double(sum) / Double(calls))
     }
 }

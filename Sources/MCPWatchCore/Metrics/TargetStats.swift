@@ -21,6 +21,8 @@ struct TargetStats: Sendable {
     var lastUsed: MonotonicInstant?
     var lastError: (message: String, type: String, at: MonotonicInstant)?
     var recent: RecentOutcomes
+    /// How many of `recent` the report's `recent` summary covers.
+    let recentSummaryCalls: Int
     /// Prometheus buckets of successful calls, and of failed ones per `error.type`.
     var okBuckets = DurationBuckets()
     var errorBuckets: [String: DurationBuckets] = [:]
@@ -41,7 +43,8 @@ struct TargetStats: Sendable {
         self.key = key
         self.direction = direction
         histogram = Histogram(highestTrackableValue: Self.highestTrackableMicros, numberOfSignificantValueDigits: Self.significantDigits)
-        recent = RecentOutcomes(capacity: recentCapacity)
+        recent = RecentOutcomes(capacity: max(recentCapacity, AlertRule.maxCallWindow))
+        recentSummaryCalls = recentCapacity
         seconds = SecondRing(capacity: seriesSeconds)
     }
 
@@ -61,7 +64,7 @@ struct TargetStats: Sendable {
         responseBytesTotal &+= UInt64(call.responseBytes)
         if call.responseBytes > responseBytesMax { responseBytesMax = call.responseBytes }
         lastUsed = call.finishedAt
-        recent.add(micros: micros, failed: failed)
+        recent.add(micros: micros, failed: failed, second: second)
         if !failed { okBuckets.add(micros: micros, nanos: call.durationNanos) }
         seconds.add(second: second, failed: failed, micros: micros)
         if failed {
