@@ -47,6 +47,20 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var unhealthyErrorRate: Double = 50
     /// Health: fewer calls than this in the last minute say nothing.
     public var healthMinimumCalls = 5
+    /// Whether alert rules are evaluated.
+    public var alertsEnabled = true
+    /// How often alert rules are evaluated.
+    public var alertInterval: Duration = .seconds(5)
+    /// How many alert transitions the history keeps.
+    public var alertHistorySize = 1_000
+    /// Whether the built-in rules apply (each can still be overridden or switched off by name).
+    public var builtinAlertRules = true
+    /// The configuration's rules: new ones, and built-in ones with changes.
+    public var alertRules: [AlertRule] = []
+    /// Where alert transitions are POSTed.
+    public var webhooks: [WebhookTarget] = []
+    /// Commands run with each alert transition as JSON on stdin.
+    public var alertCommands: [[String]] = []
 
     /// The defaults.
     public init() {}
@@ -58,6 +72,16 @@ public struct WatchConfiguration: Sendable, Equatable {
         policy.unhealthyErrorRate = unhealthyErrorRate
         policy.minimumCalls = UInt64(healthMinimumCalls)
         return policy
+    }
+
+    /// The rules in force: the built-in ones (unless switched off), with the configuration's changes, then the
+    /// configuration's own rules.
+    public var effectiveAlertRules: [AlertRule] {
+        var rules = builtinAlertRules ? AlertRule.builtIn : []
+        for rule in alertRules {
+            if let i = rules.firstIndex(where: { $0.name == rule.name }) { rules[i] = rule } else { rules.append(rule) }
+        }
+        return rules
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -187,6 +211,42 @@ public enum ConfigSchema {
         scalar("health.degraded_error_rate", "error rate (percent, last minute) above which health is degraded", percent, "a percentage from 0 to 100") { $0.degradedErrorRate = $1 } render: { "\($0.degradedErrorRate)" },
         scalar("health.unhealthy_error_rate", "error rate (percent, last minute) above which health is unhealthy", percent, "a percentage from 0 to 100") { $0.unhealthyErrorRate = $1 } render: { "\($0.unhealthyErrorRate)" },
         scalar("health.min_calls", "fewer calls than this in the last minute say nothing about the error rate", { Int($0).flatMap { $0 >= 0 ? $0 : nil } }, "a whole number of at least 0") { $0.healthMinimumCalls = $1 } render: { "\($0.healthMinimumCalls)" },
+        boolean("alerts.enabled", "evaluate alert rules") { $0.alertsEnabled = $1 } render: { $0.alertsEnabled },
+        duration("alerts.interval", "how often alert rules are evaluated") { $0.alertInterval = $1 } render: { $0.alertInterval },
+        scalar("alerts.history_size", "how many alert transitions the history keeps", { Int($0).flatMap { $0 >= 1 && $0 <= 1_000_000 ? $0 : nil } }, "a whole number from 1 to 1000000") { $0.alertHistorySize = $1 } render: { "\($0.alertHistorySize)" },
+        boolean("alerts.builtin_rules", "apply the built-in rules (each can also be changed or switched off by name in alerts.rules)") { $0.builtinAlertRules = $1 } render: { $0.builtinAlertRules },
+        Setting(key: "alerts.rules", help: "alert rules: new ones, or built-in ones by name with changes (see docs/alerts.md); file only", isList: false, apply: { config, node in
+            let (rules, problems) = AlertRule.parseList(node)
+            guard problems.isEmpty else { return problems.joined(separator: "; ") }
+            config.alertRules = rules
+            return nil
+        }, render: { config in "[" + config.effectiveAlertRules.map { "\n    " + $0.configYAML }.joined(separator: ",") + "]" }),
+        Setting(key: "alerts.webhooks", help: "URLs to POST alert transitions to, or {url, secret_file, timeout, retries} mappings", isList: true, apply: { config, node in
+            switch WebhookTarget.parseList(node) {
+            case .success(let hooks): config.webhooks = hooks; return nil
+            case .failure(let problem): return problem.message
+            }
+        }, render: { config in "[" + config.webhooks.map(\.configYAML).joined(separator: ", ") + "]" }),
+        Setting(key: "alerts.commands", help: "commands run with each alert transition as JSON on stdin: each a list (program and arguments) or a shell line", isList: false, apply: { config, node in
+            var commands: [[String]] = []
+            guard case .sequence(let items, _) = node else {
+                if case .null = node { config.alertCommands = []; return nil }
+                return "expected a list of commands, found \(node.kindName)"
+            }
+            for item in items {
+                switch item {
+                case .scalar(let line, _): commands.append(["/bin/sh", "-c", line])
+                case .sequence(let parts, _):
+                    var argv: [String] = []
+                    for part in parts { guard case .scalar(let t, _) = part else { return "line \(part.line): a command's parts are text" }; argv.append(t) }
+                    guard !argv.isEmpty else { return "line \(item.line): an empty command" }
+                    commands.append(argv)
+                default: return "line \(item.line): a command is a shell line or a list (program and arguments)"
+                }
+            }
+            config.alertCommands = commands
+            return nil
+        }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
     ]
 
     /// The setting for a dotted key.
