@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(
@@ -43,6 +44,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MCPWatchNotifiers",
+            dependencies: [
+                "MCPWatchCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "MCPWatchBench",
             dependencies: ["MCPWatchCore", "MCPWatchProxy", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
@@ -56,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "mcpwatch",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo",
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,6 +77,7 @@ let package = Package(
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
         .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+        .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(
             name: "MCPWatchServerTests",

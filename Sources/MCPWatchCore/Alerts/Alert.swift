@@ -83,6 +83,27 @@ public struct AlertEvent: Codable, Sendable, Equatable {
     public var threshold: Double?
     /// The rule's summary, filled in.
     public var summary: String
+
+    /// Creates an event.
+    public init(sequence: UInt64, at: Date, kind: Kind, alertId: String, rule: String, metric: AlertRule.Metric, method: String?,
+                target: String?, from: Alert.State, to: Alert.State, severity: AlertSeverity?, previousSeverity: AlertSeverity?,
+                value: Double?, threshold: Double?, summary: String) {
+        self.sequence = sequence
+        self.at = at
+        self.kind = kind
+        self.alertId = alertId
+        self.rule = rule
+        self.metric = metric
+        self.method = method
+        self.target = target
+        self.from = from
+        self.to = to
+        self.severity = severity
+        self.previousSeverity = previousSeverity
+        self.value = value
+        self.threshold = threshold
+        self.summary = summary
+    }
 }
 
 /// What `/api/alerts` serves: the alerts that are pending, firing or recently resolved, and the history.
