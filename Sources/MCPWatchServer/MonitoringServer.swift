@@ -17,15 +17,19 @@ public struct MonitoringSources: Sendable {
     public var transport: String
     /// Decides `/api/health`.
     public var health: HealthPolicy
+    /// The alert rules and their state, when alerts are on.
+    public var alerts: AlertEngine?
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
-                health: HealthPolicy = HealthPolicy(), system: @escaping @Sendable (_ includeSeries: Bool) -> SystemReport? = { _ in nil }) {
+                health: HealthPolicy = HealthPolicy(), alerts: AlertEngine? = nil,
+                system: @escaping @Sendable (_ includeSeries: Bool) -> SystemReport? = { _ in nil }) {
         self.store = store
         self.serverName = serverName
         self.system = system
         self.transport = transport
         self.health = health
+        self.alerts = alerts
     }
 
     /// A fresh report.
@@ -69,6 +73,8 @@ public struct MonitoringServer: Sendable {
     public let sources: MonitoringSources
     /// The HTTP server's own metrics.
     public let httpMetrics = HTTPServerMetrics()
+    /// Open `/api/events` streams, bounded.
+    let eventStreams = EventStreamLimiter(limit: 64)
     private let logger: Logger
 
     /// Creates a server.
@@ -140,6 +146,10 @@ public struct MonitoringServer: Sendable {
         router.get("/system_info") { request, _ in try Self.system(sources, request: request) }
         router.get("/api/health") { request, _ in try Self.health(sources, request: request) }
         router.get("/performance/health") { request, _ in try Self.health(sources, request: request) }
+        router.get("/api/alerts") { request, _ in try Self.alerts(sources, request: request) }
+        router.get("/performance/alerts") { request, _ in try Self.alerts(sources, request: request) }
+        let streams = eventStreams
+        router.get("/api/events") { request, _ in try Self.events(sources, streams: streams, request: request) }
         router.get("/api/metrics") { request, _ in
             switch request.uri.queryParameters.get("format") ?? "json" {
             case "json": return try Self.reportJSON(sources.report(), request: request)
@@ -166,7 +176,8 @@ public struct MonitoringServer: Sendable {
     /// Paths served, for telling "wrong method" (405) from "no such endpoint" (404).
     static let paths: Set<String> = [
         "/metrics", "/api/openapi.json", "/api/report", "/performance/dashboard", "/api/tools", "/performance/metrics",
-        "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics",
+        "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics", "/api/alerts",
+        "/performance/alerts", "/api/events",
     ]
 
     static func isServed(_ path: String) -> Bool { paths.contains(path) || path.hasPrefix("/api/tools/") }
@@ -188,7 +199,7 @@ public struct MonitoringServer: Sendable {
     }
 
     static func health(_ sources: MonitoringSources, request: Request) throws -> Response {
-        let health = sources.health.evaluate(sources.report())
+        let health = sources.health.evaluate(sources.report(), alerts: sources.alerts?.alerts ?? [])
         // 200 while the service answers at all; the verdict is in the body, so scripts can tell degraded apart.
         return try json(health, status: health.status == .unhealthy ? .serviceUnavailable : .ok, request: request)
     }
@@ -204,6 +215,7 @@ public struct MonitoringServer: Sendable {
         var exposition = PrometheusExposition(openMetrics: openMetrics)
         exposition.writeCalls(counters, server: server, transport: sources.transport)
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
+        if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         httpMetrics.write(to: &exposition)
         let text = exposition.finish()
         return .body(

@@ -100,11 +100,13 @@ struct ProxyCommand: AsyncParsableCommand {
         let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
         let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
         let monitoring: MonitoringServer?
+        let alerts: AlertSetup?
         do {
+            alerts = try AlertSetup.configured(configuration, store: store, system: system, logger: logger)
             monitoring = try MonitoringServer.configured(
                 configuration,
                 sources: MonitoringSources(store: store, serverName: configuration.serverName, health: configuration.healthPolicy,
-                                           system: { system.report(includeSeries: $0) }),
+                                           alerts: alerts?.engine, system: { system.report(includeSeries: $0) }),
                 logger: logger)
         } catch let error as WatchError {
             FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
@@ -139,6 +141,12 @@ struct ProxyCommand: AsyncParsableCommand {
                 if let monitoring {
                     group.addTask {
                         await monitoring.runKeepingTheRelayAlive(logger: logger)
+                        return nil
+                    }
+                }
+                if let alerts {
+                    group.addTask {
+                        await alerts.run()
                         return nil
                     }
                 }

@@ -199,7 +199,8 @@ import Testing
     }
 
     @Test(arguments: ["/metrics", "/api/report", "/api/tools", "/api/tools/echo", "/api/system", "/api/health", "/system_info",
-                      "/performance/metrics", "/performance/health", "/performance/dashboard", "/api/metrics", "/nope"])
+                      "/performance/metrics", "/performance/health", "/performance/dashboard", "/api/metrics", "/api/alerts",
+                      "/performance/alerts", "/api/events", "/nope"])
     func everyRouteRequiresTheKey(path: String) async throws {
         let (store, _) = Self.filledStore()
         try await Self.app(store, keys: ["s3cret", "other-key"]).test(.router) { client in

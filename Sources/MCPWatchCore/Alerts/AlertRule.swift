@@ -76,6 +76,7 @@ public struct AlertRule: Sendable, Equatable, Codable {
 
         static func decimal(_ value: Double) -> String {
             if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+            if abs(value) < 0.01 { return String(format: "%.3g", value) }
             return abs(value) >= 100 ? String(format: "%.0f", value) : abs(value) >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
         }
     }

@@ -19,6 +19,15 @@ public struct HealthReport: Codable, Sendable, Equatable {
         public var severity: String
         /// What is wrong, for people.
         public var message: String
+        /// The firing alert's id, when the issue is an alert.
+        public var alert: String?
+
+        /// Creates an issue.
+        public init(severity: String, message: String, alert: String? = nil) {
+            self.severity = severity
+            self.message = message
+            self.alert = alert
+        }
     }
 
     /// The verdict.
@@ -49,8 +58,9 @@ public struct HealthPolicy: Sendable {
     /// The default policy.
     public init() {}
 
-    /// Evaluates a report.
-    public func evaluate(_ report: Report) -> HealthReport {
+    /// Evaluates a report and the alerts: unhealthy when the server process is gone or a critical alert fires,
+    /// degraded when a warning fires, with each firing alert as an issue.
+    public func evaluate(_ report: Report, alerts: [Alert] = []) -> HealthReport {
         var issues: [HealthReport.Issue] = []
         var status = HealthReport.Status.healthy
         if report.session.serverAlive == false {
@@ -67,6 +77,11 @@ public struct HealthPolicy: Sendable {
                 status = max(status, .degraded)
                 issues.append(.init(severity: "warning", message: text + " (above \(Self.percentText(degradedErrorRate)))"))
             }
+        }
+        for alert in alerts where alert.state == .firing {
+            let severity = alert.severity ?? .warning
+            status = max(status, severity == .critical ? .unhealthy : .degraded)
+            issues.append(.init(severity: severity.rawValue, message: alert.summary, alert: alert.id))
         }
         let summary = switch status {
         case .healthy: "healthy: \(report.overview.totalCalls) calls, server \(report.session.serverAlive == false ? "stopped" : "running")"
