@@ -103,6 +103,11 @@ if ProcessInfo.processInfo.environment["MCPWATCH_BENCHMARKS"] != nil {
         .executableTarget(name: "ReportScale", dependencies: ["MCPWatchCore"], path: "Benchmarks/ReportScale")
     )
     package.targets.append(
+        // One alert evaluation tick, 100 rules over 1,000 targets (issue 4's figure):
+        //   MCPWATCH_BENCHMARKS=1 swift run -c release --scratch-path .build-bench AlertScale
+        .executableTarget(name: "AlertScale", dependencies: ["MCPWatchCore"], path: "Benchmarks/AlertScale")
+    )
+    package.targets.append(
         .executableTarget(
             name: "CoreBenchmarks",
             dependencies: ["MCPWatchCore", .product(name: "Benchmark", package: "benchmark")],

@@ -52,33 +52,46 @@ public final class AlertEngine: Sendable {
         var windows: [AlertRule.Window: (all: WindowStatistics, targets: [WindowStatistics])] = [:]
         let perTargetWindows = Set(rules.filter { $0.metric.isCallMetric && $0.scope != .all }.map(\.window))
         let system = rules.contains { !$0.metric.isCallMetric } ? sources.system() : nil
-        var observations: [[AlertObservation]] = []
-        observations.reserveCapacity(rules.count)
-        for rule in rules {
-            if rule.metric.isCallMetric {
-                if windows[rule.window] == nil {
-                    windows[rule.window] = store.windowStatistics(rule.window, targets: perTargetWindows.contains(rule.window))
-                }
-                let w = windows[rule.window]!
-                switch rule.scope {
-                case .all:
-                    observations.append([Self.observe(rule.metric, w.all, method: nil, target: nil)])
-                case .each:
-                    var list: [AlertObservation] = []
-                    for t in w.targets where rule.scope.matches(method: t.method, name: t.name ?? t.method) {
-                        list.append(Self.observe(rule.metric, t, method: t.method, target: t.name))
-                    }
-                    observations.append(list)
-                }
-            } else {
-                observations.append([AlertObservation(value: value(of: rule, system: system))])
-            }
+        for rule in rules where rule.metric.isCallMetric && windows[rule.window] == nil {
+            windows[rule.window] = store.windowStatistics(rule.window, targets: perTargetWindows.contains(rule.window))
         }
+        // Which targets each distinct scope covers: matched once per tick, not once per rule.
+        var masks: [AlertRule.Scope: [Bool]] = [:]
+        // Each (window, metric) as a column of plain numbers (NaN for no data), shared by the rules that read it.
+        var columns: [ColumnKey: (values: [Double], samples: [Int])] = [:]
         let events = evaluator.withLock { evaluator in
             evaluator.beginTick()
             var events: [AlertEvent] = []
-            for (i, list) in observations.enumerated() {
-                events += evaluator.evaluate(rule: i, observations: list, now: now, wallNow: wallNow)
+            var list: [AlertObservation] = []
+            for (r, rule) in rules.enumerated() {
+                list.removeAll(keepingCapacity: true)
+                if rule.metric.isCallMetric {
+                    let w = windows[rule.window]!
+                    switch rule.scope {
+                    case .all:
+                        list.append(Self.observe(rule.metric, w.all, method: nil, target: nil, key: -1))
+                    case .each:
+                        if masks[rule.scope] == nil {
+                            masks[rule.scope] = w.targets.map { rule.scope.matches(method: $0.method, name: $0.name ?? $0.method) }
+                        }
+                        let column = ColumnKey(window: rule.window, metric: rule.metric)
+                        if columns[column] == nil { columns[column] = Self.column(rule.metric, w.targets) }
+                        let mask = masks[rule.scope]!, (values, samples) = columns[column]!
+                        let untracked = evaluator.hasNoAlerts(rule: r)
+                        let minimum = rule.minimumSamples
+                        for i in 0..<min(mask.count, values.count) where mask[i] {
+                            // Most figures breach nothing and have no alert: skip them before building anything.
+                            let value = values[i]
+                            let breaches = !value.isNaN && samples[i] >= minimum && rule.severity(of: value) != nil
+                            if !breaches && (untracked || !evaluator.isTracked(rule: r, key: i)) { continue }
+                            list.append(AlertObservation(method: w.targets[i].method, target: w.targets[i].name, value: value.isNaN ? nil : value,
+                                                         samples: samples[i], key: i))
+                        }
+                    }
+                } else {
+                    list.append(AlertObservation(value: value(of: rule, system: system), key: -1))
+                }
+                evaluator.evaluate(rule: r, observations: list, now: now, wallNow: wallNow, events: &events)
             }
             return events
         }
@@ -92,7 +105,30 @@ public final class AlertEngine: Sendable {
         return events
     }
 
-    static func observe(_ metric: AlertRule.Metric, _ w: WindowStatistics, method: String?, target: String?) -> AlertObservation {
+    struct ColumnKey: Hashable {
+        var window: AlertRule.Window
+        var metric: AlertRule.Metric
+    }
+
+    static func column(_ metric: AlertRule.Metric, _ targets: [WindowStatistics]) -> ([Double], [Int]) {
+        var values: [Double] = [], samples: [Int] = []
+        values.reserveCapacity(targets.count)
+        samples.reserveCapacity(targets.count)
+        for t in targets {
+            let (v, n) = value(metric, t)
+            values.append(v ?? .nan)
+            samples.append(n)
+        }
+        return (values, samples)
+    }
+
+    static func observe(_ metric: AlertRule.Metric, _ w: WindowStatistics, method: String?, target: String?, key: Int) -> AlertObservation {
+        let (value, samples) = Self.value(metric, w)
+        return AlertObservation(method: method, target: target, value: value, samples: samples, key: key)
+    }
+
+    @inline(__always)
+    static func value(_ metric: AlertRule.Metric, _ w: WindowStatistics) -> (Double?, Int) {
         let value: Double? = switch metric {
         case .latencyAvg: w.avgMs
         case .latencyP50: w.p50Ms
@@ -107,7 +143,7 @@ public final class AlertEngine: Sendable {
         }
         // A rate of calls or a count in flight is meaningful with no calls at all.
         let samples = metric == .callsPerSecond || metric == .inFlight ? Int.max : w.calls
-        return AlertObservation(method: method, target: target, value: value, samples: samples)
+        return (value, samples)
     }
 
     private func value(of rule: AlertRule, system: SystemReport?) -> Double? {
@@ -150,6 +186,9 @@ public final class AlertEngine: Sendable {
 
     /// Pending, firing and recently resolved alerts.
     public var alerts: [Alert] { evaluator.withLock { $0.alerts } }
+
+    /// How many alerts are pending, firing or recently resolved.
+    public var trackedCount: Int { evaluator.withLock { $0.trackedCount } }
 
     /// The alerts and the history, filtered.
     /// - Parameters:

@@ -82,7 +82,7 @@ public struct AlertRule: Sendable, Equatable, Codable {
     }
 
     /// Which calls a call metric looks at.
-    public enum Scope: Sendable, Equatable {
+    public enum Scope: Sendable, Hashable {
         /// All calls together, as one figure.
         case all
         /// Each target (tool, prompt, resource or method) whose method and name match, evaluated on its own.
@@ -234,6 +234,8 @@ public enum AlertSeverity: String, Sendable, Equatable, Codable, Comparable {
 public enum Glob {
     /// Whether `text` matches `pattern` as a whole.
     public static func matches(_ pattern: String, _ text: String) -> Bool {
+        if pattern == "*" { return true }
+        if !pattern.contains(where: { $0 == "*" || $0 == "?" }) { return pattern == text }
         let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {

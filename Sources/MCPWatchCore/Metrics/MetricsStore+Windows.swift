@@ -65,18 +65,21 @@ extension MetricsStore {
         var perTarget: [WindowStatistics] = []
         if includeTargets {
             perTarget.reserveCapacity(copy.targets.count)
-            for stats in copy.targets {
-                all.inFlight += stats.inFlight
-                var w: WindowStatistics
-                let name = stats.key.target ?? stats.key.method
-                switch window {
-                case .seconds(let seconds):
-                    w = Self.timeWindow(stats, seconds: seconds, current: current, uptime: uptime, name: name, scratch: &scratch)
-                case .calls(let n):
-                    w = Self.callWindow(stats.recent, n, method: stats.key.method, name: name, scratch: &scratch)
+            // Borrowed in place: a `for stats in` loop would retain a dozen buffers per target.
+            copy.targets.withUnsafeBufferPointer { targets in
+                for i in targets.indices {
+                    all.inFlight += targets[i].inFlight
+                    var w: WindowStatistics
+                    let name = targets[i].key.target ?? targets[i].key.method
+                    switch window {
+                    case .seconds(let seconds):
+                        w = Self.timeWindow(targets[i], seconds: seconds, current: current, uptime: uptime, name: name, scratch: &scratch)
+                    case .calls(let n):
+                        w = Self.callWindow(targets[i].recent, n, method: targets[i].key.method, name: name, scratch: &scratch)
+                    }
+                    w.inFlight = targets[i].inFlight
+                    perTarget.append(w)
                 }
-                w.inFlight = stats.inFlight
-                perTarget.append(w)
             }
         } else {
             for stats in copy.targets { all.inFlight += stats.inFlight }
@@ -105,13 +108,7 @@ extension MetricsStore {
             }
         }
         scratch.removeAll(keepingCapacity: true)
-        if calls > 0 {
-            stats.recent.forEachNewest(AlertRule.maxCallWindow) { micros, _, second in
-                guard second >= first else { return false }
-                scratch.append(micros)
-                return true
-            }
-        }
+        if calls > 0 { _ = stats.recent.appendNewest(AlertRule.maxCallWindow, since: first, into: &scratch) }
         let p = percentiles(&scratch)
         return WindowStatistics(
             method: stats.key.method, name: name, calls: Int(calls), errors: Int(errors),
@@ -123,16 +120,7 @@ extension MetricsStore {
     private static func callWindow(_ recent: RecentOutcomes, _ n: Int, method: String, name: String?,
                                    scratch: inout [UInt32]) -> WindowStatistics {
         scratch.removeAll(keepingCapacity: true)
-        var errors = 0, sum: UInt64 = 0
-        var newest: UInt32 = 0, oldest: UInt32 = 0
-        recent.forEachNewest(min(n, AlertRule.maxCallWindow)) { micros, failed, second in
-            if scratch.isEmpty { newest = second }
-            oldest = second
-            scratch.append(micros)
-            sum += UInt64(micros)
-            if failed { errors += 1 }
-            return true
-        }
+        let (_, errors, sum, newest, oldest) = recent.appendNewest(min(n, AlertRule.maxCallWindow), since: 0, into: &scratch)
         let calls = scratch.count
         let p = percentiles(&scratch)
         return WindowStatistics(
@@ -142,14 +130,49 @@ extension MetricsStore {
             callsPerSecond: calls > 0 ? Double(calls) / Double(newest - oldest + 1) : 0, inFlight: 0)
     }
 
-    /// Nearest-rank percentiles in ms of durations in µs (sorts `values`).
+    /// Nearest-rank percentiles in ms of durations in µs (reorders `values`).
+    ///
+    /// Four selections (quickselect, each on the part right of the previous rank) instead of a sort: a tick reads
+    /// percentiles of up to 256 calls for each of 1,000 targets and each window.
     static func percentiles(_ values: inout [UInt32]) -> (p50: Double?, p90: Double?, p95: Double?, p99: Double?) {
-        guard !values.isEmpty else { return (nil, nil, nil, nil) }
-        values.sort()
-        func at(_ p: Double) -> Double {
-            let rank = max(1, Int((p / 100 * Double(values.count)).rounded(.up)))
-            return Double(values[rank - 1]) / 1_000
+        let n = values.count
+        guard n > 0 else { return (nil, nil, nil, nil) }
+        func rank(_ p: Double) -> Int { max(1, Int((p / 100 * Double(n)).rounded(.up))) - 1 }
+        let ranks = [rank(50), rank(90), rank(95), rank(99)]
+        var result: [Double] = []
+        result.reserveCapacity(4)
+        values.withUnsafeMutableBufferPointer { buffer in
+            var low = 0
+            for r in ranks {
+                select(buffer, low: low, high: n - 1, k: r)
+                result.append(Double(buffer[r]) / 1_000)
+                low = r
+            }
         }
-        return (at(50), at(90), at(95), at(99))
+        return (result[0], result[1], result[2], result[3])
+    }
+
+    /// Puts the k-th smallest of `a[low...high]` at `k`, smaller ones before it, larger ones after.
+    static func select(_ a: UnsafeMutableBufferPointer<UInt32>, low: Int, high: Int, k: Int) {
+        var low = low, high = high
+        while high > low {
+            // Median of three as pivot: sorted or constant input stays linear.
+            let mid = low + (high - low) / 2
+            if a[mid] < a[low] { a.swapAt(mid, low) }
+            if a[high] < a[low] { a.swapAt(high, low) }
+            if a[high] < a[mid] { a.swapAt(high, mid) }
+            let pivot = a[mid]
+            var i = low, j = high
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while a[j] > pivot { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { high = j } else if k >= i { low = i } else { return }
+        }
     }
 }

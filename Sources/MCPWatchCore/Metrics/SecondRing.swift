@@ -129,6 +129,38 @@ struct RecentOutcomes: Sendable {
         }
     }
 
+    /// Appends the durations of at most `limit` outcomes, newest first, that finished at or after `second`;
+    /// returns (count, failures, sum of µs, newest second, oldest second). A plain loop: the alert tick runs it
+    /// for every target and window.
+    @inline(__always)
+    func appendNewest(_ limit: Int, since second: UInt32, into out: inout [UInt32]) -> (count: Int, failures: Int, sum: UInt64, newest: UInt32, oldest: UInt32) {
+        let n = min(limit, count)
+        guard n > 0 else { return (0, 0, 0, 0, 0) }
+        var taken = 0, failures = 0, sum: UInt64 = 0
+        var newest: UInt32 = 0, oldest: UInt32 = 0
+        micros.withUnsafeBufferPointer { m in
+            failed.withUnsafeBufferPointer { f in
+                seconds.withUnsafeBufferPointer { sec in
+                    var i = next
+                    let capacity = m.count
+                    while taken < n {
+                        i = i == 0 ? capacity - 1 : i - 1
+                        let s = sec[i]
+                        if s < second { break }
+                        if taken == 0 { newest = s }
+                        oldest = s
+                        let v = m[i]
+                        out.append(v)
+                        sum &+= UInt64(v)
+                        if f[i] { failures += 1 }
+                        taken += 1
+                    }
+                }
+            }
+        }
+        return (taken, failures, sum, newest, oldest)
+    }
+
     /// Calls, failures and mean duration (µs) of the newest `limit` outcomes.
     func summary(last limit: Int) -> (calls: Int, failures: Int, meanMicros: Double) {
         var sum: UInt64 = 0, failures = 0, calls = 0
