@@ -49,8 +49,18 @@ schemas={
  "ToolList": obj({"tools":{"type":"array","items":ref("Target")}},["tools"]),
  "SeriesPoint": obj({"time":string(fmt="date-time"),"calls":integer(),"errors":integer(),"avg_ms":num(),"max_ms":num()},["time","calls","errors"]),
  "TargetDetail": obj({"target":ref("Target"),"series":{"type":"array","items":ref("SeriesPoint")}},["target","series"]),
- "Health": obj({"status":{"type":"string","enum":["healthy","degraded","unhealthy"]},"issues":{"type":"array","items":obj({"severity":{"type":"string","enum":["warning","critical"]},"message":string()},["severity","message"])},"summary":string(),"server_alive":{"type":"boolean"},"error_rate_last_minute":num(),"total_calls":integer(),"uptime_seconds":num()},["status","issues","summary","total_calls","uptime_seconds"]),
+ "Health": obj({"status":{"type":"string","enum":["healthy","degraded","unhealthy"]},"issues":{"type":"array","items":obj({"severity":{"type":"string","enum":["warning","critical"]},"message":string(),"alert":string(desc="the firing alert's id, when the issue is an alert")},["severity","message"])},"summary":string(),"server_alive":{"type":"boolean"},"error_rate_last_minute":num(),"total_calls":integer(),"uptime_seconds":num()},["status","issues","summary","total_calls","uptime_seconds"]),
 }
+metric_names=["latency_avg","latency_p50","latency_p90","latency_p95","latency_p99","error_rate","success_rate","calls_per_second","in_flight","anomalies","server_cpu_percent","server_memory_percent","server_resident_bytes","server_open_fds","mcpwatch_cpu_percent","mcpwatch_memory_percent","mcpwatch_resident_bytes","mcpwatch_open_fds","host_cpu_percent","host_memory_percent","host_open_fds","disk_used_percent","cache_hit_rate","queue_depth"]
+metric={"type":"string","enum":metric_names}
+states={"type":"string","enum":["inactive","pending","firing","resolved"]}
+severity={"type":"string","enum":["warning","critical"]}
+schemas.update({
+ "AlertRule": obj({"name":string(),"metric":metric,"scope":{"oneOf":[{"type":"string","const":"all"},obj({"methods":{"type":"array","items":string()},"targets":{"type":"array","items":string()}},["methods","targets"])]},"window":string(desc="5m, 90s, or '100 calls'"),"comparison":{"type":"string","enum":[">",">=","<","<="]},"warning":num(desc="in the metric's unit: ms, percent, bytes or a count"),"critical":num(),"for_seconds":num(),"minimum_samples":integer(),"resolve_delay_seconds":num(),"hysteresis":num(),"summary":string(),"enabled":{"type":"boolean"}},["name","metric","scope","window","comparison","for_seconds","minimum_samples","resolve_delay_seconds","hysteresis","summary","enabled"],"One threshold rule."),
+ "Alert": obj({"id":string(desc="the rule's name, then method and target for per-target rules"),"rule":string(),"metric":metric,"method":string(),"target":string(),"state":states,"severity":severity,"value":num(),"threshold":num(),"summary":string(),"started_at":string(fmt="date-time"),"fired_at":string(fmt="date-time"),"resolved_at":string(fmt="date-time"),"value_when_fired":num(),"worst_value":num()},["id","rule","metric","state","summary"],"A rule applied to one target, with its lifecycle."),
+ "AlertEvent": obj({"sequence":integer(),"at":string(fmt="date-time"),"kind":{"type":"string","enum":["pending","firing","escalated","deescalated","resolved","cancelled"]},"alert_id":string(),"rule":string(),"metric":metric,"method":string(),"target":string(),"from":states,"to":states,"severity":severity,"previous_severity":severity,"value":num(),"threshold":num(),"summary":string()},["sequence","at","kind","alert_id","rule","metric","from","to","summary"],"One transition of one alert: what the history keeps, webhooks receive and /api/events streams."),
+ "Alerts": obj({"evaluated_at":string(fmt="date-time"),"interval_seconds":num(),"rules":{"type":"array","items":ref("AlertRule")},"active":{"type":"array","items":ref("Alert")},"history":{"type":"array","items":ref("AlertEvent")},"firing":counts,"notifier_failures":counts},["interval_seconds","rules","active","history","firing","notifier_failures"],"Pending, firing and recently resolved alerts, and the latest transitions, newest first."),
+})
 def jresp(schema, desc="OK"): return {"description":desc,"content":{"application/json":{"schema":ref(schema)}}}
 err = lambda d: jresp("Error", d)
 common={"401":err("An API key is configured and the request did not carry a valid one."),
@@ -62,6 +72,9 @@ def op(summary, responses, params=None, opid=None):
 metrics_text={"description":"Prometheus text format 0.0.4, or OpenMetrics 1.0 when the Accept header asks for it.","content":{"text/plain":{"schema":{"type":"string"}},"application/openmetrics-text":{"schema":{"type":"string"}}}}
 seconds={"name":"seconds","in":"query","required":False,"description":"How many seconds of per-second series (1-3600, default 300).","schema":{"type":"integer","minimum":1,"maximum":3600}}
 method={"name":"method","in":"query","required":False,"description":"Only targets of this JSON-RPC method (e.g. tools/call).","schema":{"type":"string"}}
+alert_params=[{"name":"state","in":"query","required":False,"schema":states},{"name":"severity","in":"query","required":False,"schema":severity},
+              {"name":"target","in":"query","required":False,"description":"Only alerts whose target matches this glob (* and ?).","schema":{"type":"string"}},
+              {"name":"limit","in":"query","required":False,"description":"At most this many history events (default 100).","schema":{"type":"integer","minimum":0,"maximum":100000}}]
 paths={
  "/metrics": op("Prometheus metrics", {"200":metrics_text}, opid="metrics"),
  "/api/report": op("The whole report", {"200":jresp("Report")}, opid="report"),
@@ -75,6 +88,9 @@ paths={
  "/performance/metrics": op("Alias: the report, or one tool with ?tool_name=", {"200":{"description":"OK","content":{"application/json":{"schema":{"oneOf":[ref("Report"),ref("TargetDetail")]}}}},"400":err("A parameter is out of range."),"404":err("No call to this tool was seen.")}, [{"name":"tool_name","in":"query","required":False,"schema":{"type":"string"}}, seconds], "performanceMetrics"),
  "/performance/health": op("Alias of /api/health", {"200":jresp("Health"),"503":jresp("Health","Unhealthy.")}, opid="performanceHealth"),
  "/performance/dashboard": op("Alias of /api/report", {"200":jresp("Report")}, opid="performanceDashboard"),
+ "/api/alerts": op("Alerts: pending, firing and recently resolved ones, the rules, and the history", {"200":jresp("Alerts"),"400":err("A parameter is invalid."),"404":err("Alerts are switched off.")}, alert_params, "alerts"),
+ "/performance/alerts": op("Alias of /api/alerts", {"200":jresp("Alerts"),"400":err("A parameter is invalid."),"404":err("Alerts are switched off.")}, alert_params, "performanceAlerts"),
+ "/api/events": op("Server-Sent Events: each alert transition as `event: alert`, `id:` its sequence, `data:` an AlertEvent; a `: keep-alive` comment every 15 s; after `Last-Event-ID`, the missed ones first. The stream does not end.", {"200":{"description":"text/event-stream whose data lines are AlertEvent objects.","content":{"text/event-stream":{"schema":{"type":"string"}}}},"400":err("Last-Event-ID is not a number."),"404":err("Alerts are switched off."),"503":err("Too many open streams (64).")}, [{"name":"Last-Event-ID","in":"header","required":False,"schema":{"type":"string","pattern":"^[0-9]+$"}}], "events"),
 }
 doc={"openapi":"3.1.0","info":{"title":"mcpwatch monitoring API","version":"1","description":"What mcpwatch measured about the MCP server it relays. JSON keys are snake_case, times RFC 3339, durations milliseconds, rates percent (0-100). With API keys configured, every endpoint requires `X-API-Key: KEY` or `Authorization: Bearer KEY`."},
  "servers":[{"url":"/"}],

@@ -709,6 +709,10 @@ enum OpenAPIDocument {
         },
         "message": {
          "type": "string"
+        },
+        "alert": {
+         "type": "string",
+         "description": "the firing alert's id, when the issue is an alert"
         }
        },
        "required": [
@@ -743,6 +747,399 @@ enum OpenAPIDocument {
      "uptime_seconds"
     ],
     "additionalProperties": false
+   },
+   "AlertRule": {
+    "type": "object",
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "metric": {
+      "type": "string",
+      "enum": [
+       "latency_avg",
+       "latency_p50",
+       "latency_p90",
+       "latency_p95",
+       "latency_p99",
+       "error_rate",
+       "success_rate",
+       "calls_per_second",
+       "in_flight",
+       "anomalies",
+       "server_cpu_percent",
+       "server_memory_percent",
+       "server_resident_bytes",
+       "server_open_fds",
+       "mcpwatch_cpu_percent",
+       "mcpwatch_memory_percent",
+       "mcpwatch_resident_bytes",
+       "mcpwatch_open_fds",
+       "host_cpu_percent",
+       "host_memory_percent",
+       "host_open_fds",
+       "disk_used_percent",
+       "cache_hit_rate",
+       "queue_depth"
+      ]
+     },
+     "scope": {
+      "oneOf": [
+       {
+        "type": "string",
+        "const": "all"
+       },
+       {
+        "type": "object",
+        "properties": {
+         "methods": {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         },
+         "targets": {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         }
+        },
+        "required": [
+         "methods",
+         "targets"
+        ],
+        "additionalProperties": false
+       }
+      ]
+     },
+     "window": {
+      "type": "string",
+      "description": "5m, 90s, or '100 calls'"
+     },
+     "comparison": {
+      "type": "string",
+      "enum": [
+       ">",
+       ">=",
+       "<",
+       "<="
+      ]
+     },
+     "warning": {
+      "type": "number",
+      "description": "in the metric's unit: ms, percent, bytes or a count"
+     },
+     "critical": {
+      "type": "number"
+     },
+     "for_seconds": {
+      "type": "number"
+     },
+     "minimum_samples": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "resolve_delay_seconds": {
+      "type": "number"
+     },
+     "hysteresis": {
+      "type": "number"
+     },
+     "summary": {
+      "type": "string"
+     },
+     "enabled": {
+      "type": "boolean"
+     }
+    },
+    "required": [
+     "name",
+     "metric",
+     "scope",
+     "window",
+     "comparison",
+     "for_seconds",
+     "minimum_samples",
+     "resolve_delay_seconds",
+     "hysteresis",
+     "summary",
+     "enabled"
+    ],
+    "additionalProperties": false,
+    "description": "One threshold rule."
+   },
+   "Alert": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "description": "the rule's name, then method and target for per-target rules"
+     },
+     "rule": {
+      "type": "string"
+     },
+     "metric": {
+      "type": "string",
+      "enum": [
+       "latency_avg",
+       "latency_p50",
+       "latency_p90",
+       "latency_p95",
+       "latency_p99",
+       "error_rate",
+       "success_rate",
+       "calls_per_second",
+       "in_flight",
+       "anomalies",
+       "server_cpu_percent",
+       "server_memory_percent",
+       "server_resident_bytes",
+       "server_open_fds",
+       "mcpwatch_cpu_percent",
+       "mcpwatch_memory_percent",
+       "mcpwatch_resident_bytes",
+       "mcpwatch_open_fds",
+       "host_cpu_percent",
+       "host_memory_percent",
+       "host_open_fds",
+       "disk_used_percent",
+       "cache_hit_rate",
+       "queue_depth"
+      ]
+     },
+     "method": {
+      "type": "string"
+     },
+     "target": {
+      "type": "string"
+     },
+     "state": {
+      "type": "string",
+      "enum": [
+       "inactive",
+       "pending",
+       "firing",
+       "resolved"
+      ]
+     },
+     "severity": {
+      "type": "string",
+      "enum": [
+       "warning",
+       "critical"
+      ]
+     },
+     "value": {
+      "type": "number"
+     },
+     "threshold": {
+      "type": "number"
+     },
+     "summary": {
+      "type": "string"
+     },
+     "started_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "fired_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "resolved_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "value_when_fired": {
+      "type": "number"
+     },
+     "worst_value": {
+      "type": "number"
+     }
+    },
+    "required": [
+     "id",
+     "rule",
+     "metric",
+     "state",
+     "summary"
+    ],
+    "additionalProperties": false,
+    "description": "A rule applied to one target, with its lifecycle."
+   },
+   "AlertEvent": {
+    "type": "object",
+    "properties": {
+     "sequence": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "kind": {
+      "type": "string",
+      "enum": [
+       "pending",
+       "firing",
+       "escalated",
+       "deescalated",
+       "resolved",
+       "cancelled"
+      ]
+     },
+     "alert_id": {
+      "type": "string"
+     },
+     "rule": {
+      "type": "string"
+     },
+     "metric": {
+      "type": "string",
+      "enum": [
+       "latency_avg",
+       "latency_p50",
+       "latency_p90",
+       "latency_p95",
+       "latency_p99",
+       "error_rate",
+       "success_rate",
+       "calls_per_second",
+       "in_flight",
+       "anomalies",
+       "server_cpu_percent",
+       "server_memory_percent",
+       "server_resident_bytes",
+       "server_open_fds",
+       "mcpwatch_cpu_percent",
+       "mcpwatch_memory_percent",
+       "mcpwatch_resident_bytes",
+       "mcpwatch_open_fds",
+       "host_cpu_percent",
+       "host_memory_percent",
+       "host_open_fds",
+       "disk_used_percent",
+       "cache_hit_rate",
+       "queue_depth"
+      ]
+     },
+     "method": {
+      "type": "string"
+     },
+     "target": {
+      "type": "string"
+     },
+     "from": {
+      "type": "string",
+      "enum": [
+       "inactive",
+       "pending",
+       "firing",
+       "resolved"
+      ]
+     },
+     "to": {
+      "type": "string",
+      "enum": [
+       "inactive",
+       "pending",
+       "firing",
+       "resolved"
+      ]
+     },
+     "severity": {
+      "type": "string",
+      "enum": [
+       "warning",
+       "critical"
+      ]
+     },
+     "previous_severity": {
+      "type": "string",
+      "enum": [
+       "warning",
+       "critical"
+      ]
+     },
+     "value": {
+      "type": "number"
+     },
+     "threshold": {
+      "type": "number"
+     },
+     "summary": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "sequence",
+     "at",
+     "kind",
+     "alert_id",
+     "rule",
+     "metric",
+     "from",
+     "to",
+     "summary"
+    ],
+    "additionalProperties": false,
+    "description": "One transition of one alert: what the history keeps, webhooks receive and /api/events streams."
+   },
+   "Alerts": {
+    "type": "object",
+    "properties": {
+     "evaluated_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "interval_seconds": {
+      "type": "number"
+     },
+     "rules": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/AlertRule"
+      }
+     },
+     "active": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Alert"
+      }
+     },
+     "history": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/AlertEvent"
+      }
+     },
+     "firing": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "integer",
+       "minimum": 0
+      }
+     },
+     "notifier_failures": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "integer",
+       "minimum": 0
+      }
+     }
+    },
+    "required": [
+     "interval_seconds",
+     "rules",
+     "active",
+     "history",
+     "firing",
+     "notifier_failures"
+    ],
+    "additionalProperties": false,
+    "description": "Pending, firing and recently resolved alerts, and the latest transitions, newest first."
    }
   }
  },
@@ -1385,6 +1782,297 @@ enum OpenAPIDocument {
       }
      }
     }
+   }
+  },
+  "/api/alerts": {
+   "get": {
+    "summary": "Alerts: pending, firing and recently resolved ones, the rules, and the history",
+    "operationId": "alerts",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Alerts"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "A parameter is invalid.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Alerts are switched off.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "state",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "inactive",
+        "pending",
+        "firing",
+        "resolved"
+       ]
+      }
+     },
+     {
+      "name": "severity",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "warning",
+        "critical"
+       ]
+      }
+     },
+     {
+      "name": "target",
+      "in": "query",
+      "required": false,
+      "description": "Only alerts whose target matches this glob (* and ?).",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "At most this many history events (default 100).",
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "maximum": 100000
+      }
+     }
+    ]
+   }
+  },
+  "/performance/alerts": {
+   "get": {
+    "summary": "Alias of /api/alerts",
+    "operationId": "performanceAlerts",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Alerts"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "A parameter is invalid.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Alerts are switched off.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "state",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "inactive",
+        "pending",
+        "firing",
+        "resolved"
+       ]
+      }
+     },
+     {
+      "name": "severity",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "warning",
+        "critical"
+       ]
+      }
+     },
+     {
+      "name": "target",
+      "in": "query",
+      "required": false,
+      "description": "Only alerts whose target matches this glob (* and ?).",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "description": "At most this many history events (default 100).",
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "maximum": 100000
+      }
+     }
+    ]
+   }
+  },
+  "/api/events": {
+   "get": {
+    "summary": "Server-Sent Events: each alert transition as `event: alert`, `id:` its sequence, `data:` an AlertEvent; a `: keep-alive` comment every 15 s; after `Last-Event-ID`, the missed ones first. The stream does not end.",
+    "operationId": "events",
+    "responses": {
+     "200": {
+      "description": "text/event-stream whose data lines are AlertEvent objects.",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Last-Event-ID is not a number.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Alerts are switched off.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "Too many open streams (64).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "Last-Event-ID",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "pattern": "^[0-9]+$"
+      }
+     }
+    ]
    }
   }
  }
