@@ -18,6 +18,6 @@ struct MCPWatchCommand: AsyncParsableCommand {
               mcpwatch health             (exit 0, 1 or 2: for cron and health checks)
               mcpwatch bench --concurrency 16 --duration 10s -- mcpwatch bench-server
             """,
-        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self, BenchCommand.self, BenchServerCommand.self, HealthCommand.self, RulesCommand.self]
+        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self, BenchCommand.self, BenchServerCommand.self, HealthCommand.self, RulesCommand.self, DemoCommand.self]
     )
 }
