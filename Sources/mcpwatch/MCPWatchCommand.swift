@@ -14,10 +14,13 @@ struct MCPWatchCommand: AsyncParsableCommand {
             Examples:
               mcpwatch proxy -- uvx mcp-server-time
               mcpwatch proxy --report-file report.json -- python server.py
+              mcpwatch demo               (the demo server behind mcpwatch, with live traffic)
               mcpwatch demo-server        (the built-in demo MCP server, on stdio)
+              mcpwatch rules export --format prometheus
               mcpwatch health             (exit 0, 1 or 2: for cron and health checks)
               mcpwatch bench --concurrency 16 --duration 10s -- mcpwatch bench-server
             """,
-        subcommands: [ProxyCommand.self, DemoServerCommand.self, ConfigCommand.self, BenchCommand.self, BenchServerCommand.self, HealthCommand.self, RulesCommand.self, DemoCommand.self]
+        subcommands: [ProxyCommand.self, DemoCommand.self, HealthCommand.self, RulesCommand.self, ConfigCommand.self,
+                      BenchCommand.self, BenchServerCommand.self, DemoServerCommand.self]
     )
 }
