@@ -5,6 +5,8 @@ import MCPWatchCore
 /// notices. Always on.
 public struct LogNotifier: AlertNotifier {
     public let name = "log"
+    /// Every transition, pending and cancelled ones included.
+    public let kinds: Set<AlertEvent.Kind> = [.pending, .firing, .escalated, .deescalated, .resolved, .cancelled]
     let logger: Logger
 
     /// Creates the notifier.

@@ -79,6 +79,37 @@ import Testing
         }
     }
 
+    final class Everything: AlertNotifier {
+        let name = "everything"
+        let kinds: Set<AlertEvent.Kind> = [.pending, .firing, .escalated, .deescalated, .resolved, .cancelled]
+        let (stream, continuation) = AsyncStream<AlertEvent>.makeStream()
+        func notify(_ event: AlertEvent) async throws { continuation.yield(event) }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func notifiersGetFiringAndResolvedButNotPendingUnlessTheyAsk() async throws {
+        let clock = ManualClock()
+        let store = MetricsStore(clock: clock)
+        let engine = AlertEngine(rules: [AlertRule(name: "rate", metric: .callsPerSecond, window: .seconds(60), warning: 0.001, forSeconds: 10)], store: store)
+        let recorder = Recorder(), everything = Everything()
+        let dispatcher = AlertDispatcher(engine: engine, notifiers: [recorder, everything])
+        let task = Task { await dispatcher.run() }
+        store.record(Self.call("t", ms: 1, at: clock))
+        #expect(engine.tick().map(\.kind) == [.pending])
+        clock.advance(seconds: 10)
+        #expect(engine.tick().map(\.kind) == [.firing])
+        var first: AlertEvent?
+        for await event in recorder.stream { first = event; break }
+        #expect(first?.kind == .firing)  // the pending transition never reached it
+        var all: [AlertEvent.Kind] = []
+        for await event in everything.stream {
+            all.append(event.kind)
+            if all.count == 2 { break }
+        }
+        #expect(all == [.pending, .firing])
+        task.cancel()
+        await task.value
+    }
+
     @Test(.timeLimit(.minutes(1))) func aSlowOrFailingNotifierDelaysNoOther() async throws {
         let clock = ManualClock()
         let store = MetricsStore(clock: clock)

@@ -9,16 +9,27 @@ import Synchronization
 public protocol AlertNotifier: Sendable {
     /// A short name for logs and failure counts: `log`, `webhook https://...`, `command notify.sh`.
     var name: String { get }
+    /// Which transitions it receives; by default those that tell people something: firing, escalated,
+    /// de-escalated and resolved (not pending or cancelled, which never reached anyone).
+    var kinds: Set<AlertEvent.Kind> { get }
     /// Delivers one transition; throws when it could not.
     func notify(_ event: AlertEvent) async throws
 }
 
+extension AlertNotifier {
+    public var kinds: Set<AlertEvent.Kind> { AlertDispatcher.notifiedKinds }
+}
+
 /// Hands each transition of an ``AlertEngine`` to every notifier through its own bounded queue.
 public final class AlertDispatcher: Sendable {
+    /// The transitions notifiers receive unless they ask otherwise.
+    public static let notifiedKinds: Set<AlertEvent.Kind> = [.firing, .escalated, .deescalated, .resolved]
+
     /// Transitions waiting per notifier before the oldest are dropped (and counted as failures).
     public let queueLimit: Int
     private let engine: AlertEngine
-    private let queues: [(notifier: any AlertNotifier, stream: AsyncStream<AlertEvent>, continuation: AsyncStream<AlertEvent>.Continuation)]
+    private let queues: [(notifier: any AlertNotifier, kinds: Set<AlertEvent.Kind>, stream: AsyncStream<AlertEvent>,
+                          continuation: AsyncStream<AlertEvent>.Continuation)]
     private let delivered = Mutex<[String: UInt64]>([:])
     private let token: UInt64
 
@@ -28,11 +39,11 @@ public final class AlertDispatcher: Sendable {
         self.queueLimit = queueLimit
         let queues = notifiers.map { notifier in
             let (stream, continuation) = AsyncStream<AlertEvent>.makeStream(bufferingPolicy: .bufferingNewest(max(1, queueLimit)))
-            return (notifier: notifier, stream: stream, continuation: continuation)
+            return (notifier: notifier, kinds: notifier.kinds, stream: stream, continuation: continuation)
         }
         self.queues = queues
         token = engine.addListener { event in
-            for queue in queues {
+            for queue in queues where queue.kinds.contains(event.kind) {
                 if case .dropped = queue.continuation.yield(event) {
                     engine.recordNotifierFailure(queue.notifier.name)
                 }
