@@ -54,7 +54,12 @@ let package = Package(
         ),
         .target(
             name: "MCPWatchBench",
-            dependencies: ["MCPWatchCore", "MCPWatchProxy", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [
+                "MCPWatchCore", "MCPWatchProxy", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "MCPWatchDemo",

@@ -92,6 +92,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var startedAt: String
     /// The server command, when the command line started one.
     public var command: [String]?
+    /// The Streamable HTTP endpoint, when `--url` was given.
+    public var url: String?
     /// The server.
     public var server: Server?
     /// The tools called: `echo`, or `echo×3, noop×1` for a mix.
@@ -134,7 +136,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var comparison: BaselineComparison?
 
     enum CodingKeys: String, CodingKey {
-        case format, startedAt = "started_at", command, server, tools, mode, concurrency, rate
+        case format, startedAt = "started_at", command, url, server, tools, mode, concurrency, rate
         case maxInFlight = "max_in_flight", timeoutMs = "timeout_ms", warmupCalls = "warmup_calls", calls, ok, errors
         case elapsedSeconds = "elapsed_seconds", callsPerSecond = "calls_per_second", latencyUs = "latency_us"
         case latencyMs = "latency_ms", lateResponses = "late_responses", unexpectedLines = "unexpected_lines"

@@ -226,6 +226,24 @@ struct BenchState {
         return true
     }
 
+    /// One call was lost (its HTTP request failed): a `transport` error, the run goes on.
+    mutating func lose(id: Int, at now: UInt64) {
+        guard let pending = outstanding.removeValue(forKey: id) else { return }
+        if pending.measured {
+            errors.transport += 1
+            lastEnd = max(lastEnd, now)
+        }
+    }
+
+    /// One call timed out on its own (its HTTP request's deadline passed).
+    mutating func expireCall(id: Int, at now: UInt64) {
+        guard let pending = outstanding.removeValue(forKey: id) else { return }
+        if pending.measured {
+            errors.timeout += 1
+            lastEnd = max(lastEnd, now)
+        }
+    }
+
     /// Counts calls past their deadline as timeouts. Returns how many expired.
     mutating func expire(at now: UInt64) -> Int {
         var expired = 0

@@ -6,16 +6,22 @@ import MCPWatchCore
 import MCPWatchProxy
 
 /// `mcpwatch bench`: load an MCP server over stdio with `tools/call` and measure throughput and latency.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Load an MCP server over stdio with tools/call and measure throughput and latency.",
+        abstract: "Load an MCP server (stdio or Streamable HTTP) with tools/call and measure throughput and latency.",
         discussion: """
             mcpwatch starts COMMAND, does the MCP handshake (initialize, then
             notifications/initialized) and calls one tool (--tool, --args) or a
             weighted mix (--mix) for --duration or --requests, after an optional
             --warmup that is not measured. Calls are pipelined on the one stdio
             connection, with integer ids. Options go before the `--`.
+
+            With --url instead of a command, it talks to a running server over
+            the Streamable HTTP transport: one session (Mcp-Session-Id), each call
+            its own POST, answered as JSON or as an SSE stream; --concurrency N
+            keeps N requests in flight over up to N connections. The session is
+            ended with DELETE at the end.
 
             Load:
               closed loop (default)  --concurrency N calls always in flight; the
@@ -148,6 +154,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --baseline: the largest fall in calls/s, or rise in p99, allowed, in percent (default 10).", valueName: "pct"))
     var maxRegression: Double?
 
+    @Option(name: .long, help: ArgumentHelp("A Streamable HTTP MCP endpoint to load instead of starting a command, e.g. http://127.0.0.1:8080/mcp.", valueName: "url"))
+    var url: String?
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The server command and its arguments, after `--`.", valueName: "command"))
     var command: [String] = []
 
@@ -158,9 +167,10 @@ struct BenchCommand: ParsableCommand {
         if duration != nil && requests != nil { throw ValidationError("give either --duration or --requests, not both") }
         if maxRegression != nil && baseline == nil { throw ValidationError("--max-regression needs --baseline FILE") }
         if let maxRegression, !(maxRegression >= 0 && maxRegression.isFinite) { throw ValidationError("--max-regression must be a percentage, 0 or more") }
-        if command.isEmpty {
-            throw ValidationError("give the server command after `--`, e.g. `mcpwatch bench -- mcpwatch bench-server`")
+        if command.isEmpty && url == nil {
+            throw ValidationError("give the server command after `--`, e.g. `mcpwatch bench -- mcpwatch bench-server`, or --url of a Streamable HTTP endpoint")
         }
+        if !command.isEmpty && url != nil { throw ValidationError("give either --url or a command after `--`, not both") }
         _ = try benchConfiguration()
         _ = try baselineFigures()
     }
@@ -213,7 +223,32 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
+        if let url { return try await runHTTP(url: url) }
+        try runStdio()
+    }
+
+    func runHTTP(url: String) async throws {
+        let configuration = try benchConfiguration()
+        let baselineFigures = try baselineFigures()
+        let runner = try Self.check { () throws(BenchError) in try HTTPBenchRunner(configuration: configuration, url: url) }
+        var progress: (@Sendable (BenchProgress) -> Void)?
+        if isatty(STDERR_FILENO) == 1 {
+            progress = { (report: BenchProgress) in Self.writeStderr("\r\u{1B}[K" + report.line) }
+        }
+        let result: BenchResult
+        do {
+            result = try await runner.run(progress: progress)
+        } catch {
+            if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+            Self.printError(error.message)
+            throw ExitCode(1)
+        }
+        if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+        try finish(result, url: url, baselineFigures: baselineFigures, exit: nil)
+    }
+
+    func runStdio() throws {
         let configuration = try benchConfiguration()
         let baselineFigures = try baselineFigures()
 
@@ -248,6 +283,13 @@ struct BenchCommand: ParsableCommand {
             throw ExitCode(1)
         }
         result.command = command
+        try finish(result, url: nil, baselineFigures: baselineFigures, exit: exit)
+    }
+
+    /// Prints the result and turns failures and regressions into the exit status.
+    func finish(_ result: BenchResult, url: String?, baselineFigures: BaselineComparison.Figures?, exit: ChildExit?) throws {
+        var result = result
+        if let url { result.url = url }
         if let baselineFigures, let baseline {
             result.comparison = BaselineComparison(
                 current: result, baseline: baselineFigures, maxRegressionPercent: maxRegression ?? 10, baselineFile: baseline)

@@ -1,0 +1,266 @@
+import AsyncHTTPClient
+import Foundation
+import MCPWatchCore
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Drives MCP `tools/call` load over the Streamable HTTP transport (one session, each call its own POST) and
+/// measures every call with the same bookkeeping as over stdio (``BenchState``).
+///
+/// Closed loop: `concurrency` workers, each with a call in flight, over a pool of as many connections. Open loop: a
+/// scheduler starts each call at its scheduled time on a task of its own; latency counts from the schedule. An
+/// answer may come as JSON or as an SSE stream (the response is the `data:` event that carries our id).
+public final class HTTPBenchRunner: Sendable {
+    /// What the run does.
+    public let configuration: BenchConfiguration
+    /// The MCP endpoint.
+    public let url: String
+    private let state: Mutex<BenchState>
+    private let session = Mutex<(id: String?, protocolVersion: String?)>((nil, nil))
+    private let clock = SystemWatchClock()
+    private let client: HTTPClient
+
+    /// Creates a runner; it owns an HTTP client until ``run(progress:)`` returns.
+    public init(configuration: BenchConfiguration, url: String) throws(BenchError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", components.host?.isEmpty == false else {
+            throw BenchError(.invalidArgument, "--url must be an http:// or https:// address of an MCP endpoint, not '\(url)'")
+        }
+        self.configuration = configuration
+        self.url = url
+        state = Mutex(BenchState(configuration: configuration))
+        let connections: Int = switch configuration.load {
+        case .closed(let concurrency): concurrency
+        case .open(_, let maxInFlight): min(maxInFlight, 256)
+        }
+        var http = HTTPClient.Configuration()
+        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections))
+        http.timeout = .init(connect: .seconds(10))
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Handshake, warmup, measured phase; returns when the last call is answered or timed out.
+    public func run(progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws(BenchError) -> BenchResult {
+        let outcome: Result<BenchResult, BenchError>
+        do {
+            outcome = .success(try await measure(progress: progress))
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await client.shutdown()
+        return try outcome.get()
+    }
+
+    private func measure(progress: (@Sendable (BenchProgress) -> Void)?) async throws(BenchError) -> BenchResult {
+        let startedAt = Date().ISO8601Format()
+        let server = try await handshake()
+        let begin = clock.now().nanoseconds
+        state.withLock { $0.begin(at: begin) }
+        let reporter = progress.map { progress in
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    let now = self.clock.now().nanoseconds
+                    progress(self.state.withLock { $0.progress(at: now, recentCallsPerSecond: 0) })
+                }
+            }
+        }
+        await withDiscardingTaskGroup { group in
+            switch configuration.load {
+            case .closed(let concurrency):
+                for _ in 0..<concurrency { group.addTask { await self.worker() } }
+            case .open(let rate, _):
+                group.addTask { await self.schedule(rate: rate) }
+            }
+        }
+        reporter?.cancel()
+        await endSession()
+        return state.withLock { $0.result(startedAt: startedAt, server: server) }
+    }
+
+    // MARK: Load
+
+    private func worker() async {
+        var out: [UInt8] = []
+        while true {
+            out.removeAll(keepingCapacity: true)
+            let now = clock.now().nanoseconds
+            let started = state.withLock { $0.startCall(intended: now, into: &out) }
+            guard started, !out.isEmpty else {
+                state.withLock { $0.advance(to: self.clock.now().nanoseconds) }
+                return
+            }
+            await call(out)
+        }
+    }
+
+    private func schedule(rate: Double) async {
+        var out: [UInt8] = []
+        await withDiscardingTaskGroup { group in
+            while true {
+                out.removeAll(keepingCapacity: true)
+                let now = clock.now().nanoseconds
+                let (sending, next) = state.withLock { s in
+                    s.startScheduledCalls(now: now, rate: rate, into: &out)
+                    _ = s.expire(at: now)
+                    return (s.isSending, s.nextScheduled(rate: rate))
+                }
+                for line in out.split(separator: 0x0A) {
+                    let request = Array(line)
+                    group.addTask { await self.call(request + [0x0A]) }
+                }
+                guard sending else { break }
+                let wait = next > now ? next - now : 0
+                if wait > 50_000 { try? await Task.sleep(for: .nanoseconds(Int64(min(wait, 50_000_000)))) } else { await Task.yield() }
+            }
+        }
+        state.withLock { $0.advance(to: self.clock.now().nanoseconds) }
+    }
+
+    /// Sends one request line (with its newline) and records how it ended.
+    private func call(_ line: [UInt8]) async {
+        let body = Array(line.dropLast())
+        let id = Self.id(of: body)
+        do {
+            let answer = try await post(body, timeout: configuration.timeout)
+            var batch = ReadBatch()
+            var inspector = MessageInspector()
+            var replies: [UInt8] = []
+            for message in answer { message.withUnsafeBytes { batch.take($0, inspector: &inspector, replies: &replies) } }
+            let now = clock.now().nanoseconds
+            state.withLock { s in
+                if batch.completions.isEmpty, let id {
+                    s.unexpectedLines += 1
+                    s.lose(id: id, at: now)
+                }
+                for completion in batch.completions { s.complete(id: completion.id, outcome: completion.outcome, at: now) }
+                s.unexpectedLines += batch.unexpected
+                s.advance(to: now)
+            }
+        } catch {
+            let now = clock.now().nanoseconds
+            state.withLock { s in
+                if let id {
+                    if case .timeout = error { s.expireCall(id: id, at: now) } else { s.lose(id: id, at: now) }
+                }
+                s.advance(to: now)
+            }
+        }
+    }
+
+    static func id(of body: [UInt8]) -> Int? {
+        var inspector = MessageInspector()
+        let info = body.withUnsafeBytes { inspector.inspect($0) }
+        guard case .message(let message) = info, let text = message.id?.json else { return nil }
+        return Int(text)
+    }
+
+    // MARK: HTTP
+
+    enum PostError: Error {
+        case timeout
+        case status(Int, String)
+        case transport(String)
+    }
+
+    /// POSTs one JSON-RPC message; returns the messages of the answer (JSON body, or each SSE `data:` event).
+    private func post(_ body: [UInt8], timeout: Duration) async throws(PostError) -> [[UInt8]] {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json, text/event-stream")
+        let (sessionID, version) = session.withLock { ($0.id, $0.protocolVersion) }
+        if let sessionID { request.headers.add(name: "Mcp-Session-Id", value: sessionID) }
+        if let version { request.headers.add(name: "MCP-Protocol-Version", value: version) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        do {
+            let response = try await client.execute(request, deadline: deadline)
+            if let id = response.headers.first(name: "Mcp-Session-Id") { session.withLock { $0.id = id } }
+            var buffer = try await response.body.collect(upTo: 64 << 20)
+            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw PostError.status(Int(response.status.code), String(decoding: bytes.prefix(200), as: UTF8.self))
+            }
+            if response.status == .accepted || bytes.isEmpty { return [] }
+            let type = response.headers.first(name: "Content-Type")?.lowercased() ?? ""
+            return type.hasPrefix("text/event-stream") ? Self.sseData(bytes) : [bytes]
+        } catch let error as PostError {
+            throw error
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw .timeout
+        } catch {
+            throw .transport("\(error)")
+        }
+    }
+
+    /// The `data:` payloads of an SSE body, one per event (multi-line data joined with newlines).
+    static func sseData(_ bytes: [UInt8]) -> [[UInt8]] {
+        var events: [[UInt8]] = []
+        var current: [UInt8] = []
+        var hasData = false
+        for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            var line = rawLine
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.isEmpty {
+                if hasData { events.append(current) }
+                current = []
+                hasData = false
+            } else if line.starts(with: Array("data:".utf8)) {
+                var payload = line.dropFirst(5)
+                if payload.first == 0x20 { payload = payload.dropFirst() }
+                if hasData { current.append(0x0A) }
+                current.append(contentsOf: payload)
+                hasData = true
+            }
+        }
+        if hasData { events.append(current) }
+        return events
+    }
+
+    private func handshake() async throws(BenchError) -> BenchResult.Server {
+        let initialize = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"\#(BenchRunner.protocolVersion)","capabilities":{},"clientInfo":{"name":"\#(BenchRunner.clientName)","version":"\#(BenchServer.version)"}}}"#
+        let answer: [[UInt8]]
+        do {
+            answer = try await post(Array(initialize.utf8), timeout: configuration.handshakeTimeout)
+        } catch {
+            throw BenchError(.initializeFailed, "no answer to initialize from \(url): \(Self.describe(error))")
+        }
+        var batch = ReadBatch()
+        var inspector = MessageInspector()
+        var replies: [UInt8] = []
+        for message in answer { message.withUnsafeBytes { batch.take($0, inspector: &inspector, replies: &replies) } }
+        switch batch.handshake {
+        case .answered(let server)?:
+            session.withLock { $0.protocolVersion = server.protocolVersion }
+            do {
+                _ = try await post(Array(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), timeout: configuration.handshakeTimeout)
+            } catch {
+                throw BenchError(.initializeFailed, "notifications/initialized was refused by \(url): \(Self.describe(error))")
+            }
+            return server
+        case .failed(let reason)?:
+            throw BenchError(.initializeFailed, "the server refused initialize: \(reason)")
+        case nil:
+            throw BenchError(.initializeFailed, "\(url) did not answer initialize with an MCP result (is it a Streamable HTTP MCP endpoint?)")
+        }
+    }
+
+    /// Ends the session politely (DELETE), as the transport asks of clients that are done.
+    private func endSession() async {
+        guard let id = session.withLock({ $0.id }) else { return }
+        var request = HTTPClientRequest(url: url)
+        request.method = .DELETE
+        request.headers.add(name: "Mcp-Session-Id", value: id)
+        _ = try? await client.execute(request, timeout: .seconds(5))
+    }
+
+    static func describe(_ error: PostError) -> String {
+        switch error {
+        case .timeout: "timed out"
+        case .status(let code, let body): "HTTP \(code)\(body.isEmpty ? "" : ": \(body)")"
+        case .transport(let text): text.contains("connectionRefused") || text.contains("Connection refused") ? "connection refused" : text
+        }
+    }
+}
