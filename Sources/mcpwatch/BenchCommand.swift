@@ -279,7 +279,7 @@ struct BenchCommand: AsyncParsableCommand {
         case .success(let value):
             result = value
         case .failure(let error):
-            Self.printError("\(error.message)\(exit.map { " (the server \($0))" } ?? "")")
+            Self.printError("\(error.message)\(exit.map { " (the server \($0))" } ?? "")\(Self.misplacedOptionsHint(command))")
             throw ExitCode(1)
         }
         result.command = command
@@ -309,6 +309,18 @@ struct BenchCommand: AsyncParsableCommand {
             if json { Self.writeStderr(comparison.regressions.map { "mcpwatch bench: REGRESSION: \($0)\n" }.joined()) }
             throw ExitCode(3)
         }
+    }
+
+    /// Everything after `--` is the server's command line: bench options put there reach the server instead.
+    static let ownOptions: Set<String> = ["--tool", "--args", "--mix", "--concurrency", "-c", "--rate", "--max-in-flight", "--duration",
+                                          "-d", "--requests", "-n", "--warmup", "--timeout", "--json", "--baseline", "--max-regression", "--url"]
+
+    /// A hint when the server's command holds bench options (the server then usually refuses to start).
+    static func misplacedOptionsHint(_ command: [String]) -> String {
+        let misplaced = command.dropFirst().filter { ownOptions.contains($0.split(separator: "=").first.map(String.init) ?? $0) }
+        guard !misplaced.isEmpty else { return "" }
+        return "\nmcpwatch bench: hint: \(misplaced.joined(separator: ", ")) came after `--`, so the server got them; bench options go before it: "
+            + "mcpwatch bench --tool echo --args '{...}' --duration 10s -- COMMAND"
     }
 
     static func check<T>(_ body: () throws(BenchError) -> T) throws -> T {
