@@ -73,7 +73,9 @@ extension MetricsStore {
                     let name = targets[i].key.target ?? targets[i].key.method
                     switch window {
                     case .seconds(let seconds):
-                        w = Self.timeWindow(targets[i], seconds: seconds, current: current, uptime: uptime, name: name, scratch: &scratch)
+                        let lastSecond = targets[i].lastUsed.map { second(of: $0) }
+                        w = Self.timeWindow(targets[i], seconds: seconds, current: current, lastSecond: lastSecond, uptime: uptime,
+                                            name: name, scratch: &scratch)
                     case .calls(let n):
                         w = Self.callWindow(targets[i].recent, n, method: targets[i].key.method, name: name, scratch: &scratch)
                     }
@@ -93,13 +95,13 @@ extension MetricsStore {
         return state.withLock { Int($0.anomalySeconds.totals(endingAt: current, seconds: seconds).calls) }
     }
 
-    private static func timeWindow(_ stats: TargetStats, seconds: Int, current: UInt32, uptime: Double, name: String,
-                                   scratch: inout [UInt32]) -> WindowStatistics {
+    private static func timeWindow(_ stats: TargetStats, seconds: Int, current: UInt32, lastSecond: UInt32?, uptime: Double,
+                                   name: String, scratch: inout [UInt32]) -> WindowStatistics {
         let span = max(1, min(seconds, stats.seconds.capacity))
         let first = current >= UInt32(span - 1) ? current - UInt32(span - 1) : 0
         var calls: UInt64 = 0, errors: UInt64 = 0, sum: UInt64 = 0
-        // Walk only the window's seconds, not the whole hour-long ring.
-        if stats.lastUsed != nil {
+        // Walk only the window's seconds, not the whole hour-long ring; a tool idle since before the window costs nothing.
+        if let lastSecond, lastSecond >= first {
             for s in first...current {
                 let slot = stats.seconds.slot(second: s)
                 calls += UInt64(slot.calls)
