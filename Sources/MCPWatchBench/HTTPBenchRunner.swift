@@ -174,7 +174,7 @@ public final class HTTPBenchRunner: Sendable {
         if let sessionID { request.headers.add(name: "Mcp-Session-Id", value: sessionID) }
         if let version { request.headers.add(name: "MCP-Protocol-Version", value: version) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.inNanoseconds)
         do {
             let response = try await client.execute(request, deadline: deadline)
             if let id = response.headers.first(name: "Mcp-Session-Id") { session.withLock { $0.id = id } }

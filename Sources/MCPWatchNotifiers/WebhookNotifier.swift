@@ -29,13 +29,9 @@ public struct WebhookNotifier: AlertNotifier {
         self.firstBackoff = firstBackoff
     }
 
-    /// Reads a secret file's first non-empty line.
+    /// Reads a secret file: its first line that is not blank or a `#` comment, as for API key files.
     public static func readSecret(_ path: String) throws -> [UInt8] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let line = text.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { !$0.isEmpty }) else {
-            throw WatchError(.invalidConfiguration, "cannot read a webhook secret from \(path)")
-        }
-        return Array(line.utf8)
+        Array(try KeyFile.keys(path, what: "webhook secret")[0].utf8)
     }
 
     /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`: what the receiver recomputes to verify.
@@ -65,7 +61,7 @@ public struct WebhookNotifier: AlertNotifier {
                 try await Task.sleep(for: min(.seconds(30), firstBackoff * factor))
             }
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(target.timeout.components.seconds) * 1_000_000_000 + target.timeout.components.attoseconds / 1_000_000_000))
+                let response = try await client.execute(request, timeout: .nanoseconds(target.timeout.inNanoseconds))
                 _ = try? await response.body.collect(upTo: 64 << 10)
                 let code = Int(response.status.code)
                 if (200..<300).contains(code) { return }

@@ -91,7 +91,7 @@ public final class StdioRelay: Sendable {
             startThread(name: "mcpwatch wait") {
                 let exit = process.waitForExit()
                 // The server's last responses may still sit in the pipe: relay them before answering for the rest.
-                _ = serverOutputDone.wait(timeout: .now() + .nanoseconds(Int(drain.components.seconds * 1_000_000_000 + drain.components.attoseconds / 1_000_000_000)))
+                _ = serverOutputDone.wait(timeout: .now() + .nanoseconds(Int(drain.inNanoseconds)))
                 continuation.resume(returning: exit)
             }
         }

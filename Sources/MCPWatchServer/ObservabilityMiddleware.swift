@@ -32,7 +32,7 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
             response = APIError.response(status: .internalServerError, message: "internal error")
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         response.headers[.init("Server-Timing")!] = String(format: "app;dur=%.3f", seconds * 1_000)
         let route = context.endpointPath ?? "unmatched"
         metrics.record(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)

@@ -149,5 +149,5 @@ public final class SystemMonitor: Sendable {
         return Double(now - before) / ticksPerSecond / seconds * 100
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> Double { d.inSeconds }
 }

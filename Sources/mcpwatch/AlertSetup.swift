@@ -18,7 +18,7 @@ struct AlertSetup: Sendable {
         let engine = AlertEngine(
             rules: configuration.effectiveAlertRules, store: store,
             sources: .init(system: { system.report(includeSeries: false) }),
-            intervalSeconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18,
+            intervalSeconds: interval.inSeconds,
             historyLimit: configuration.alertHistorySize)
         let serverName: @Sendable () -> String? = { configuration.serverName ?? store.session.server?.name }
         var notifiers: [any AlertNotifier] = [LogNotifier(logger: logger)]

@@ -48,13 +48,7 @@ extension MonitoringServer {
         guard configuration.httpEnabled else { return nil }
         var keys = configuration.apiKeys
         if let file = configuration.apiKeyFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw WatchError(.invalidConfiguration, "cannot read the API key file \(file)")
-            }
-            let fromFile = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-            if fromFile.isEmpty { throw WatchError(.invalidConfiguration, "the API key file \(file) holds no key") }
-            keys += fromFile
+            keys += try KeyFile.keys(file)
         }
         let address = configuration.listen
         if !address.isLoopback && keys.isEmpty && !configuration.insecurePublic {

@@ -72,12 +72,7 @@ struct HealthCommand: AsyncParsableCommand {
 
     func run() async throws {
         let address = Self.healthURL(url)!
-        let key: String?
-        do {
-            key = try readKey()
-        } catch let error as ValidationError {
-            throw error
-        }
+        let key = try readKey()
         let verdict = await Self.check(url: address, apiKey: key, timeout: .milliseconds(Int64(timeout * 1_000)),
                                        maxResponseTime: maxResponseTime.map { .milliseconds(Int64(($0 * 1_000).rounded())) })
         if !quiet {
@@ -92,14 +87,11 @@ struct HealthCommand: AsyncParsableCommand {
 
     private func readKey() throws -> String? {
         if let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw ValidationError("cannot read the API key file \(apiKeyFile)")
+            do {
+                return try KeyFile.keys(apiKeyFile)[0]
+            } catch let error as WatchError {
+                throw ValidationError(error.message)
             }
-            let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let first = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else {
-                throw ValidationError("the API key file \(apiKeyFile) holds no key")
-            }
-            return first
         }
         if let key = ProcessInfo.processInfo.environment["MCPWATCH_API_KEY"], !key.isEmpty { return key }
         return nil

@@ -243,13 +243,6 @@ public struct AlertEvaluator: Sendable {
     /// How many alerts are pending, firing or recently resolved.
     public var trackedCount: Int { tracked.reduce(0) { $0 + $1.count } }
 
-    /// Firing alerts as (severity, id): for health, without building every alert.
-    public var firingCount: (warning: Int, critical: Int) {
-        var w = 0, c = 0
-        for rule in tracked { for item in rule.values where item.alert.state == .firing { if item.alert.severity == .critical { c += 1 } else { w += 1 } } }
-        return (w, c)
-    }
-
     /// Pending, firing and recently resolved alerts: firing first, critical first, then by id.
     public var alerts: [Alert] {
         var all: [Alert] = []

@@ -105,8 +105,7 @@ extension AlertRule {
                 guard let d = ConfigValueParsing.duration(value) else {
                     return .failure(.init(message: "\(at): expected a duration such as 30s or 2m, found '\(value)'"))
                 }
-                let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-                if entry.key == "for" { rule.forSeconds = seconds } else { rule.resolveDelaySeconds = seconds }
+                if entry.key == "for" { rule.forSeconds = d.inSeconds } else { rule.resolveDelaySeconds = d.inSeconds }
             case "min_samples":
                 guard let n = Int(value), n >= 0 else { return .failure(.init(message: "\(at): expected a whole number of at least 0, found '\(value)'")) }
                 rule.minimumSamples = n
@@ -175,7 +174,7 @@ extension AlertRule {
         if metric.isLatency {
             if let ms = Double(t) { return ms >= 0 ? ms : nil }
             guard let d = ConfigValueParsing.duration(t) else { return nil }
-            return Double(d.components.seconds) * 1_000 + Double(d.components.attoseconds) / 1e15
+            return d.inSeconds * 1_000
         }
         if metric.isPercent {
             let number = t.hasSuffix("%") ? String(t.dropLast()).trimmingCharacters(in: .whitespaces) : t

@@ -91,7 +91,7 @@ public enum PrometheusRulesExport {
         case .callsPerSecond: return Expression(value: calls, guardClause: "", targetTemplate: target)
         case .inFlight: return Expression(value: "sum by (\(by)) (mcpwatch_calls_in_flight\(selector()))", guardClause: "", targetTemplate: target)
         case .anomalies:
-            return Expression(value: "sum by (server) (increase(mcpwatch_anomalies_total[\(rule.window.description == "" ? "5m" : window)]))", guardClause: "", targetTemplate: target)
+            return Expression(value: "sum by (server) (increase(mcpwatch_anomalies_total[\(window)]))", guardClause: "", targetTemplate: target)
         case .serverCPUPercent: return .init(value: "100 * mcp_server_process_cpu_usage_ratio", guardClause: "", targetTemplate: target)
         case .serverMemoryPercent:
             return .init(value: "100 * mcp_server_process_resident_memory_bytes / on (instance) group_left () mcpwatch_host_memory_total_bytes", guardClause: "", targetTemplate: target)

@@ -44,7 +44,7 @@ public enum ConfigValueParsing {
 
     /// Seconds as people write them back: `5s`, `500ms`, `1h`.
     public static func format(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         if seconds >= 3_600 && seconds.truncatingRemainder(dividingBy: 3_600) == 0 { return "\(Int(seconds / 3_600))h" }
         if seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
         if seconds >= 1 || seconds == 0 { return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s" }

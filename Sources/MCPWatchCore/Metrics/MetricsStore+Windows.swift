@@ -140,18 +140,15 @@ extension MetricsStore {
         let n = values.count
         guard n > 0 else { return (nil, nil, nil, nil) }
         func rank(_ p: Double) -> Int { max(1, Int((p / 100 * Double(n)).rounded(.up))) - 1 }
-        let ranks = [rank(50), rank(90), rank(95), rank(99)]
-        var result: [Double] = []
-        result.reserveCapacity(4)
-        values.withUnsafeMutableBufferPointer { buffer in
-            var low = 0
-            for r in ranks {
-                select(buffer, low: low, high: n - 1, k: r)
-                result.append(Double(buffer[r]) / 1_000)
-                low = r
+        return values.withUnsafeMutableBufferPointer { buffer in
+            // Each selection works right of the previous rank, whose left part is already all smaller.
+            func at(_ k: Int, from low: Int) -> Double {
+                select(buffer, low: low, high: n - 1, k: k)
+                return Double(buffer[k]) / 1_000
             }
+            let (r50, r90, r95, r99) = (rank(50), rank(90), rank(95), rank(99))
+            return (at(r50, from: 0), at(r90, from: r50), at(r95, from: r90), at(r99, from: r95))
         }
-        return (result[0], result[1], result[2], result[3])
     }
 
     /// Puts the k-th smallest of `a[low...high]` at `k`, smaller ones before it, larger ones after.

@@ -66,7 +66,7 @@ public struct HealthCheckVerdict: Sendable, Equatable {
     }
 
     static func millisecondsText(_ duration: Duration) -> String {
-        let ms = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        let ms = duration.inSeconds * 1_000
         return String(format: ms < 10 ? "%.2f ms" : "%.0f ms", ms)
     }
 }
