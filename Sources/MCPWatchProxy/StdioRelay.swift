@@ -37,6 +37,8 @@ public final class StdioRelay: Sendable {
     public let configuration: Configuration
     /// Where measurements go.
     public let recorder: TrafficRecorder
+    /// mcpwatch's own requests to the server (the dashboard's explorer), sent on this connection.
+    public let injected: InjectedRequests
     private let logger: Logger
     private let clientInput: Int32
     private let client: OutputChannel
@@ -52,10 +54,12 @@ public final class StdioRelay: Sendable {
     ///   - logger: for mcpwatch's own messages (never stdout).
     ///   - clientInput: the client's side, read end (our stdin by default).
     ///   - clientOutput: the client's side, write end (our stdout by default).
+    ///   - injected: where mcpwatch's own requests come from (a new one by default).
     public init(configuration: Configuration, recorder: TrafficRecorder, logger: Logger,
-                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO) {
+                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO, injected: InjectedRequests = InjectedRequests()) {
         self.configuration = configuration
         self.recorder = recorder
+        self.injected = injected
         self.logger = logger
         self.clientInput = clientInput
         self.client = OutputChannel(fd: clientOutput)
@@ -86,6 +90,14 @@ public final class StdioRelay: Sendable {
             pumpServerToClient(process: process, toServer: toServer)
             serverOutputDone.signal()
         }
+        // mcpwatch's own requests: measured like the client's (marked as the dashboard's), then written as whole lines
+        // between the client's, which the channel never interleaves.
+        let recorder = recorder
+        injected.attach { line, origin in
+            var inspector = MessageInspector()
+            line.withUnsafeBytes { recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin) }
+            return toServer.write(line)
+        }
         let drain = configuration.drainTimeout
         let exit: ChildExit = await withCheckedContinuation { continuation in
             startThread(name: "mcpwatch wait") {
@@ -95,6 +107,7 @@ public final class StdioRelay: Sendable {
                 continuation.resume(returning: exit)
             }
         }
+        injected.detach()
         let lost = recorder.serverGone(at: store.clock.now())
         for id in lost {
             _ = client.write(JSONRPCErrorResponse.line(
@@ -158,7 +171,8 @@ public final class StdioRelay: Sendable {
             if n <= 0 {
                 framer.finish { event in
                     if case .line(let line) = event {
-                        recorder.observe(frame: line, direction: direction, at: clock.now(), inspector: &inspector)
+                        let id = recorder.observe(frame: line, direction: direction, at: clock.now(), inspector: &inspector)
+                        if direction == .serverToClient && injected.claim(id, line: line) { return }
                         forward.write(line)
                     }
                 }
@@ -170,7 +184,9 @@ public final class StdioRelay: Sendable {
             framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                 switch event {
                 case .line(let line):
-                    recorder.observe(frame: line, direction: direction, at: now, inspector: &inspector)
+                    let id = recorder.observe(frame: line, direction: direction, at: now, inspector: &inspector)
+                    // The answers to mcpwatch's own requests stay here: the client never asked for them.
+                    if direction == .serverToClient && injected.claim(id, line: line) { return }
                     out.append(contentsOf: line)
                 case .oversized(let prefix, let length):
                     switch recorder.observeOversized(

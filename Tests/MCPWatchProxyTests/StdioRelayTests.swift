@@ -122,6 +122,54 @@ import Testing
         #expect(anomalies["invalid_json"] == 2)
     }
 
+    /// A server answering every request with its own id (sed picks the id out of the line).
+    static let idEchoServer = #"exec sed -u 's/.*"id":\("[^"]*"\|[0-9]*\).*/{"jsonrpc":"2.0","id":\1,"result":{"tools":[]}}/'"#
+
+    @Test func mcpwatchsOwnRequestsAreAnsweredToItAndNeverReachTheClient() async throws {
+        let pipes = ClientPipes()
+        let relay = relay(Self.idEchoServer, pipes: pipes)
+        async let exit = relay.run()
+        pipes.send(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"# + "\n")
+        #expect(await pipes.readLines(1) == [#"{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}"#])
+        // The explorer's request travels on the client's connection; its answer comes back to mcpwatch only.
+        let answer = try await relay.injected.send(method: "tools/list", params: nil, timeout: .seconds(30))
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"jsonrpc":"2.0","id":"mcpwatch-"#))
+        // A client that uses a string id of the same shape is still the client's.
+        pipes.send(#"{"jsonrpc":"2.0","id":"mcpwatch-0-1","method":"tools/list"}"# + "\n")
+        #expect(await pipes.readLines(1) == [#"{"jsonrpc":"2.0","id":"mcpwatch-0-1","result":{"tools":[]}}"#])
+        close(pipes.toRelay)
+        #expect(try await exit == .exited(0))
+        let list = try #require(relay.recorder.store.report().targets.first { $0.method == "tools/list" })
+        #expect(list.calls == 3)
+        #expect(list.dashboardCalls == 1)
+        // Once the server is gone there is nothing to send on.
+        await #expect(throws: InjectedRequests.Failure.notConnected) {
+            try await relay.injected.send(method: "tools/list", params: nil, timeout: .seconds(1))
+        }
+    }
+
+    @Test func anUnansweredOwnRequestTimesOutAndIsCancelledAtTheServer() async throws {
+        let pipes = ClientPipes()
+        // Prints what it receives to its stderr file and answers nothing.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mcpwatch-relay-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let relay = relay("cat > '\(log)'", pipes: pipes)
+        async let exit = relay.run()
+        try await Task.sleep(for: .milliseconds(100))
+        await #expect(throws: InjectedRequests.Failure.timedOut) {
+            try await relay.injected.send(method: "tools/call", params: #"{"name":"slow"}"#, timeout: .milliseconds(200))
+        }
+        close(pipes.toRelay)
+        #expect(try await exit == .exited(0))
+        let received = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(received.count == 2)
+        #expect(received.last?.contains(#""method":"notifications/cancelled""#) == true)
+        let slow = try #require(relay.recorder.store.report().targets.first { $0.name == "slow" })
+        #expect(slow.outcomes["cancelled"] == 1)
+        #expect(slow.dashboardCalls == 1)
+    }
+
     @Test func aCommandThatDoesNotExistIsAClearError() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -30,20 +30,30 @@ public final class TrafficRecorder: Sendable {
     public var pendingCount: Int { correlator.withLock { $0.pendingCount } }
 
     /// Measures one relayed frame (a line with or without its newline).
-    public func observe(frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector) {
+    /// - Parameter origin: who sent it: the client, or mcpwatch itself (a request the dashboard's explorer injected).
+    /// - Returns: the id, when the frame is a single response (so a transport can tell the answers to mcpwatch's own
+    ///   requests, which it must not forward, from the client's).
+    @discardableResult
+    public func observe(
+        frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector,
+        origin: CallOrigin = .client
+    ) -> RequestID? {
         let size = frame.count
         let body = Self.trimmingLineEnd(frame)
         store.recordTraffic(direction: direction, bytes: size)
         switch inspector.inspect(body) {
         case .empty:
-            return
+            return nil
         case .invalid(let kind):
             store.recordAnomaly(kind, direction: direction, at: at, sample: Self.printableSample(body))
+            return nil
         case .message(let info):
-            handle(info, frame: body, bytes: size, direction: direction, at: at)
+            handle(info, frame: body, bytes: size, direction: direction, at: at, origin: origin)
+            return info.kind == .result || info.kind == .error ? info.id : nil
         case .batch(let infos):
             let share = size / max(1, infos.count)
-            for info in infos { handle(info, frame: nil, bytes: share, direction: direction, at: at) }
+            for info in infos { handle(info, frame: nil, bytes: share, direction: direction, at: at, origin: origin) }
+            return nil
         }
     }
 
@@ -89,13 +99,15 @@ public final class TrafficRecorder: Sendable {
         return lost.filter { $0.direction == .clientToServer && $0.origin == .client }.map(\.id)
     }
 
-    private func handle(_ info: MessageInfo, frame: UnsafeRawBufferPointer?, bytes: Int, direction: Direction, at: MonotonicInstant) {
+    private func handle(
+        _ info: MessageInfo, frame: UnsafeRawBufferPointer?, bytes: Int, direction: Direction, at: MonotonicInstant, origin: CallOrigin
+    ) {
         let action = correlator.withLock { c -> Correlator.Action? in
             var handle: TargetHandle?
             if info.kind == .request, let id = info.id, c.pendingRequest(id: id, sentBy: direction) == nil {
                 handle = store.callStarted(method: info.method ?? "", target: info.target, direction: direction)
             }
-            return c.observe(info, from: direction, bytes: bytes, at: at, handle: handle)
+            return c.observe(info, from: direction, bytes: bytes, at: at, handle: handle, origin: origin)
         }
         switch action {
         case .completed(let call)?:
