@@ -19,12 +19,15 @@ public struct MonitoringSources: Sendable {
     public var health: HealthPolicy
     /// The alert rules and their state, when alerts are on.
     public var alerts: AlertEngine?
+    /// The dashboard's tool explorer, when mcpwatch relays a server it can send its own requests to.
+    public var explorer: ToolExplorer?
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
-                health: HealthPolicy = HealthPolicy(), alerts: AlertEngine? = nil,
+                health: HealthPolicy = HealthPolicy(), alerts: AlertEngine? = nil, explorer: ToolExplorer? = nil,
                 system: @escaping @Sendable (_ includeSeries: Bool) -> SystemReport? = { _ in nil }) {
         self.store = store
+        self.explorer = explorer
         self.serverName = serverName
         self.system = system
         self.transport = transport
@@ -73,15 +76,19 @@ public struct MonitoringServer: Sendable {
     public let sources: MonitoringSources
     /// The HTTP server's own metrics.
     public let httpMetrics = HTTPServerMetrics()
-    /// Open `/api/events` streams, bounded.
+    /// Open `/api/events` and `/api/stream` streams, bounded.
     let eventStreams = EventStreamLimiter(limit: 64)
+    /// The dashboard's files, read once.
+    public let dashboard: DashboardAssets
     private let logger: Logger
 
     /// Creates a server.
-    public init(configuration: Configuration, sources: MonitoringSources, logger: Logger) {
+    /// - Parameter dashboard: the dashboard's files (default: found beside the binary or in the source tree).
+    public init(configuration: Configuration, sources: MonitoringSources, logger: Logger, dashboard: DashboardAssets = .load()) {
         self.configuration = configuration
         self.sources = sources
         self.logger = logger
+        self.dashboard = dashboard
     }
 
     /// Serves until cancelled.
@@ -157,6 +164,7 @@ public struct MonitoringServer: Sendable {
             case let other: throw APIError.badRequest("parameter 'format' must be 'json' or 'prometheus', not '\(other)'")
             }
         }
+        addDashboardRoutes(to: router)
         return router
     }
 
@@ -177,10 +185,13 @@ public struct MonitoringServer: Sendable {
     static let paths: Set<String> = [
         "/metrics", "/api/openapi.json", "/api/report", "/performance/dashboard", "/api/tools", "/performance/metrics",
         "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics", "/api/alerts",
-        "/performance/alerts", "/api/events",
+        "/performance/alerts", "/api/events", "/", "/api/series", "/api/snapshot", "/api/stream", "/api/explorer/tools",
+        "/api/explorer/calls", "/api/call_tool",
     ]
 
-    static func isServed(_ path: String) -> Bool { paths.contains(path) || path.hasPrefix("/api/tools/") }
+    static func isServed(_ path: String) -> Bool {
+        paths.contains(path) || path.hasPrefix("/api/tools/") || path.hasPrefix("/assets/")
+    }
 
     static func toolDetail(name: String, request: Request, sources: MonitoringSources) throws -> Response {
         let seconds = try seconds(request)

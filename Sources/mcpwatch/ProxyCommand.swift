@@ -106,7 +106,8 @@ struct ProxyCommand: AsyncParsableCommand {
             monitoring = try MonitoringServer.configured(
                 configuration,
                 sources: MonitoringSources(store: store, serverName: configuration.serverName, health: configuration.healthPolicy,
-                                           alerts: alerts?.engine, system: { system.report(includeSeries: $0) }),
+                                           alerts: alerts?.engine, explorer: ToolExplorer(requests: relay.injected, store: store),
+                                           system: { system.report(includeSeries: $0) }),
                 logger: logger)
         } catch let error as WatchError {
             FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
