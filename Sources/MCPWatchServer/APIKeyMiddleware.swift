@@ -10,7 +10,7 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let openPaths: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if openPaths.contains(request.uri.path) { return try await next(request, context) }
+        if openPaths.contains(request.uri.path) || Self.isDashboardFile(request.uri.path) { return try await next(request, context) }
         guard let presented = Self.presentedKey(request), keys.contains(where: { Self.constantTimeEqual($0, presented) }) else {
             var response = APIError.response(status: .unauthorized, message: "missing or wrong API key: send it as 'X-API-Key: KEY' or 'Authorization: Bearer KEY'")
             response.headers[.wwwAuthenticate] = "Bearer realm=\"mcpwatch\""
@@ -18,6 +18,9 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    /// The dashboard's page and files hold no data, and the page must load to ask for the key: they stay open.
+    static func isDashboardFile(_ path: String) -> Bool { path == "/" || path.hasPrefix("/assets/") }
 
     static func presentedKey(_ request: Request) -> [UInt8]? {
         if let key = request.headers[.init("X-API-Key")!] { return Array(key.utf8) }

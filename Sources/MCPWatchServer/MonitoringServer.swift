@@ -189,6 +189,9 @@ public struct MonitoringServer: Sendable {
         "/api/explorer/calls", "/api/call_tool",
     ]
 
+    /// Paths that take POST instead of GET.
+    static let postPaths: Set<String> = ["/api/call_tool"]
+
     static func isServed(_ path: String) -> Bool {
         paths.contains(path) || path.hasPrefix("/api/tools/") || path.hasPrefix("/assets/")
     }

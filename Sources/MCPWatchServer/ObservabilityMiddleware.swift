@@ -17,16 +17,19 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             var message = Self.message(error) ?? error.status.reasonPhrase
             var status = error.status
+            var allowed: String?
             if error.status == .notFound && (context.endpointPath == nil || context.endpointPath == "NotFound") {
-                if request.method != .get && MonitoringServer.isServed(request.uri.path) {
+                if MonitoringServer.isServed(request.uri.path) {
+                    let method = MonitoringServer.postPaths.contains(request.uri.path) ? "POST" : "GET"
                     status = .methodNotAllowed
-                    message = "\(request.method) is not supported here; use GET"
+                    message = "\(request.method) is not supported here; use \(method)"
+                    allowed = method
                 } else {
                     message = "no such endpoint: \(request.method) \(request.uri.path) (the API is described at /api/openapi.json)"
                 }
             }
             response = APIError.response(status: status, message: message)
-            if status == .methodNotAllowed { response.headers[.allow] = "GET" }
+            if let allowed { response.headers[.allow] = allowed }
         } catch {
             logger.error("request failed: \(error)", metadata: ["path": "\(request.uri.path)"])
             response = APIError.response(status: .internalServerError, message: "internal error")

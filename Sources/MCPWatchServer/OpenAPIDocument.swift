@@ -1140,6 +1140,353 @@ enum OpenAPIDocument {
     ],
     "additionalProperties": false,
     "description": "Pending, firing and recently resolved alerts, and the latest transitions, newest first."
+   },
+   "OverallPoint": {
+    "type": "object",
+    "properties": {
+     "time": {
+      "type": "string",
+      "format": "date-time",
+      "description": "the start of the step"
+     },
+     "calls": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "errors": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "avg_ms": {
+      "type": [
+       "number",
+       "null"
+      ]
+     },
+     "p50_ms": {
+      "type": [
+       "number",
+       "null"
+      ],
+      "description": "from log buckets, within 12 %"
+     },
+     "p95_ms": {
+      "type": [
+       "number",
+       "null"
+      ]
+     },
+     "p99_ms": {
+      "type": [
+       "number",
+       "null"
+      ]
+     },
+     "max_ms": {
+      "type": [
+       "number",
+       "null"
+      ]
+     }
+    },
+    "required": [
+     "time",
+     "calls",
+     "errors"
+    ],
+    "additionalProperties": false,
+    "description": "All calls together over one step."
+   },
+   "Series": {
+    "type": "object",
+    "properties": {
+     "step_seconds": {
+      "type": "integer",
+      "minimum": 1
+     },
+     "points": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/OverallPoint"
+      }
+     }
+    },
+    "required": [
+     "step_seconds",
+     "points"
+    ],
+    "additionalProperties": false,
+    "description": "Oldest first; the last point ends with the last complete second."
+   },
+   "Update": {
+    "type": "object",
+    "properties": {
+     "time": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "full": {
+      "type": "boolean",
+      "description": "true: tools holds every target; false: only those that changed since the stream's previous update"
+     },
+     "uptime_seconds": {
+      "type": "number"
+     },
+     "server_name": {
+      "type": "string"
+     },
+     "server_alive": {
+      "type": "boolean"
+     },
+     "health": {
+      "$ref": "#/components/schemas/Health"
+     },
+     "overview": {
+      "$ref": "#/components/schemas/Overview"
+     },
+     "window": {
+      "type": "object",
+      "properties": {
+       "seconds": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "calls": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "errors": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "calls_per_second": {
+        "type": "number"
+       },
+       "success_rate": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "error_rate": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "avg_ms": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "p50_ms": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "p95_ms": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "p99_ms": {
+        "type": [
+         "number",
+         "null"
+        ]
+       },
+       "in_flight": {
+        "type": "integer",
+        "minimum": 0
+       }
+      },
+      "required": [
+       "seconds",
+       "calls",
+       "errors",
+       "calls_per_second",
+       "in_flight"
+      ],
+      "additionalProperties": false,
+      "description": "The last minute of all calls."
+     },
+     "point": {
+      "$ref": "#/components/schemas/OverallPoint"
+     },
+     "system": {
+      "$ref": "#/components/schemas/System"
+     },
+     "alerts": {
+      "type": "object",
+      "properties": {
+       "firing": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "pending": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "critical": {
+        "type": "integer",
+        "minimum": 0
+       },
+       "warning": {
+        "type": "integer",
+        "minimum": 0
+       }
+      },
+      "required": [
+       "firing",
+       "pending",
+       "critical",
+       "warning"
+      ],
+      "additionalProperties": false
+     },
+     "tools": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Target"
+      }
+     }
+    },
+    "required": [
+     "time",
+     "full",
+     "uptime_seconds",
+     "server_alive",
+     "health",
+     "overview",
+     "window",
+     "alerts",
+     "tools"
+    ],
+    "additionalProperties": false,
+    "description": "What the dashboard shows live: one event of /api/stream, or /api/snapshot."
+   },
+   "ExplorerTools": {
+    "type": "object",
+    "properties": {
+     "tools": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "description": "A tool as the server's tools/list gave it (name, description, inputSchema, ...).",
+       "additionalProperties": true
+      }
+     },
+     "duration_ms": {
+      "type": "number"
+     },
+     "fetched_at": {
+      "type": "string",
+      "format": "date-time"
+     }
+    },
+    "required": [
+     "tools",
+     "duration_ms",
+     "fetched_at"
+    ],
+    "additionalProperties": false
+   },
+   "ExplorerCall": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "integer",
+      "minimum": 1
+     },
+     "name": {
+      "type": "string"
+     },
+     "arguments": {
+      "type": "object",
+      "additionalProperties": true
+     },
+     "started_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "duration_ms": {
+      "type": "number"
+     },
+     "outcome": {
+      "type": "string",
+      "enum": [
+       "ok",
+       "tool_error",
+       "jsonrpc_error",
+       "timeout"
+      ]
+     },
+     "result": {
+      "type": [
+       "object",
+       "null"
+      ],
+      "description": "the server's result, as it sent it",
+      "additionalProperties": true
+     },
+     "error": {
+      "oneOf": [
+       {
+        "type": "null"
+       },
+       {
+        "type": "object",
+        "properties": {
+         "code": {
+          "type": [
+           "integer",
+           "null"
+          ]
+         },
+         "message": {
+          "type": "string"
+         }
+        },
+        "required": [
+         "code",
+         "message"
+        ],
+        "additionalProperties": false
+       }
+      ]
+     }
+    },
+    "required": [
+     "id",
+     "name",
+     "arguments",
+     "started_at",
+     "duration_ms",
+     "outcome",
+     "result",
+     "error"
+    ],
+    "additionalProperties": false,
+    "description": "One call made from the dashboard's explorer."
+   },
+   "ExplorerCalls": {
+    "type": "object",
+    "properties": {
+     "calls": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/ExplorerCall"
+      }
+     }
+    },
+    "required": [
+     "calls"
+    ],
+    "additionalProperties": false,
+    "description": "The last ten explorer calls, newest first."
    }
   }
  },
@@ -1994,6 +2341,382 @@ enum OpenAPIDocument {
       }
      }
     ]
+   }
+  },
+  "/api/series": {
+   "get": {
+    "summary": "All calls over the last `seconds`, in steps (1 s up to 5 minutes, then about 300 points): counts, errors, mean, max and percentiles",
+    "operationId": "series",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Series"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "A parameter is out of range.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "seconds",
+      "in": "query",
+      "required": false,
+      "description": "How many seconds of per-second series (1-3600, default 300).",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 3600
+      }
+     },
+     {
+      "name": "step",
+      "in": "query",
+      "required": false,
+      "description": "Seconds per point (1-3600; default: 1 up to 300 s, then seconds/300).",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 3600
+      }
+     }
+    ]
+   }
+  },
+  "/api/snapshot": {
+   "get": {
+    "summary": "One full dashboard update (what /api/stream sends first): for polling where streams cannot work",
+    "operationId": "snapshot",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Update"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/stream": {
+   "get": {
+    "summary": "Server-Sent Events for the dashboard: `event: update` every second (data: an Update, the first one full, later ones with only the tools that changed), `event: alert` for each alert transition (as /api/events), a `: keep-alive` comment every 15 s. The stream does not end.",
+    "operationId": "stream",
+    "responses": {
+     "200": {
+      "description": "text/event-stream",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "Too many open streams (64).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/explorer/tools": {
+   "get": {
+    "summary": "The server's tools, asked by mcpwatch itself with tools/list (every page) on the client's session",
+    "operationId": "explorerTools",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ExplorerTools"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "No relayed server (the explorer needs mcpwatch proxy).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "502": {
+      "description": "The server answered with an error or nonsense.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The server has not been initialized by its client yet, or it is gone.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "504": {
+      "description": "The server did not answer in time.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/explorer/calls": {
+   "get": {
+    "summary": "The last ten explorer calls, newest first",
+    "operationId": "explorerCalls",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ExplorerCalls"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "No relayed server.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/call_tool": {
+   "post": {
+    "summary": "Calls a tool from the dashboard: a tools/call sent by mcpwatch on the client's session, measured like any call and counted in the target's dashboard_calls. A timeout is an outcome, not an HTTP error.",
+    "operationId": "callTool",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "name": {
+          "type": "string",
+          "minLength": 1
+         },
+         "arguments": {
+          "type": "object",
+          "additionalProperties": true
+         }
+        },
+        "required": [
+         "name"
+        ],
+        "additionalProperties": false
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ExplorerCall"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "The body is not {name, arguments}.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "No relayed server.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The server has not been initialized by its client yet, or it is gone.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
    }
   },
   "/api/events": {

@@ -84,6 +84,9 @@ public final class ToolExplorer: Sendable {
         guard let request = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             throw Failure(status: 400, message: "the body must be a JSON object: {\"name\": \"tool\", \"arguments\": {...}}")
         }
+        if let unknown = request.keys.sorted().first(where: { $0 != "name" && $0 != "arguments" }) {
+            throw Failure(status: 400, message: "unknown field '\(unknown)': the body takes 'name' and 'arguments'")
+        }
         guard let name = request["name"] as? String, !name.isEmpty else {
             throw Failure(status: 400, message: "'name' must be the tool's name (a non-empty string)")
         }

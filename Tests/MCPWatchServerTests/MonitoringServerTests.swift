@@ -200,7 +200,8 @@ import Testing
 
     @Test(arguments: ["/metrics", "/api/report", "/api/tools", "/api/tools/echo", "/api/system", "/api/health", "/system_info",
                       "/performance/metrics", "/performance/health", "/performance/dashboard", "/api/metrics", "/api/alerts",
-                      "/performance/alerts", "/api/events", "/nope"])
+                      "/performance/alerts", "/api/events", "/nope", "/api/series", "/api/snapshot",
+                      "/api/explorer/tools", "/api/explorer/calls"])
     func everyRouteRequiresTheKey(path: String) async throws {
         let (store, _) = Self.filledStore()
         try await Self.app(store, keys: ["s3cret", "other-key"]).test(.router) { client in
@@ -217,6 +218,16 @@ import Testing
             try await client.execute(uri: path, method: .get, headers: [.init("X-API-Key")!: "s3cret"]) { response in
                 #expect(response.status != .unauthorized)
             }
+        }
+    }
+
+    @Test func theDashboardPageLoadsWithoutTheKeySoThatItCanAskForIt() async throws {
+        let (store, _) = Self.filledStore()
+        try await Self.app(store, keys: ["k"]).test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: "/assets/dashboard.css", method: .get) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: "/api/snapshot", method: .get) { response in #expect(response.status == .unauthorized) }
+            try await client.execute(uri: "/api/stream", method: .get) { response in #expect(response.status == .unauthorized) }
         }
     }
 
