@@ -43,8 +43,9 @@ import Testing
         #expect(abs(try #require(t.avgMs) - mean) < 1e-9 * max(1, mean))
     }
 
-    /// The one-walk percentiles must equal HdrHistogram's own `valueAtPercentile`, value for value.
-    @Test(arguments: [1, 2, 3, 10, 999, 1_000, 1_001, 50_000])
+    /// The one-walk percentiles, and a target's ``LatencyHistogram``, must equal HdrHistogram's own
+    /// `valueAtPercentile`, value for value.
+    @Test(arguments: [1, 2, 3, 10, 127, 128, 129, 255, 256, 999, 1_000, 1_001, 50_000])
     func oneWalkPercentilesEqualValueAtPercentile(count: Int) {
         var h = Histogram<UInt64>(highestTrackableValue: TargetStats.highestTrackableMicros, numberOfSignificantValueDigits: TargetStats.significantDigits)
         var generator = SplitMix(seed: UInt64(count) &* 31)
@@ -53,6 +54,19 @@ import Testing
             let v: UInt64 = i % 7 == 0 ? 1 + generator.next() % 3_000_000_000 : 1 + generator.next() % (i % 2 == 0 ? 50 : 20_000)
             h.record(v)
         }
+        var mine = LatencyHistogram()
+        generator = SplitMix(seed: UInt64(count) &* 31)
+        for i in 0..<count {
+            let v: UInt64 = i % 7 == 0 ? 1 + generator.next() % 3_000_000_000 : 1 + generator.next() % (i % 2 == 0 ? 50 : 20_000)
+            mine.record(v)
+        }
+        // A target's histogram (own layout, group totals) gives what HdrHistogram gives.
+        let grouped = mine.percentiles()
+        #expect(grouped.0 == h.valueAtPercentile(50))
+        #expect(grouped.1 == h.valueAtPercentile(90))
+        #expect(grouped.2 == h.valueAtPercentile(95))
+        #expect(grouped.3 == h.valueAtPercentile(99))
+        #expect(grouped.4 == h.valueAtPercentile(99.9))
         let walked = MetricsStore.percentiles(h)
         #expect(walked.0 == h.valueAtPercentile(50))
         #expect(walked.1 == h.valueAtPercentile(90))

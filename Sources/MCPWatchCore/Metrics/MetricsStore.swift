@@ -308,6 +308,15 @@ public final class MetricsStore: Sendable {
             dashboardCalls: s.dashboardCalls)
     }
 
+    static func latency(_ h: LatencyHistogram, sumNanos: UInt64, minNanos: UInt64, maxNanos: UInt64) -> LatencySummary {
+        guard h.totalCount > 0 else { return .empty }
+        let p = h.percentiles()
+        return LatencySummary(
+            avgMs: Double(sumNanos) / Double(h.totalCount) / 1e6, minMs: Double(minNanos) / 1e6, maxMs: Double(maxNanos) / 1e6,
+            p50Ms: Double(p.0) / 1_000, p90Ms: Double(p.1) / 1_000, p95Ms: Double(p.2) / 1_000,
+            p99Ms: Double(p.3) / 1_000, p999Ms: Double(p.4) / 1_000)
+    }
+
     static func latency(_ h: Histogram<UInt64>, sumNanos: UInt64, minNanos: UInt64, maxNanos: UInt64) -> LatencySummary {
         guard h.totalCount > 0 else { return .empty }
         let p = percentiles(h)
