@@ -138,8 +138,13 @@ public struct MonitoringServer: Sendable {
             let method = request.uri.queryParameters.get("method")
             return try Self.json(ToolList(tools: report.targets.filter { method == nil || $0.method == method }), request: request)
         }
-        router.get("/api/tools/**") { request, context in
-            let name = context.parameters.getCatchAll().joined(separator: "/")
+        router.get("/api/tools/**") { request, _ in
+            // From the raw path, percent-decoded: the router's segments drop empty ones, and a resource URI like
+            // `demo://readme` must keep its `//`.
+            let raw = request.uri.path.dropFirst("/api/tools/".count)
+            guard let name = String(raw).removingPercentEncoding else {
+                throw APIError.badRequest("the name in the path is not valid percent-encoding")
+            }
             return try Self.toolDetail(name: name, request: request, sources: sources)
         }
         router.get("/performance/metrics") { request, _ in

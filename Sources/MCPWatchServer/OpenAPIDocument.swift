@@ -676,11 +676,44 @@ enum OpenAPIDocument {
       "items": {
        "$ref": "#/components/schemas/SeriesPoint"
       }
+     },
+     "buckets": {
+      "type": "array",
+      "description": "the latency distribution since the start: calls per bucket, not cumulative",
+      "items": {
+       "type": "object",
+       "properties": {
+        "le_ms": {
+         "type": [
+          "number",
+          "null"
+         ],
+         "description": "upper bound in ms; absent for the last bucket, above every bound"
+        },
+        "count": {
+         "type": "integer",
+         "minimum": 0
+        }
+       },
+       "required": [
+        "count"
+       ],
+       "additionalProperties": false
+      }
+     },
+     "recent_errors": {
+      "type": "array",
+      "description": "the last failures (at most 10), newest first",
+      "items": {
+       "$ref": "#/components/schemas/LastError"
+      }
      }
     },
     "required": [
      "target",
-     "series"
+     "series",
+     "buckets",
+     "recent_errors"
     ],
     "additionalProperties": false
    },
@@ -1682,7 +1715,7 @@ enum OpenAPIDocument {
       "name": "name",
       "in": "path",
       "required": true,
-      "description": "Tool or prompt name, resource URI, or method; may contain '/'.",
+      "description": "Tool or prompt name, resource URI, or method, percent-encoded; may contain '/' as it is (demo://readme).",
       "schema": {
        "type": "string"
       }

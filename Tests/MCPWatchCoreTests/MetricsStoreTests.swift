@@ -75,6 +75,23 @@ import Testing
         #expect(walked.4 == h.valueAtPercentile(99.9))
     }
 
+    @Test func detailKeepsTheLastTenErrorsNewestFirstAndTheDistribution() throws {
+        let clock = ManualClock()
+        let store = MetricsStore(clock: clock)
+        for i in 0..<25 {
+            var c = call("resource://a//b", micros: UInt64(1_000 * (i + 1)), outcome: i % 2 == 0 ? .toolError : .ok, at: clock.now())
+            c.errorMessage = "failure \(i)"
+            store.record(c)
+            clock.advance(seconds: 1)
+        }
+        let detail = try #require(store.targetDetail(name: "resource://a//b"))
+        #expect(detail.recentErrors.map(\.message) == stride(from: 24, through: 6, by: -2).map { "failure \($0)" })
+        #expect(detail.buckets.reduce(0) { $0 + $1.count } == 25)
+        #expect(detail.buckets.count == DurationBuckets.boundsMicros.count + 1)
+        // 1..25 ms: 1 in ≤1 ms, 1 in ≤2.5, 3 in ≤5, 5 in ≤10, 10 in ≤20, 5 in ≤50.
+        #expect(detail.buckets.filter { $0.count > 0 }.map(\.count) == [1, 1, 3, 5, 10, 5])
+    }
+
     @Test func countsOutcomesErrorsAndRecentWindow() throws {
         let clock = ManualClock()
         let store = MetricsStore(clock: clock)

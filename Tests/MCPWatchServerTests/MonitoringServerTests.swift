@@ -68,6 +68,17 @@ import Testing
             try await client.execute(uri: "/api/tools/tools/list", method: .get) { response in
                 #expect(response.status == .ok)
             }
+            // The hostile name, percent-encoded as a whole, with its failure in the recent errors and its call in
+            // the distribution.
+            let hostile = "bad\"name\\with\nnewline".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try await client.execute(uri: "/api/tools/\(hostile)", method: .get) { response in
+                #expect(response.status == .ok)
+                let detail = try Report.decoder().decode(TargetDetail.self, from: Data(buffer: response.body))
+                #expect(detail.target.name == "bad\"name\\with\nnewline")
+                #expect(detail.recentErrors.map(\.message) == ["nope"])
+                #expect(detail.buckets.first { $0.count > 0 }?.leMs == 2.5)
+                #expect(detail.buckets.last?.leMs == nil)
+            }
             try await client.execute(uri: "/performance/metrics?tool_name=echo", method: .get) { response in
                 #expect(response.status == .ok)
             }

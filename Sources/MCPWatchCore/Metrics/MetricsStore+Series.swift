@@ -61,7 +61,8 @@ extension MetricsStore {
                 let l = Int(s % UInt32(copy.latencyBySecond.count))
                 if copy.latencySecondStamp[l] == s { buckets.add(copy.latencyBySecond[l]) }
             }
-            let ms = { (p: Double) in calls > 0 ? buckets.value(atPercentile: p).map { $0 / 1_000 } : nil }
+            // A bucket's upper bound can lie above the slowest call in it: never report more than the maximum.
+            let ms = { (p: Double) in calls > 0 ? buckets.value(atPercentile: p).map { min($0, Double(maxMicros)) / 1_000 } : nil }
             points.append(OverallPoint(
                 time: startDate.addingTimeInterval(Double(first)), calls: calls, errors: errors,
                 avgMs: calls > 0 ? Double(sum) / Double(calls) / 1_000 : nil,

@@ -218,7 +218,12 @@ public final class MetricsStore: Sendable {
                 avgMs: slot.calls > 0 ? Double(slot.sumMicros) / Double(slot.calls) / 1_000 : nil,
                 maxMs: slot.calls > 0 ? Double(slot.maxMicros) / 1_000 : nil))
         }
-        return TargetDetail(target: report, series: series)
+        let counts = stats.allBuckets
+        let buckets = counts.enumerated().map { i, count in
+            BucketCount(leMs: i < DurationBuckets.boundsMicros.count ? Double(DurationBuckets.boundsMicros[i]) / 1_000 : nil, count: count)
+        }
+        let errors = stats.recentErrorsNewestFirst.map { LastError(message: $0.message, type: $0.type, at: date(of: $0.at, now: now, wallNow: wallNow)) }
+        return TargetDetail(target: report, series: series, buckets: buckets, recentErrors: errors)
     }
 
     /// Number of distinct targets held (including the fold target).

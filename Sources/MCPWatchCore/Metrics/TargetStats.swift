@@ -20,6 +20,9 @@ struct TargetStats: Sendable {
     var responseBytesMax = 0
     var lastUsed: MonotonicInstant?
     var lastError: (message: String, type: String, at: MonotonicInstant)?
+    /// The last ``maxRecentErrors`` failures, oldest first (a fixed ring once full).
+    var recentErrors: [(message: String, type: String, at: MonotonicInstant)] = []
+    var nextRecentError = 0
     var recent: RecentOutcomes
     /// How many of `recent` the report's `recent` summary covers.
     let recentSummaryCalls: Int
@@ -31,6 +34,7 @@ struct TargetStats: Sendable {
     var version: UInt64 = 0
 
     static let maxErrorTypes = 32
+    static let maxRecentErrors = 10
     static let highestTrackableMicros: UInt64 = 3_600_000_000
     /// Per-target percentiles resolve to within 1 % (``LatencyHistogram``: 2 significant digits; the all-calls
     /// histogram keeps 3).
@@ -73,7 +77,14 @@ struct TargetStats: Sendable {
             if errorTypes[type] == nil && errorTypes.count >= Self.maxErrorTypes { type = "_OTHER" }
             errorTypes[type, default: 0] &+= 1
             errorBuckets[type, default: DurationBuckets()].add(micros: micros, nanos: call.durationNanos)
-            lastError = (call.errorMessage ?? type, type, call.finishedAt)
+            let error = (message: call.errorMessage ?? type, type: type, at: call.finishedAt)
+            lastError = error
+            if recentErrors.count < Self.maxRecentErrors {
+                recentErrors.append(error)
+            } else {
+                recentErrors[nextRecentError] = error
+                nextRecentError = (nextRecentError + 1) % Self.maxRecentErrors
+            }
         }
         version &+= 1
     }
@@ -90,4 +101,19 @@ struct TargetStats: Sendable {
     }
 
     func count(of outcome: CallOutcome) -> UInt64 { outcomes[Self.outcomeIndex(outcome)] }
+
+    /// The recent failures, newest first.
+    var recentErrorsNewestFirst: [(message: String, type: String, at: MonotonicInstant)] {
+        guard recentErrors.count == Self.maxRecentErrors else { return recentErrors.reversed() }
+        return (recentErrors[nextRecentError...] + recentErrors[..<nextRecentError]).reversed()
+    }
+
+    /// All calls' durations in the Prometheus buckets (successful and failed together), not cumulative.
+    var allBuckets: [UInt64] {
+        var counts = okBuckets.counts
+        for buckets in errorBuckets.values {
+            for (i, c) in buckets.counts.enumerated() { counts[i] &+= c }
+        }
+        return counts
+    }
 }

@@ -225,6 +225,28 @@ public struct TargetDetail: Codable, Sendable, Equatable {
     public var target: TargetReport
     /// One point per second, oldest first.
     public var series: [SeriesPoint]
+    /// Its latency distribution since the start: calls per Prometheus bucket (not cumulative), the last one
+    /// above every bound.
+    public var buckets: [BucketCount]
+    /// Its last failures (at most 10), newest first.
+    public var recentErrors: [LastError]
+
+    /// Creates a detail.
+    public init(target: TargetReport, series: [SeriesPoint], buckets: [BucketCount] = [], recentErrors: [LastError] = []) {
+        self.target = target
+        self.series = series
+        self.buckets = buckets
+        self.recentErrors = recentErrors
+    }
+}
+
+/// Calls whose duration falls in one bucket.
+public struct BucketCount: Codable, Sendable, Equatable {
+    /// The bucket's upper bound in ms (calls above the previous bound, at most this); null for the last one, above
+    /// every bound.
+    public var leMs: Double?
+    /// How many calls.
+    public var count: UInt64
 }
 
 /// One second of calls.
