@@ -41,7 +41,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // The dashboard's HTML, CSS and JavaScript: plain files, no build step (served from memory).
+            resources: [.copy("Dashboard")]
         ),
         .target(
             name: "MCPWatchNotifiers",

@@ -95,6 +95,7 @@ struct DemoCommand: AsyncParsableCommand {
         if await Self.waitForAPI(base + "/api/health", proxy: proxy) {
             print("""
                 mcpwatch demo: the demo MCP server runs behind mcpwatch, driven by a built-in client.
+                  dashboard: open \(base)/ in a browser (live charts, tools, alerts, the tool explorer)
                   report:   \(base)/api/report
                   tools:    \(base)/api/tools
                   alerts:   \(base)/api/alerts   (slow and flaky tools fire within a minute)

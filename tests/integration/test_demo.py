@@ -16,8 +16,9 @@ def test_demo_drives_live_traffic_fires_alerts_and_stops_on_ctrl_c(mcpwatch):
     port = free_port()
     demo = subprocess.Popen([mcpwatch, "demo", "--listen", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        banner = [demo.stdout.readline() for _ in range(7)]
+        banner = [demo.stdout.readline() for _ in range(8)]
         assert banner[0].startswith("mcpwatch demo: the demo MCP server runs behind mcpwatch"), banner
+        assert f"dashboard: open http://127.0.0.1:{port}/ in a browser" in banner[1], banner
         assert f"http://127.0.0.1:{port}/api/report" in "".join(banner) and "Ctrl-C stops." in banner[-1]
         base = f"http://127.0.0.1:{port}"
 
