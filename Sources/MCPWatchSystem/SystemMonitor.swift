@@ -67,15 +67,25 @@ public final class SystemMonitor: Sendable {
         let disk = hostSampler.diskUsedPercent()
         state.withLock { state in
             var selfCPU = 0.0, serverCPU = 0.0, hostCPU = 0.0
-            if let previous = state.previous {
-                let elapsed = max(0.001, monotonicSeconds - previous.monotonic)
-                selfCPU = Self.percent(ticks: me.cpuTicks, since: previous.selfTicks, over: elapsed)
-                if let server, let before = previous.serverTicks { serverCPU = Self.percent(ticks: server.cpuTicks, since: before, over: elapsed) }
-                let total = host.cpuTotalTicks &- previous.host.cpuTotalTicks
-                let busy = host.cpuBusyTicks &- previous.host.cpuBusyTicks
-                if host.cpuTotalTicks > previous.host.cpuTotalTicks && busy <= total { hostCPU = Double(busy) / Double(total) * 100 }
+            if let previous = state.previous, monotonicSeconds - previous.monotonic < Self.minimumRateSeconds {
+                // Too soon after the last sample (the server just appeared): CPU time moves in 10 ms ticks, so a rate
+                // over a few dozen milliseconds is mostly rounding (it showed mcpwatch at 279 % on 2 cores). Keep the
+                // last rates and the baseline; only a new server gets its baseline now.
+                selfCPU = state.points.last?.mcpwatch.cpuPercent ?? 0
+                hostCPU = state.points.last?.hostCPUPercent ?? 0
+                if previous.serverTicks != nil, server != nil { serverCPU = state.points.last?.server?.cpuPercent ?? 0 }
+                state.previous = (previous.monotonic, previous.selfTicks, previous.serverTicks ?? server?.cpuTicks, previous.host)
+            } else {
+                if let previous = state.previous {
+                    let elapsed = monotonicSeconds - previous.monotonic
+                    selfCPU = Self.percent(ticks: me.cpuTicks, since: previous.selfTicks, over: elapsed)
+                    if let server, let before = previous.serverTicks { serverCPU = Self.percent(ticks: server.cpuTicks, since: before, over: elapsed) }
+                    let total = host.cpuTotalTicks &- previous.host.cpuTotalTicks
+                    let busy = host.cpuBusyTicks &- previous.host.cpuBusyTicks
+                    if host.cpuTotalTicks > previous.host.cpuTotalTicks && busy <= total { hostCPU = Double(busy) / Double(total) * 100 }
+                }
+                state.previous = (monotonicSeconds, me.cpuTicks, server?.cpuTicks, host)
             }
-            state.previous = (monotonicSeconds, me.cpuTicks, server?.cpuTicks, host)
             state.points.append(Point(
                 time: time, mcpwatch: ProcessPoint(sample: me, cpuPercent: selfCPU),
                 server: server.map { ProcessPoint(sample: $0, cpuPercent: serverCPU) }, host: host, hostCPUPercent: hostCPU,
@@ -142,6 +152,9 @@ public final class SystemMonitor: Sendable {
             try? await Task.sleep(for: interval)
         }
     }
+
+    /// CPU rates are computed over at least this long.
+    static let minimumRateSeconds = 0.5
 
     static func percent(ticks now: UInt64, since before: UInt64, over seconds: Double) -> Double {
         // A process that left the tree takes its ticks with it: never report a negative rate.

@@ -106,6 +106,25 @@ import Testing
         #expect(report.mcpwatch.startTimeSeconds > 1_600_000_000)
     }
 
+    @Test func aRateIsNeverTakenOverAFewMilliseconds() throws {
+        let monitor = SystemMonitor(interval: .seconds(1), window: .seconds(10), dataDirectory: "/")
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        monitor.sample(at: start, monotonicSeconds: 100)
+        // 50 ms of CPU between two samples 10 ms apart: taken as a rate it would read 500 %.
+        let deadline = ContinuousClock.now + .milliseconds(50)
+        var x = 0.0
+        while ContinuousClock.now < deadline { x += sin(x) + 1 }
+        #expect(x > 0)
+        monitor.sample(at: start.addingTimeInterval(0.01), monotonicSeconds: 100.01)
+        let soon = try #require(monitor.report())
+        #expect(soon.mcpwatch.cpuPercent.current == 0)
+        // Over a whole second the same CPU time is a rate again, from the first sample's baseline.
+        monitor.sample(at: start.addingTimeInterval(1), monotonicSeconds: 101)
+        let later = try #require(monitor.report())
+        #expect(later.mcpwatch.cpuPercent.current > 0)
+        #expect(later.mcpwatch.cpuPercent.current <= Double(ProcessInfo.processInfo.activeProcessorCount) * 100)
+    }
+
     @Test func noReportBeforeTheFirstSample() {
         #expect(SystemMonitor().report() == nil)
     }
