@@ -5,12 +5,13 @@ import MCPWatchCore
 
 // 1,000 targets with 20 calls each; every target gets a new call before each measured report, so nothing comes
 // from the per-target cache (the worst case). "wide" spreads latencies from 100 µs to 1.8 s, which makes the
-// percentile walk longest; "narrow" keeps them under 2 ms.
+// percentile walk longest, and fails one call in four, so that every target has two duration histograms (ok and
+// tool_error) in /metrics; "narrow" keeps them under 2 ms, all ok.
 let clock = SystemWatchClock()
 
-func call(_ name: String, micros: UInt64) -> CompletedCall {
-    CompletedCall(method: "tools/call", target: name, id: RequestID(1), outcome: .ok, durationNanos: micros * 1_000,
-                  finishedAt: clock.now(), requestBytes: 150, responseBytes: 300)
+func call(_ name: String, micros: UInt64, failed: Bool = false) -> CompletedCall {
+    CompletedCall(method: "tools/call", target: name, id: RequestID(1), outcome: failed ? .toolError : .ok, durationNanos: micros * 1_000,
+                  finishedAt: clock.now(), requestBytes: 150, responseBytes: 300, errorMessage: failed ? "failed" : nil)
 }
 
 func measure(_ label: String, runs: Int = 30, prepare: () -> Void = {}, _ body: () throws -> Int) rethrows {
@@ -29,7 +30,7 @@ func measure(_ label: String, runs: Int = 30, prepare: () -> Void = {}, _ body: 
 
 for (shape, latency) in [("narrow", { (t: Int, i: Int) in UInt64(100 + i * 37 + t) }), ("wide", { (t: Int, i: Int) in UInt64(100 + i * i * 5_000 + t) })] {
     let store = MetricsStore(clock: clock)
-    for t in 0..<1_000 { for i in 0..<20 { store.record(call("tool-\(t)", micros: latency(t, i))) } }
+    for t in 0..<1_000 { for i in 0..<20 { store.record(call("tool-\(t)", micros: latency(t, i), failed: shape == "wide" && i % 4 == 0)) } }
     let touch = { for t in 0..<1_000 { store.record(call("tool-\(t)", micros: 500)) } }
     try measure("\(shape): /api/report body, 1,000 targets all changed", prepare: touch) {
         try ReportJSONWriter.data(store.report()).count
@@ -41,6 +42,6 @@ for (shape, latency) in [("narrow", { (t: Int, i: Int) in UInt64(100 + i * 37 + 
     measure("\(shape): /metrics text, 1,000 targets", prepare: touch) {
         var exposition = PrometheusExposition()
         exposition.writeCalls(store.counters(), server: "bench")
-        return exposition.finish().utf8.count
+        return exposition.finishBytes().count
     }
 }

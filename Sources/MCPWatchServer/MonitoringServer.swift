@@ -231,14 +231,13 @@ public struct MonitoringServer: Sendable {
         // Counters straight from the store: a scrape needs no percentiles, so it never builds the JSON report.
         let counters = sources.store.counters(serverName: sources.serverName)
         let server = counters.serverName ?? "unknown"
-        var exposition = PrometheusExposition(openMetrics: openMetrics)
+        var exposition = PrometheusExposition(openMetrics: openMetrics, capacity: 64 << 10 + counters.targets.count * 7_000)
         exposition.writeCalls(counters, server: server, transport: sources.transport)
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         httpMetrics.write(to: &exposition)
-        let text = exposition.finish()
         return .body(
-            ByteBuffer(string: text), contentType: openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType,
+            ByteBuffer(bytes: exposition.finishBytes()), contentType: openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType,
             request: request)
     }
 

@@ -12,17 +12,23 @@ public struct PrometheusExposition {
     /// The content type of OpenMetrics.
     public static let openMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-    private var out = ""
+    /// The text so far, as UTF-8: bytes, not a `String`, because a scrape of 1,000 targets is 6 MB of short
+    /// appends (string appends and the final conversion took twice as long).
+    private var out: [UInt8] = []
     private let openMetrics: Bool
 
     /// Starts an exposition.
-    public init(openMetrics: Bool = false) {
+    /// - Parameter capacity: bytes to reserve (a scrape of N targets needs about N × 6 KB).
+    public init(openMetrics: Bool = false, capacity: Int = 64 << 10) {
         self.openMetrics = openMetrics
-        out.reserveCapacity(64 << 10)
+        out.reserveCapacity(capacity)
     }
 
     /// The finished text.
-    public mutating func finish() -> String {
+    public mutating func finish() -> String { String(decoding: finishBytes(), as: UTF8.self) }
+
+    /// The finished text, as UTF-8 bytes.
+    public mutating func finishBytes() -> [UInt8] {
         if openMetrics { out += "# EOF\n" }
         return out
     }
@@ -197,19 +203,55 @@ extension PrometheusExposition {
 
     @inline(__always)
     private mutating func line(_ name: String, _ labels: String, _ extra: String?, _ value: UInt64) {
-        line(name, labels, extra, String(value))
+        lineStart(name, labels, extra)
+        Self.appendDecimal(value, to: &out)
+        out.append(0x0A)
     }
 
     private mutating func line(_ name: String, _ labels: String, _ extra: String?, _ value: String) {
+        lineStart(name, labels, extra)
+        out += value
+        out.append(0x0A)
+    }
+
+    @inline(__always)
+    private mutating func lineStart(_ name: String, _ labels: String, _ extra: String?) {
         out += name
-        out += "{"
+        out.append(UInt8(ascii: "{"))
         out += labels
         if let extra {
-            out += ","
+            out.append(UInt8(ascii: ","))
             out += extra
         }
-        out += "} "
-        out += value
-        out += "\n"
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: " "))
+    }
+
+    /// Writes the decimal digits of `value`.
+    @inline(__always)
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(0x30 + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
+        var n = value, count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while n > 0 {
+                buffer[23 - count] = 0x30 + UInt8(n % 10)
+                n /= 10
+                count += 1
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends a string's UTF-8 bytes (one copy for a native string).
+    @inline(__always)
+    static func += (lhs: inout [UInt8], rhs: String) {
+        var rhs = rhs
+        rhs.withUTF8 { lhs.append(contentsOf: $0) }
     }
 }
