@@ -259,6 +259,11 @@
     startStream();
   }
 
+  // A page left for another (or kept in the back/forward cache) must not keep its stream: each one holds one of the
+  // browser's six connections to mcpwatch, and a few left open starve the next page's requests. Reconnect on return.
+  window.addEventListener("pagehide", () => stopConnection());
+  window.addEventListener("pageshow", (e) => { if (e.persisted) startConnection(); });
+
   async function startStream() {
     const gen = ++conn.gen;
     clearTimeout(conn.retryTimer);
