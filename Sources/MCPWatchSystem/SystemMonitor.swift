@@ -47,7 +47,10 @@ public final class SystemMonitor: Sendable {
         self.interval = interval
         self.window = window
         selfSampler = ProcessSampler(pid: getpid(), includeDescendants: false)
-        hostSampler = HostSampler(diskPath: dataDirectory)
+        // Absolute, so that reports name the folder ("." says nothing to someone reading them elsewhere).
+        let absolute = dataDirectory.hasPrefix("/")
+            ? dataDirectory : URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        hostSampler = HostSampler(diskPath: absolute)
         let ratio = Self.seconds(window) / max(0.001, Self.seconds(interval))
         capacity = max(2, Int(ratio.rounded(.up)))
     }
