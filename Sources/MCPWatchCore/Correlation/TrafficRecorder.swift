@@ -9,6 +9,15 @@ public final class TrafficRecorder: Sendable {
     /// Where measurements go.
     public let store: MetricsStore
     private let correlator: Mutex<Correlator>
+    /// The transport session this recorder measures (Streamable HTTP), and what `initialize` told before the
+    /// server named the session.
+    private let session = Mutex(SessionBinding())
+
+    private struct SessionBinding: Sendable {
+        var id: String?
+        var client: PeerInfo?
+        var protocolVersion: String?
+    }
 
     /// What the transport should do with a frame over the size limit.
     public enum OversizedVerdict: Sendable, Equatable {
@@ -25,6 +34,19 @@ public final class TrafficRecorder: Sendable {
         self.store = store
         correlator = Mutex(Correlator(maxPending: maxPending))
     }
+
+    /// Ties this recorder to a transport session: its calls, and the client `initialize` named, are counted in
+    /// ``MetricsStore/sessions`` under `id` from now on.
+    public func bind(sessionID id: String) {
+        let known = session.withLock { binding -> SessionBinding in
+            binding.id = id
+            return binding
+        }
+        store.sessions.open(id: id, client: known.client, protocolVersion: known.protocolVersion)
+    }
+
+    /// The session this recorder is bound to, if any.
+    public var sessionID: String? { session.withLock { $0.id } }
 
     /// How many requests are waiting for an answer.
     public var pendingCount: Int { correlator.withLock { $0.pendingCount } }
@@ -72,7 +94,7 @@ public final class TrafficRecorder: Sendable {
                 method: info.method ?? "", target: info.target, direction: direction, id: id, outcome: .jsonrpcError,
                 durationNanos: 0, finishedAt: at, requestBytes: length, errorCode: JSONRPCErrorCode.invalidRequest,
                 errorMessage: text)
-            store.record(call)
+            record(call)
             return .rejectRequest(id: id, message: "Invalid Request: \(text)")
         case .result, .error:
             let failed = correlator.withLock {
@@ -81,7 +103,7 @@ public final class TrafficRecorder: Sendable {
             guard var call = failed else { return .drop }
             call.errorCode = JSONRPCErrorCode.responseTooLarge
             call.responseBytes = length
-            store.record(call)
+            record(call)
             return .failPendingRequest(id: id, message: "Response too large: \(text)")
         default:
             return .drop
@@ -94,9 +116,30 @@ public final class TrafficRecorder: Sendable {
         let lost = correlator.withLock { $0.peerExited(at: at) }
         for var call in lost {
             call.errorMessage = "server exited before answering"
-            store.record(call)
+            record(call)
         }
         return lost.filter { $0.direction == .clientToServer && $0.origin == .client }.map(\.id)
+    }
+
+    /// Ends these client requests as lost, if still pending (the stream that was to carry their answers broke).
+    /// - Returns: the ids that were still pending, which the transport should answer with an error.
+    public func lose(ids: [RequestID], reason: String, at: MonotonicInstant) -> [RequestID] {
+        var answered: [RequestID] = []
+        for id in ids {
+            let failed = correlator.withLock { $0.fail(id: id, sentBy: .clientToServer, outcome: .lost, at: at, message: reason) }
+            if let failed {
+                record(failed)
+                answered.append(id)
+            }
+        }
+        return answered
+    }
+
+    /// Records a finished call in the store, and on the session when bound.
+    private func record(_ call: CompletedCall) {
+        store.record(call)
+        guard call.direction == .clientToServer, call.origin == .client, let id = session.withLock({ $0.id }) else { return }
+        store.sessions.recordCall(id: id, failed: call.outcome != .ok && call.outcome != .cancelled)
     }
 
     private func handle(
@@ -111,14 +154,19 @@ public final class TrafficRecorder: Sendable {
         }
         switch action {
         case .completed(let call)?:
-            store.record(call)
             if call.method == "initialize", call.outcome == .ok, let frame {
                 let result = InitializeMessage.parseResult(frame)
                 store.updateSession {
                     $0.server = result.server ?? $0.server
                     $0.protocolVersion = result.protocolVersion ?? $0.protocolVersion
                 }
+                let id = session.withLock { binding -> String? in
+                    binding.protocolVersion = result.protocolVersion ?? binding.protocolVersion
+                    return binding.id
+                }
+                if let id { store.sessions.update(id: id, client: nil, protocolVersion: result.protocolVersion) }
             }
+            record(call)
         case .started(let method, _, _)?:
             if method == "initialize", let frame {
                 let request = InitializeMessage.parseRequest(frame)
@@ -126,6 +174,11 @@ public final class TrafficRecorder: Sendable {
                     $0.client = request.client ?? $0.client
                     $0.requestedProtocolVersion = request.protocolVersion ?? $0.requestedProtocolVersion
                 }
+                let id = session.withLock { binding -> String? in
+                    binding.client = request.client ?? binding.client
+                    return binding.id
+                }
+                if let id { store.sessions.update(id: id, client: request.client, protocolVersion: nil) }
             }
         case .notification(let method, let direction)?:
             store.recordNotification(method: method, direction: direction)

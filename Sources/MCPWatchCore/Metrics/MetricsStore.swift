@@ -17,9 +17,13 @@ public final class MetricsStore: Sendable {
         public var recentCalls: Int
         /// Notification methods beyond this many count as `__other__`.
         public var maxNotificationMethods: Int
+        /// Transport sessions (Streamable HTTP) listed in ``MetricsStore/sessions``.
+        public var maxSessions: Int
 
         /// Creates a configuration.
-        public init(maxTargets: Int = 1_000, seriesSeconds: Int = 3_600, recentCalls: Int = 100, maxNotificationMethods: Int = 200) {
+        public init(maxTargets: Int = 1_000, seriesSeconds: Int = 3_600, recentCalls: Int = 100, maxNotificationMethods: Int = 200,
+                    maxSessions: Int = 100) {
+            self.maxSessions = max(1, maxSessions)
             self.maxTargets = max(1, maxTargets)
             self.seriesSeconds = max(60, seriesSeconds)
             self.recentCalls = max(1, recentCalls)
@@ -62,6 +66,8 @@ public final class MetricsStore: Sendable {
     public let configuration: Configuration
     /// The clock that stamps calls and reports.
     public let clock: any WatchClock
+    /// The transport sessions seen (Streamable HTTP), with their clients and call counts; bounded.
+    public let sessions: SessionTable
     /// When monitoring started, on both clocks.
     public let startInstant: MonotonicInstant
     /// When monitoring started, as a date.
@@ -74,6 +80,7 @@ public final class MetricsStore: Sendable {
     public init(configuration: Configuration = .init(), clock: any WatchClock = SystemWatchClock()) {
         self.configuration = configuration
         self.clock = clock
+        sessions = SessionTable(capacity: configuration.maxSessions, clock: clock)
         startInstant = clock.now()
         startDate = clock.wallNow()
         state = Mutex(State(
@@ -263,8 +270,14 @@ public final class MetricsStore: Sendable {
             last: copy.lastAnomaly.map {
                 AnomalySample(kind: $0.kind, direction: $0.direction, at: date(of: $0.at, now: now, wallNow: wallNow), sample: $0.sample)
             })
+        var session = copy.session
+        if sessions.totalOpened > 0 {
+            let list = sessions.summaries()
+            session.sessionCount = list.reduce(0) { $0 + ($1.closed ? 0 : 1) }
+            session.sessions = list
+        }
         return Report(
-            generatedAt: wallNow, serverName: serverName ?? copy.session.server?.name, session: copy.session,
+            generatedAt: wallNow, serverName: serverName ?? copy.session.server?.name, session: session,
             overview: overview, targets: targets, notifications: notifications, anomalies: anomalies, system: system)
     }
 

@@ -69,6 +69,10 @@ public struct SessionInfo: Codable, Sendable, Equatable {
     public var serverAlive: Bool?
     /// How the server ended, once it has (`exited 1`, `killed by signal 9`).
     public var serverExit: String?
+    /// Streamable HTTP sessions open now (nil over stdio, which has one connection and no session ids).
+    public var sessionCount: Int?
+    /// The last sessions, each with its client and call counts, most recently seen first (nil over stdio).
+    public var sessions: [SessionSummary]?
 
     /// Creates session information.
     public init(client: PeerInfo? = nil, server: PeerInfo? = nil, protocolVersion: String? = nil) {
