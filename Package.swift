@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Already in the graph through Hummingbird; named here for `HTTPField` in the HTTP relay.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -32,6 +34,21 @@ let package = Package(
         .target(
             name: "MCPWatchProxy",
             dependencies: ["MCPWatchCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            // The Streamable HTTP reverse proxy: its own module so that the stdio relay (and the load generator,
+            // which uses it) stays free of Hummingbird and NIO.
+            name: "MCPWatchHTTPProxy",
+            dependencies: [
+                "MCPWatchCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "MCPWatchServer",
@@ -73,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "mcpwatch",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers",
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchHTTPProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +101,7 @@ let package = Package(
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
         .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+        .testTarget(name: "MCPWatchHTTPProxyTests", dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(

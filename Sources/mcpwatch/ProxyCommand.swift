@@ -13,6 +13,9 @@ struct ProxyCommand: AsyncParsableCommand {
         commandName: "proxy",
         abstract: "Run an MCP server behind mcpwatch: relay every message unchanged and measure every call.",
         discussion: """
+            With --upstream URL --serve-http HOST:PORT it relays a Streamable HTTP MCP server instead: clients
+            connect to http://HOST:PORT/PATH (PATH as in URL) and everything passes through, measured.
+
             mcpwatch launches COMMAND as a child and relays the MCP stdio transport (newline-delimited JSON-RPC)
             between its own stdin/stdout and the child's, byte for byte. It writes nothing else to stdout; its own
             log goes to stderr (or --log-file), and so does the server's stderr. When the server exits, mcpwatch
@@ -22,6 +25,7 @@ struct ProxyCommand: AsyncParsableCommand {
               mcpwatch proxy -- uvx mcp-server-time
               mcpwatch proxy --name time --report-file /tmp/time.json -- uvx mcp-server-time
               mcpwatch proxy --log-file /tmp/mcpwatch.log -- npx -y @modelcontextprotocol/server-everything
+              mcpwatch proxy --upstream http://127.0.0.1:8000/mcp --serve-http 127.0.0.1:8001
 
             In a client's configuration (Claude Desktop, an IDE):
               "command": "mcpwatch", "args": ["proxy", "--", "uvx", "mcp-server-time"]
@@ -46,6 +50,21 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds the server has to exit after its input closes, before SIGTERM and again before SIGKILL (default 5).", valueName: "seconds"))
     var shutdownGrace: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Relay this Streamable HTTP MCP server instead of launching a command.", valueName: "url"))
+    var upstream: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --upstream: serve the relayed MCP endpoint on HOST:PORT (same path as the upstream's).", valueName: "host:port"))
+    var serveHttp: String?
+
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp("With --serve-http: a browser origin (scheme://host[:port]) allowed besides loopback and the served host; repeatable, * for any.", valueName: "origin"))
+    var allowOrigin: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to connect to the upstream (default 5).", valueName: "seconds"))
+    var upstreamConnectTimeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds from a request to the upstream's response head (default 60).", valueName: "seconds"))
+    var upstreamTimeout: Double?
+
     @OptionGroup var http: HTTPOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -59,6 +78,11 @@ struct ProxyCommand: AsyncParsableCommand {
         if let maxTargets, maxTargets < 2 { throw ValidationError("--max-targets must be at least 2") }
         if let reportInterval, !(reportInterval > 0) { throw ValidationError("--report-interval must be a positive number of seconds") }
         if let shutdownGrace, !(shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be zero or more seconds") }
+        if let upstreamTimeout, !(upstreamTimeout > 0) { throw ValidationError("--upstream-timeout must be a positive number of seconds") }
+        if let upstreamConnectTimeout, !(upstreamConnectTimeout > 0) { throw ValidationError("--upstream-connect-timeout must be a positive number of seconds") }
+        if let serveHttp {
+            do { _ = try ListenAddress(parsing: serveHttp) } catch let error as WatchError { throw ValidationError("--serve-http \(error.message)") }
+        }
     }
 
     /// Defaults, then the file, then the environment, then these flags.
@@ -71,6 +95,11 @@ struct ProxyCommand: AsyncParsableCommand {
         if let reportInterval { configuration.reportInterval = .nanoseconds(Int64(reportInterval * 1e9)) }
         if let shutdownGrace { configuration.shutdownGrace = .nanoseconds(Int64(shutdownGrace * 1e9)) }
         if !command.isEmpty { configuration.serverCommand = command }
+        if let upstream { configuration.upstreamURL = upstream }
+        if let serveHttp { configuration.serveHTTP = try ListenAddress(parsing: serveHttp) }
+        if !allowOrigin.isEmpty { configuration.allowedOrigins = allowOrigin }
+        if let upstreamConnectTimeout { configuration.upstreamConnectTimeout = .nanoseconds(Int64(upstreamConnectTimeout * 1e9)) }
+        if let upstreamTimeout { configuration.upstreamTimeout = .nanoseconds(Int64(upstreamTimeout * 1e9)) }
         try http.apply(to: &configuration)
         logging.apply(to: &configuration)
         return configuration
@@ -83,6 +112,10 @@ struct ProxyCommand: AsyncParsableCommand {
         } catch let error as WatchError {
             FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
             throw ExitCode(2)
+        }
+        if configuration.upstreamURL != nil {
+            try await runHTTP(configuration)
+            return
         }
         guard !configuration.serverCommand.isEmpty else {
             throw ValidationError("give the server command after `--`, e.g. `mcpwatch proxy -- uvx mcp-server-time` (or server.command in the configuration file)")

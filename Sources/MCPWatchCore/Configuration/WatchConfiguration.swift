@@ -13,6 +13,18 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var maxTargets = 1_000
     /// Grace before SIGTERM and again before SIGKILL, once the server's input is closed.
     public var shutdownGrace: Duration = .seconds(5)
+    /// A Streamable HTTP server to relay instead of a command (`--upstream`).
+    public var upstreamURL: String?
+    /// Where to serve the Streamable HTTP relay (`--serve-http`).
+    public var serveHTTP: ListenAddress?
+    /// Browser origins allowed on the served endpoint besides loopback and the served host.
+    public var allowedOrigins: [String] = []
+    /// Time to connect to the upstream.
+    public var upstreamConnectTimeout: Duration = .seconds(5)
+    /// Time from a request to the upstream's response head.
+    public var upstreamTimeout: Duration = .seconds(60)
+    /// Streamable HTTP sessions tracked (and listed in /api/sessions) at once.
+    public var maxSessions = 100
     /// Whether to serve HTTP.
     public var httpEnabled = true
     /// Where to serve HTTP.
@@ -194,6 +206,21 @@ public enum ConfigSchema {
         scalar("proxy.max_message_bytes", "longest message relayed (e.g. 64MiB); longer ones are answered with an error", ConfigValueParsing.byteSize, "a size such as 1048576, 512KiB or 64MiB") { $0.maxMessageBytes = $1 } render: { "\($0.maxMessageBytes)" },
         scalar("proxy.max_targets", "distinct (method, target) pairs kept before folding into __other__", { Int($0).flatMap { $0 >= 2 ? $0 : nil } }, "a whole number of at least 2") { $0.maxTargets = $1 } render: { "\($0.maxTargets)" },
         duration("proxy.shutdown_grace", "time the server has to exit after its input closes, before SIGTERM and again before SIGKILL") { $0.shutdownGrace = $1 } render: { $0.shutdownGrace },
+        string("upstream.url", "a Streamable HTTP MCP server to relay instead of a command, e.g. http://127.0.0.1:8000/mcp") { $0.upstreamURL = $1 } render: { $0.upstreamURL },
+        Setting(key: "upstream.serve_http", help: "HOST:PORT to serve the relayed MCP endpoint on (with upstream.url)", isList: false, apply: { config, node in
+            switch node {
+            case .null: config.serveHTTP = nil; return nil
+            case .scalar(let text, _):
+                guard let address = try? ListenAddress(parsing: text) else { return "expected HOST:PORT, e.g. 127.0.0.1:8080, found '\(text)'" }
+                config.serveHTTP = address
+                return nil
+            default: return "expected HOST:PORT, found \(node.kindName)"
+            }
+        }, render: { $0.serveHTTP.map { "\"\($0)\"" } ?? "null" }),
+        list("upstream.allowed_origins", "browser origins (scheme://host[:port]) allowed on the served endpoint besides loopback and the served host; * for any") { $0.allowedOrigins = $1 } render: { $0.allowedOrigins },
+        duration("upstream.connect_timeout", "time to connect to the upstream; then a request gets JSON-RPC error -32002 with 502") { $0.upstreamConnectTimeout = $1 } render: { $0.upstreamConnectTimeout },
+        duration("upstream.timeout", "time from a request to the upstream's response head; then JSON-RPC error -32002 with 504 (an SSE stream then runs as long as it needs)") { $0.upstreamTimeout = $1 } render: { $0.upstreamTimeout },
+        scalar("upstream.max_sessions", "Streamable HTTP sessions tracked and listed at once; the least recent is dropped first", { Int($0).flatMap { $0 >= 1 && $0 <= 100_000 ? $0 : nil } }, "a whole number from 1 to 100000") { $0.maxSessions = $1 } render: { "\($0.maxSessions)" },
         boolean("http.enabled", "serve metrics and the API over HTTP") { $0.httpEnabled = $1 } render: { $0.httpEnabled },
         scalar("http.listen", "HOST:PORT to serve on", { try? ListenAddress(parsing: $0) }, "HOST:PORT, e.g. 127.0.0.1:9470") { $0.listen = $1 } render: { "\"\($0.listen)\"" },
         list("http.api_keys", "API keys; prefer api_key_file or MCPWATCH_API_KEY") { $0.apiKeys = $1 } render: { $0.apiKeys.map { _ in "********" } },

@@ -1,0 +1,338 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MCPWatchCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A reverse proxy for the MCP Streamable HTTP transport (revisions 2025-03-26, 2025-06-18, 2025-11-25) that
+/// measures every message on the way.
+///
+/// `POST` bodies (a message or a batch) are measured client to server and sent on; a JSON answer is measured and
+/// returned, an SSE answer is relayed chunk by chunk as it arrives while its events' `data` are measured on the side.
+/// `GET` (the standalone SSE stream) and `DELETE` (end of session) pass through. Headers pass both ways but for the
+/// hop-by-hop ones (``HeaderForwarding``); status codes and bodies are unchanged. When the upstream cannot be
+/// reached or does not answer in time, a request gets a JSON-RPC error (-32002) with 502 or 504, never a hang.
+public final class StreamableHTTPRelay: HTTPResponder, Sendable {
+    public typealias Context = BasicRequestContext
+
+    /// How to run the relay.
+    public struct Configuration: Sendable {
+        /// The upstream MCP endpoint, e.g. `http://127.0.0.1:8000/mcp`.
+        public var upstream: URL
+        /// Where to serve.
+        public var host: String
+        /// Port to serve on (0: any free port).
+        public var port: Int
+        /// Origins allowed besides loopback and the served host.
+        public var allowedOrigins: [String]
+        /// Time to connect to the upstream.
+        public var connectTimeout: Duration
+        /// Time from sending a request upstream to its response's head (an SSE stream may then run as long as it likes).
+        public var responseTimeout: Duration
+        /// Largest request body, and largest JSON response body, relayed.
+        public var maxMessageBytes: Int
+        /// Sessions tracked at once.
+        public var maxSessions: Int
+
+        /// Creates a configuration.
+        public init(upstream: URL, host: String = "127.0.0.1", port: Int = 0, allowedOrigins: [String] = [],
+                    connectTimeout: Duration = .seconds(5), responseTimeout: Duration = .seconds(60),
+                    maxMessageBytes: Int = 64 << 20, maxSessions: Int = 1_000) {
+            self.upstream = upstream
+            self.host = host
+            self.port = port
+            self.allowedOrigins = allowedOrigins
+            self.connectTimeout = connectTimeout
+            self.responseTimeout = responseTimeout
+            self.maxMessageBytes = maxMessageBytes
+            self.maxSessions = maxSessions
+        }
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Where measurements go.
+    public let store: MetricsStore
+    /// One recorder per session.
+    public let sessions: SessionRecorders
+    private let origins: OriginPolicy
+    private let client: HTTPClient
+    private let logger: Logger
+    private let path: String
+
+    /// Creates a relay; call ``run(onRunning:)`` to serve and ``shutdown()`` when done.
+    public init(configuration: Configuration, store: MetricsStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        sessions = SessionRecorders(store: store, capacity: configuration.maxSessions)
+        origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        path = configuration.upstream.path.isEmpty ? "/" : configuration.upstream.path
+        var http = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.inNanoseconds)),
+            decompression: .disabled)
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        client = HTTPClient(eventLoopGroupProvider: .shared(Self.eventLoops), configuration: http)
+    }
+
+    /// Two event loops for the served side and the upstream connections (the monitoring server has its own).
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+    /// Serves until cancelled.
+    /// - Parameter onRunning: called with the bound port once listening.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var quiet = logger
+        quiet.logLevel = .critical
+        let app = Application(
+            responder: self,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(Self.eventLoops),
+            logger: quiet)
+        try await app.run()
+    }
+
+    /// Closes the upstream connections.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    // MARK: Requests
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        guard origins.allows(origin: request.headers[.origin]) else {
+            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
+            return Self.errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest,
+                message: "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
+        }
+        guard request.uri.path == path else {
+            return Self.errorResponse(.notFound, id: nil, code: JSONRPCErrorCode.invalidRequest,
+                message: "Not Found: the MCP endpoint is \(path)")
+        }
+        switch request.method {
+        case .post: return try await post(request)
+        case .get, .delete: return try await pass(request)
+        default:
+            var response = Self.errorResponse(.methodNotAllowed, id: nil, code: JSONRPCErrorCode.invalidRequest,
+                message: "Method Not Allowed: use POST, GET or DELETE")
+            response.headers[.allow] = "GET, POST, DELETE"
+            return response
+        }
+    }
+
+    private func post(_ request: Request) async throws -> Response {
+        var request = request
+        let limit = configuration.maxMessageBytes
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch {
+            store.recordAnomaly(.oversizedMessage, direction: .clientToServer, at: store.clock.now(), sample: nil)
+            return Self.errorResponse(.contentTooLarge, id: nil, code: JSONRPCErrorCode.invalidRequest,
+                message: "Invalid Request: the body exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed")
+        }
+        let sessionID = request.headers[Self.sessionHeader]
+        let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
+        let requestIDs = Self.requestIDs(in: body)
+        var inspector = MessageInspector()
+        body.withUnsafeReadableBytes { _ = recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector) }
+
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await send(request, body: body)
+        } catch {
+            return failed(error, recorder: recorder, requestIDs: requestIDs)
+        }
+        if let assigned = upstream.headers.first(name: Self.sessionHeaderName), sessionID == nil {
+            sessions.adopt(recorder, as: assigned)
+        }
+        if upstream.status == .notFound, let sessionID {
+            // The server no longer knows the session (it expired or restarted): so neither do we.
+            sessions.remove(sessionID)
+        }
+        return await relay(upstream, recorder: recorder, requestIDs: requestIDs)
+    }
+
+    private func pass(_ request: Request) async throws -> Response {
+        let sessionID = request.headers[Self.sessionHeader]
+        let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await send(request, body: nil)
+        } catch {
+            return failed(error, recorder: recorder, requestIDs: [])
+        }
+        if request.method == .delete, let sessionID, (200..<300).contains(Int(upstream.status.code)) || upstream.status == .notFound {
+            sessions.remove(sessionID)
+        }
+        return await relay(upstream, recorder: recorder, requestIDs: [])
+    }
+
+    private func send(_ request: Request, body: ByteBuffer?) async throws -> HTTPClientResponse {
+        var url = configuration.upstream.absoluteString
+        if let query = request.uri.query, !query.isEmpty {
+            url += (url.contains("?") ? "&" : "?") + query
+        }
+        var outgoing = HTTPClientRequest(url: url)
+        outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
+        let tokens = HeaderForwarding.connectionTokens(request.headers[values: .connection])
+        for field in request.headers where HeaderForwarding.forwardsRequestHeader(field.name.canonicalName, connectionTokens: tokens) {
+            outgoing.headers.add(name: field.name.rawName, value: field.value)
+        }
+        if let body { outgoing.body = .bytes(body) }
+        return try await client.execute(outgoing, deadline: .now() + .nanoseconds(configuration.responseTimeout.inNanoseconds), logger: logger)
+    }
+
+    /// The upstream's answer, relayed: JSON whole (and measured), SSE chunk by chunk as it comes.
+    private func relay(_ upstream: HTTPClientResponse, recorder: TrafficRecorder, requestIDs: [JSONRPCID]) async -> Response {
+        var headers = HTTPFields()
+        let tokens = HeaderForwarding.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
+        for (name, value) in upstream.headers where HeaderForwarding.forwardsResponseHeader(name, connectionTokens: tokens) {
+            if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+        let contentType = upstream.headers.first(name: "content-type")?.lowercased() ?? ""
+        if contentType.hasPrefix("text/event-stream") {
+            return Response(status: status, headers: headers, body: sseBody(upstream.body, recorder: recorder, requestIDs: requestIDs))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await upstream.body.collect(upTo: configuration.maxMessageBytes)
+        } catch {
+            let text = (error as? NIOTooManyBytesError) != nil
+                ? "Response too large: the upstream's answer exceeds the limit of \(configuration.maxMessageBytes) bytes (--max-message-bytes)"
+                : "MCP server connection broke while answering: \(Self.describe(error))"
+            let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
+            return Self.errorResponse(.badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
+        }
+        if body.readableBytes > 0 {
+            var inspector = MessageInspector()
+            body.withUnsafeReadableBytes { _ = recorder.observe(frame: $0, direction: .serverToClient, at: store.clock.now(), inspector: &inspector) }
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// Relays an SSE stream as it arrives, measuring each event's data on the side.
+    private func sseBody(_ body: HTTPClientResponse.Body, recorder: TrafficRecorder, requestIDs: [JSONRPCID]) -> ResponseBody {
+        let store = store
+        let logger = logger
+        let limit = configuration.maxMessageBytes
+        return ResponseBody { writer in
+            var parser = SSEEventParser(maxEventBytes: limit)
+            var inspector = MessageInspector()
+            do {
+                for try await chunk in body {
+                    let now = store.clock.now()
+                    chunk.withUnsafeReadableBytes { bytes in
+                        parser.append(bytes) { event in
+                            guard !event.truncated else {
+                                store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: now, sample: nil)
+                                return
+                            }
+                            event.data.withUnsafeBytes {
+                                _ = recorder.observe(frame: $0, direction: .serverToClient, at: now, inspector: &inspector)
+                            }
+                        }
+                    }
+                    // When the client has gone this throws, and leaving the loop drops the upstream body, which
+                    // cancels the upstream request.
+                    try await ClientWrite.run { try await writer.write(chunk) }
+                }
+            } catch let error as ClientWrite.Failure {
+                throw error.underlying
+            } catch {
+                guard !Task.isCancelled else { throw error }
+                // The upstream broke mid-stream: answer what this stream still owed, then end it.
+                let text = "MCP server connection broke mid-stream: \(Self.describe(error))"
+                let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
+                logger.warning("upstream stream broke", metadata: ["error": "\(error)", "answered_lost_requests": "\(lost.count)"])
+                var out = ByteBuffer()
+                for id in lost {
+                    out.writeString("event: message\ndata: ")
+                    out.writeBytes(Self.errorObject(id: id, code: JSONRPCErrorCode.upstreamUnavailable, message: text))
+                    out.writeString("\n\n")
+                }
+                if out.readableBytes > 0 { try await writer.write(out) }
+            }
+            try await writer.finish(nil)
+        }
+    }
+
+    /// The upstream could not be reached or did not answer in time: a JSON-RPC error for every request.
+    private func failed(_ error: any Error, recorder: TrafficRecorder, requestIDs: [JSONRPCID]) -> Response {
+        let timedOut = (error as? HTTPClientError) == .deadlineExceeded || (error as? HTTPClientError) == .readTimeout
+        let text = timedOut
+            ? "MCP server at \(configuration.upstream.absoluteString) did not answer within \(configuration.responseTimeout) (--upstream-timeout)"
+            : "MCP server at \(configuration.upstream.absoluteString) is unavailable: \(Self.describe(error))"
+        let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
+        logger.warning("upstream request failed", metadata: ["error": "\(error)", "answered_lost_requests": "\(lost.count)"])
+        return Self.errorResponse(timedOut ? .gatewayTimeout : .badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
+    }
+
+    // MARK: Helpers
+
+    static let sessionHeaderName = "mcp-session-id"
+    static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
+
+    /// The ids of the requests in a POST body (a message or a batch).
+    static func requestIDs(in body: ByteBuffer) -> [JSONRPCID] {
+        var inspector = MessageInspector()
+        return body.withUnsafeReadableBytes { bytes -> [JSONRPCID] in
+            switch inspector.inspect(bytes) {
+            case .message(let info): return info.kind == .request ? info.id.map { [$0] } ?? [] : []
+            case .batch(let infos): return infos.compactMap { $0.kind == .request ? $0.id : nil }
+            default: return []
+            }
+        }
+    }
+
+    /// A JSON-RPC error response: one object for one id (or none: `id: null`), an array for several.
+    static func errorResponse(_ status: HTTPResponse.Status, ids: [JSONRPCID], code: Int, message: String) -> Response {
+        var body = ByteBuffer()
+        if ids.count <= 1 {
+            body.writeBytes(errorObject(id: ids.first, code: code, message: message))
+        } else {
+            body.writeString("[")
+            for (i, id) in ids.enumerated() {
+                if i > 0 { body.writeString(",") }
+                body.writeBytes(errorObject(id: id, code: code, message: message))
+            }
+            body.writeString("]")
+        }
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
+    }
+
+    static func errorResponse(_ status: HTTPResponse.Status, id: JSONRPCID?, code: Int, message: String) -> Response {
+        errorResponse(status, ids: id.map { [$0] } ?? [], code: code, message: message)
+    }
+
+    static func errorObject(id: JSONRPCID?, code: Int, message: String) -> [UInt8] {
+        var line = JSONRPCErrorResponse.line(id: id ?? JSONRPCID(json: "null"), code: code, message: message)
+        line.removeLast()  // the newline
+        return line
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "\(error)" }
+        return String(describing: error)
+    }
+}
+
+/// A JSON-RPC request id (Hummingbird has a `RequestID` of its own).
+typealias JSONRPCID = MCPWatchCore.RequestID
+
+/// Tells a failed write to the client (it went away) from a failure of the upstream in the same loop.
+enum ClientWrite {
+    struct Failure: Error {
+        let underlying: any Error
+    }
+
+    static func run(_ write: () async throws -> Void) async throws {
+        do { try await write() } catch { throw Failure(underlying: error) }
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MCPWatchCore
+import MCPWatchHTTPProxy
+import MCPWatchServer
+import MCPWatchSystem
+
+extension ProxyCommand {
+    /// `--upstream URL --serve-http HOST:PORT`: relay a Streamable HTTP server, measure, serve monitoring on --listen.
+    func runHTTP(_ configuration: WatchConfiguration) async throws {
+        guard let text = configuration.upstreamURL, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", url.host != nil
+        else {
+            FileHandle.standardError.write(Data("mcpwatch: error: --upstream must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/mcp (got '\(configuration.upstreamURL ?? "")')\n".utf8))
+            throw ExitCode(2)
+        }
+        guard configuration.serverCommand.isEmpty else {
+            FileHandle.standardError.write(Data("mcpwatch: error: give either --upstream URL or a server command after `--`, not both\n".utf8))
+            throw ExitCode(2)
+        }
+        guard let serve = configuration.serveHTTP else {
+            FileHandle.standardError.write(Data("mcpwatch: error: --upstream needs --serve-http HOST:PORT for now (a stdio front for an HTTP upstream is not built yet)\n".utf8))
+            throw ExitCode(2)
+        }
+        let logger = try LogSetup.bootstrap(configuration)
+        signal(SIGPIPE, SIG_IGN)
+        let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))
+        let relay = StreamableHTTPRelay(
+            configuration: .init(upstream: url, host: serve.host, port: serve.port, allowedOrigins: configuration.allowedOrigins,
+                                 connectTimeout: configuration.upstreamConnectTimeout, responseTimeout: configuration.upstreamTimeout,
+                                 maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions),
+            store: store, logger: logger)
+        let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
+        let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
+        let monitoring: MonitoringServer?
+        let alerts: AlertSetup?
+        do {
+            alerts = try AlertSetup.configured(configuration, store: store, system: system, logger: logger)
+            monitoring = try MonitoringServer.configured(
+                configuration,
+                sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: "tcp",
+                                           health: configuration.healthPolicy, alerts: alerts?.engine,
+                                           system: { system.report(includeSeries: $0) }),
+                logger: logger)
+        } catch let error as WatchError {
+            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let (stops, stop) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
+        let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { stop.yield($0) }
+        defer { signals.cancel() }
+
+        var failure: (any Error)?
+        await withTaskGroup(of: RunEnd.self) { group in
+            group.addTask {
+                do {
+                    try await relay.run { port in
+                        logger.info("relaying Streamable HTTP", metadata: [
+                            "url": "http://\(serve.host.contains(":") ? "[\(serve.host)]" : serve.host):\(port)\(url.path.isEmpty ? "/" : url.path)",
+                            "upstream": "\(url.absoluteString)"])
+                    }
+                    return .relay(nil)
+                } catch {
+                    return .relay(error)
+                }
+            }
+            group.addTask {
+                for await number in stops {
+                    logger.info("received signal \(number); stopping")
+                    break
+                }
+                return .signal
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    system.sample()
+                    try? await Task.sleep(for: configuration.sampleInterval)
+                }
+                return .helper
+            }
+            if let reports {
+                let interval = configuration.reportInterval
+                group.addTask {
+                    await reports.runPeriodically(every: interval)
+                    return .helper
+                }
+            }
+            if let monitoring {
+                group.addTask {
+                    await monitoring.runKeepingTheRelayAlive(logger: logger)
+                    return .helper
+                }
+            }
+            if let alerts {
+                group.addTask {
+                    await alerts.run()
+                    return .helper
+                }
+            }
+            // The relay (an error, or a signal) ends the run; the helpers run until then.
+            while let next = await group.next() {
+                if case .relay(let error) = next {
+                    failure = error
+                    break
+                }
+                if case .signal = next { break }
+            }
+            group.cancelAll()
+        }
+        await relay.shutdown()
+        reports?.writeNow()
+        if let failure {
+            let text = "cannot serve the MCP endpoint on \(serve): \(failure)"
+            logger.error("\(text)")
+            FileHandle.standardError.write(Data("mcpwatch: error: \(text)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// How one task of the HTTP proxy's run ended: the relay and a signal end the run, a helper does not.
+private enum RunEnd: Sendable {
+    case relay((any Error)?)
+    case signal
+    case helper
+}
