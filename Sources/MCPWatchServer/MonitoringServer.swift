@@ -133,6 +133,13 @@ public struct MonitoringServer: Sendable {
         }
         router.get("/api/report") { request, _ in try Self.reportJSON(sources.report(), request: request) }
         router.get("/performance/dashboard") { request, _ in try Self.reportJSON(sources.report(), request: request) }
+        router.get("/api/sessions") { request, _ in
+            let table = sources.store.sessions
+            let list = table.summaries()
+            return try Self.json(
+                SessionList(sessionCount: list.reduce(0) { $0 + ($1.closed ? 0 : 1) }, sessionsTotal: table.totalOpened, sessions: list),
+                request: request)
+        }
         router.get("/api/tools") { request, _ in
             let report = sources.report()
             let method = request.uri.queryParameters.get("method")
@@ -177,6 +184,13 @@ public struct MonitoringServer: Sendable {
         var tools: [TargetReport]
     }
 
+    /// `/api/sessions`: the Streamable HTTP sessions (empty over stdio).
+    struct SessionList: Codable {
+        var sessionCount: Int
+        var sessionsTotal: UInt64
+        var sessions: [SessionSummary]
+    }
+
     /// The `seconds` query parameter: 1 to 3600, default 300.
     static func seconds(_ request: Request) throws -> Int {
         guard let text = request.uri.queryParameters.get("seconds") else { return 300 }
@@ -191,7 +205,7 @@ public struct MonitoringServer: Sendable {
         "/metrics", "/api/openapi.json", "/api/report", "/performance/dashboard", "/api/tools", "/performance/metrics",
         "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics", "/api/alerts",
         "/performance/alerts", "/api/events", "/", "/api/series", "/api/snapshot", "/api/stream", "/api/explorer/tools",
-        "/api/explorer/calls", "/api/call_tool",
+        "/api/explorer/calls", "/api/call_tool", "/api/sessions",
     ]
 
     /// Paths that take POST instead of GET.

@@ -105,6 +105,18 @@ enum OpenAPIDocument {
      },
      "server_exit": {
       "type": "string"
+     },
+     "session_count": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Streamable HTTP sessions open now; absent over stdio"
+     },
+     "sessions": {
+      "type": "array",
+      "description": "the last Streamable HTTP sessions, most recently seen first; absent over stdio",
+      "items": {
+       "$ref": "#/components/schemas/SessionSummary"
+      }
      }
     },
     "required": [],
@@ -620,6 +632,80 @@ enum OpenAPIDocument {
     ],
     "additionalProperties": false,
     "description": "Everything measured, at one moment."
+   },
+   "SessionSummary": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "description": "the Mcp-Session-Id"
+     },
+     "client": {
+      "$ref": "#/components/schemas/PeerInfo"
+     },
+     "protocol_version": {
+      "type": "string"
+     },
+     "calls": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "client calls finished on the session"
+     },
+     "errors": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "of those, the ones not ok (cancelled ones excepted)"
+     },
+     "started_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "last_seen": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "closed": {
+      "type": "boolean"
+     }
+    },
+    "required": [
+     "id",
+     "calls",
+     "errors",
+     "started_at",
+     "last_seen",
+     "closed"
+    ],
+    "additionalProperties": false,
+    "description": "One Streamable HTTP session: its client (from initialize) and its calls."
+   },
+   "SessionList": {
+    "type": "object",
+    "properties": {
+     "session_count": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "sessions open now"
+     },
+     "sessions_total": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "sessions seen since start"
+     },
+     "sessions": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/SessionSummary"
+      }
+     }
+    },
+    "required": [
+     "session_count",
+     "sessions_total",
+     "sessions"
+    ],
+    "additionalProperties": false,
+    "description": "At most upstream.max_sessions sessions, most recently seen first; empty over stdio."
    },
    "ToolList": {
     "type": "object",
@@ -1741,6 +1827,44 @@ enum OpenAPIDocument {
       }
      }
     ]
+   }
+  },
+  "/api/sessions": {
+   "get": {
+    "summary": "Streamable HTTP sessions with their clients and call counts",
+    "operationId": "sessions",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SessionList"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "The request carried a body larger than the limit (1 MiB).",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
    }
   },
   "/api/system": {
