@@ -1,0 +1,258 @@
+"""`mcpwatch proxy --upstream URL --serve-http HOST:PORT`: the official Python SDK's Streamable HTTP client (1.x and 2.x)
+through mcpwatch to the SDK's Streamable HTTP server, compared with a direct connection."""
+import json
+import signal
+import subprocess
+import textwrap
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import free_port, wait_for
+
+# Runs in either SDK's venv: connects to argv[1], prints one JSON line per result, then a final {"done": true}.
+CLIENT = textwrap.dedent("""
+    import json, sys
+    import anyio
+    from mcp import ClientSession
+    try:
+        from mcp.client.streamable_http import streamable_http_client as connect
+    except ImportError:
+        from mcp.client.streamable_http import streamablehttp_client as connect
+
+    def dump(model):
+        return json.dumps(model.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True)
+
+    async def main(url, calls):
+        with anyio.fail_after(60):
+            async with connect(url) as streams, ClientSession(streams[0], streams[1]) as s:
+                init = await s.initialize()
+                print(json.dumps({"server": init.model_dump(mode="json", by_alias=True)["serverInfo"]["name"]}), flush=True)
+                print(dump(await s.list_tools()), flush=True)
+                for name, arguments in calls:
+                    print(dump(await s.call_tool(name, arguments)), flush=True)
+        print(json.dumps({"done": True}), flush=True)
+
+    anyio.run(main, sys.argv[1], json.loads(sys.argv[2]))
+""")
+
+CALLS = [
+    ["echo", {"text": "hello through mcpwatch"}],
+    ["echo", {"text": "ünïcødé ✓ and \"quotes\""}],
+    ["sleep_ms", {"ms": 300}],
+    ["fail", {}],
+    ["no_such_tool", {}],
+]
+
+
+def get(url, headers=None, timeout=10):
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read().decode()
+
+
+def post(url, body: bytes, headers=None, timeout=15):
+    """POSTs and returns (status, headers, body) whatever the status."""
+    h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    h.update(headers or {})
+    request = urllib.request.Request(url, data=body, headers=h, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def port_open(port):
+    import socket
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Stack:
+    """The echo server over Streamable HTTP, and mcpwatch in front of it."""
+
+    def __init__(self, mcpwatch, peers, extra=()):
+        self.upstream_port, self.serve_port, self.listen_port = free_port(), free_port(), free_port()
+        self.upstream = subprocess.Popen(
+            [peers["sdk2_python"], peers["echo_server"], "--transport", "streamable-http", "--port", str(self.upstream_port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proxy = subprocess.Popen(
+            [mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{self.upstream_port}/mcp",
+             "--serve-http", f"127.0.0.1:{self.serve_port}", "--listen", f"127.0.0.1:{self.listen_port}", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(lambda: port_open(self.upstream_port), 30, what="the echo server")
+        wait_for(lambda: port_open(self.serve_port), 30, what="mcpwatch's MCP endpoint")
+        wait_for(lambda: port_open(self.listen_port), 30, what="mcpwatch's monitoring server")
+
+    @property
+    def direct_url(self):
+        return f"http://127.0.0.1:{self.upstream_port}/mcp"
+
+    @property
+    def proxy_url(self):
+        return f"http://127.0.0.1:{self.serve_port}/mcp"
+
+    def api(self, path):
+        return get(f"http://127.0.0.1:{self.listen_port}{path}")
+
+    def stop(self):
+        for p in (self.proxy, self.upstream):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+
+
+@pytest.fixture
+def stack(mcpwatch, peers):
+    started = []
+
+    def start(*extra):
+        s = Stack(mcpwatch, peers, extra)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def run_client(python, url, calls=CALLS):
+    done = subprocess.run([python, "-c", CLIENT, url, json.dumps(calls)], capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines[-1] == {"done": True}, done.stdout
+    return lines[:-1]
+
+
+@pytest.mark.parametrize("sdk", ["sdk2_python", "sdk1_python"])
+def test_sdk_client_gets_identical_results_and_every_call_is_measured(stack, peers, sdk):
+    s = stack()
+    direct = run_client(peers[sdk], s.direct_url)
+    proxied = run_client(peers[sdk], s.proxy_url)
+    assert proxied == direct
+    assert proxied[0] == {"server": "echo-peer"}
+    assert "slept 300 ms" in json.dumps(proxied[4])
+
+    report = json.loads(s.api("/api/report"))
+    targets = {(t["method"], t["name"]): t for t in report["targets"]}
+    assert targets[("tools/call", "echo")]["calls"] == 2
+    assert targets[("tools/call", "sleep_ms")]["calls"] == 1
+    assert targets[("tools/call", "sleep_ms")]["min_ms"] >= 290
+    assert targets[("tools/call", "fail")]["outcomes"]["tool_error"] == 1
+    assert targets[("tools/list", "tools/list")]["calls"] >= 1  # SDK 1.x may list again to validate a result
+    assert targets[("initialize", "initialize")]["calls"] == 1
+    assert report["overview"]["outcomes"].get("lost", 0) == 0
+    assert report["anomalies"]["total"] == 0
+    assert report["session"]["client"]["name"] == "mcp"
+
+    # The session, with its client and calls, in the report and /api/sessions; not as a metric label.
+    [session] = report["session"]["sessions"]
+    assert session["client"]["name"] == "mcp"
+    assert session["calls"] == sum(t["calls"] for t in report["targets"] if t["direction"] == "client_to_server")
+    assert session["errors"] == 2
+    sessions = json.loads(s.api("/api/sessions"))
+    assert sessions["sessions_total"] == 1
+    assert sessions["sessions"][0]["id"] == session["id"]
+    # The client ends its session with DELETE on exit.
+    assert sessions["sessions"][0]["closed"] is True
+    assert sessions["session_count"] == 0
+
+    metrics = s.api("/metrics")
+    assert 'network_transport="tcp"' in metrics
+    assert 'gen_ai_tool_name="sleep_ms"' in metrics
+    assert session["id"] not in metrics
+
+
+def test_two_sessions_are_measured_apart(stack, peers):
+    # Both sessions use the same request ids (0, 1, 2, ...): one recorder per session keeps them apart.
+    s = stack()
+    run_client(peers["sdk2_python"], s.proxy_url, [["echo", {"text": "a"}]])
+    run_client(peers["sdk1_python"], s.proxy_url, [["echo", {"text": "b"}]])
+    report = json.loads(s.api("/api/report"))
+    targets = {(t["method"], t["name"]): t for t in report["targets"]}
+    assert targets[("tools/call", "echo")]["calls"] == 2
+    assert targets[("initialize", "initialize")]["calls"] == 2
+    assert report["anomalies"]["total"] == 0
+    assert len(report["session"]["sessions"]) == 2
+
+
+def test_bad_origin_is_refused(stack):
+    s = stack()
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+    status, _, text = post(s.proxy_url, body, {"Origin": "http://evil.example"})
+    assert status == 403
+    assert json.loads(text)["error"]["message"].startswith("Forbidden: origin http://evil.example")
+    # A local page's origin, and no origin at all, pass to the upstream (which answers for itself).
+    status, _, _ = post(s.proxy_url, body, {"Origin": "http://localhost:5173"})
+    assert status != 403
+
+
+def test_allowed_origin_can_be_configured(stack):
+    s = stack("--allow-origin", "https://app.example.com")
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+    # mcpwatch lets the listed origin through (the Python server then applies its own origin check: whatever it
+    # answers, it is not mcpwatch's refusal); another one is refused by mcpwatch itself.
+    status, _, text = post(s.proxy_url, body, {"Origin": "https://app.example.com"})
+    assert "DNS rebinding protection); allow it with --allow-origin" not in text
+    status, _, text = post(s.proxy_url, body, {"Origin": "https://other.example.com"})
+    assert status == 403 and "allow it with --allow-origin" in text
+
+
+def test_upstream_down_gives_a_jsonrpc_error_not_a_hang(stack, peers):
+    s = stack("--upstream-connect-timeout", "2")
+    s.upstream.kill()
+    s.upstream.wait(5)
+    request = {"jsonrpc": "2.0", "id": 41, "method": "initialize",
+               "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}
+    status, headers, text = post(s.proxy_url, json.dumps(request).encode())
+    assert status == 502
+    error = json.loads(text)
+    assert error["id"] == 41
+    assert error["error"]["code"] == -32002
+    assert "unavailable" in error["error"]["message"]
+    # A batch gets one error per request.
+    batch = [dict(request, id=1), {"jsonrpc": "2.0", "method": "notifications/initialized"}, dict(request, id="two")]
+    status, _, text = post(s.proxy_url, json.dumps(batch).encode())
+    assert status == 502
+    assert [e["id"] for e in json.loads(text)] == [1, "two"]
+    report = json.loads(s.api("/api/report"))
+    assert report["overview"]["outcomes"]["lost"] == 3
+
+
+def test_upstream_killed_mid_session_gives_the_sdk_client_an_error(stack, peers):
+    s = stack()
+    script = textwrap.dedent("""
+        import sys, anyio
+        from mcp import ClientSession
+        from mcp.client.streamable_http import streamable_http_client as connect
+        async def main(url, pid):
+            with anyio.fail_after(60):
+                async with connect(url) as streams, ClientSession(streams[0], streams[1]) as s:
+                    await s.initialize()
+                    await s.call_tool("echo", {"text": "before"})
+                    import os, signal
+                    os.kill(pid, signal.SIGKILL)
+                    try:
+                        await s.call_tool("echo", {"text": "after"})
+                    except Exception as e:
+                        print("ERROR", e, flush=True)
+        anyio.run(main, sys.argv[1], int(sys.argv[2]))
+    """)
+    done = subprocess.run([peers["sdk2_python"], "-c", script, s.proxy_url, str(s.upstream.pid)],
+                          capture_output=True, text=True, timeout=90)
+    assert "ERROR" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert "unavailable" in done.stdout or "broke" in done.stdout
+    assert s.proxy.poll() is None  # mcpwatch keeps serving
+
+
+def test_wrong_path_and_method(stack):
+    s = stack()
+    status, _, text = post(f"http://127.0.0.1:{s.serve_port}/other", b"{}")
+    assert status == 404 and "/mcp" in text
