@@ -95,7 +95,7 @@ public final class StdioRelay: Sendable {
         let recorder = recorder
         injected.attach { line, origin in
             var inspector = MessageInspector()
-            line.withUnsafeBytes { recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin) }
+            _ = line.withUnsafeBytes { recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin) }
             return toServer.write(line)
         }
         let drain = configuration.drainTimeout
