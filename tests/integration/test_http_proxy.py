@@ -1,6 +1,7 @@
 """`mcpwatch proxy --upstream URL --serve-http HOST:PORT`: the official Python SDK's Streamable HTTP client (1.x and 2.x)
 through mcpwatch to the SDK's Streamable HTTP server, compared with a direct connection."""
 import json
+import pathlib
 import signal
 import subprocess
 import textwrap
@@ -256,3 +257,62 @@ def test_wrong_path_and_method(stack):
     s = stack()
     status, _, text = post(f"http://127.0.0.1:{s.serve_port}/other", b"{}")
     assert status == 404 and "/mcp" in text
+
+
+# Calls wait_for_file and creates the file from the progress callback: it returns "seen" only if the progress
+# notification reached the client while the call still ran.
+PROGRESS_CLIENT = textwrap.dedent("""
+    import json, pathlib, sys
+    import anyio
+    from mcp import ClientSession
+    try:
+        from mcp.client.streamable_http import streamable_http_client as connect
+    except ImportError:
+        from mcp.client.streamable_http import streamablehttp_client as connect
+
+    async def main(url, path):
+        seen = []
+
+        async def progress(value, total, message):
+            seen.append([value, total, message])
+            pathlib.Path(path).touch()
+
+        with anyio.fail_after(60):
+            async with connect(url) as streams, ClientSession(streams[0], streams[1]) as s:
+                await s.initialize()
+                result = await s.call_tool("wait_for_file", {"path": path}, progress_callback=progress)
+        print(json.dumps({"text": result.content[0].text, "progress": seen}), flush=True)
+
+    anyio.run(main, sys.argv[1], sys.argv[2])
+""")
+
+
+@pytest.mark.parametrize("sdk", ["sdk2_python", "sdk1_python"])
+def test_progress_streams_through_while_the_call_runs(mcpwatch, peers, tmp_path, sdk):
+    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
+    server = subprocess.Popen([peers[sdk], str(pathlib.Path(__file__).parent / "progress_server.py"), "--port", str(upstream_port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
+                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(upstream_port), 30, what="the progress server")
+        wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
+        marker = tmp_path / "progress-arrived"
+        done = subprocess.run([peers[sdk], "-c", PROGRESS_CLIENT, f"http://127.0.0.1:{serve_port}/mcp", str(marker)],
+                              capture_output=True, text=True, timeout=90)
+        assert done.returncode == 0, done.stderr[-3000:]
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        assert out["text"] == "seen", out
+        assert out["progress"] == [[1.0, 2.0, "waiting for the client"]], out
+        report = json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))
+        tool = next(t for t in report["targets"] if t["name"] == "wait_for_file")
+        assert tool["calls"] == 1 and tool["outcomes"]["ok"] == 1
+        assert any(n["method"] == "notifications/progress" for n in report["notifications"]), report["notifications"]
+    finally:
+        for p in (proxy, server):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
