@@ -40,7 +40,7 @@ let package = Package(
             // which uses it) stays free of Hummingbird and NIO.
             name: "MCPWatchHTTPProxy",
             dependencies: [
-                "MCPWatchCore",
+                "MCPWatchCore", "MCPWatchProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Blocking reads and writes on raw file descriptors, retrying on interruption.
-enum FileDescriptorIO {
+package enum FileDescriptorIO {
     /// Reads up to `buffer.count` bytes. Returns 0 at end of input, -1 on error.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -13,7 +13,7 @@ enum FileDescriptorIO {
     }
 
     /// Writes all bytes. Returns false when the other end is gone (or another error).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         guard var p = bytes.baseAddress else { return true }
         var remaining = bytes.count
         while remaining > 0 {
@@ -28,7 +28,7 @@ enum FileDescriptorIO {
         return true
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { writeAll(fd, $0) }
     }
 }

@@ -1,0 +1,436 @@
+import AsyncHTTPClient
+import Dispatch
+import Foundation
+import Logging
+import MCPWatchCore
+import MCPWatchProxy
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// The client side of the MCP Streamable HTTP transport behind a stdio front: for clients that only launch
+/// commands, mcpwatch reads newline-delimited JSON-RPC on stdin, POSTs each message to the upstream, and writes
+/// every message of the answers (a JSON body, or each SSE event as it arrives) to stdout as one line, measuring
+/// both directions with one ``TrafficRecorder`` (one process, one session).
+///
+/// Each POST runs in its own child task, so a slow tool never holds up other calls; stdout is one
+/// ``OutputChannel``, so lines never interleave. After `notifications/initialized` the standalone GET stream
+/// carries the server's own requests and notifications (resumed with `Last-Event-ID` when it drops). An upstream
+/// that is down or slow answers each request with JSON-RPC error -32002, never a hang. At the end of input (or on
+/// ``stop()``) the session is ended with `DELETE`.
+public final class StdioToHTTPRelay: Sendable {
+    /// How to run the relay.
+    public struct Configuration: Sendable {
+        /// The upstream MCP endpoint, e.g. `http://127.0.0.1:8000/mcp`.
+        public var upstream: URL
+        /// Time to connect to the upstream.
+        public var connectTimeout: Duration
+        /// Time from sending a request upstream to its response's head.
+        public var responseTimeout: Duration
+        /// Largest message relayed either way.
+        public var maxMessageBytes: Int
+        /// POSTs in flight at once; stdin is not read further until one ends (bounded memory).
+        public var maxInFlight: Int
+        /// After the end of input: how long the calls still running may go on before they are dropped.
+        public var shutdownGrace: Duration
+        /// Time for the `DELETE` that ends the session.
+        public var deleteTimeout: Duration
+        /// Reconnections of the standalone GET stream in a row before giving up.
+        public var maxReconnects: Int
+
+        /// Creates a configuration.
+        public init(upstream: URL, connectTimeout: Duration = .seconds(5), responseTimeout: Duration = .seconds(60),
+                    maxMessageBytes: Int = 64 << 20, maxInFlight: Int = 256, shutdownGrace: Duration = .seconds(5),
+                    deleteTimeout: Duration = .seconds(2), maxReconnects: Int = 6) {
+            self.upstream = upstream
+            self.connectTimeout = connectTimeout
+            self.responseTimeout = responseTimeout
+            self.maxMessageBytes = maxMessageBytes
+            self.maxInFlight = max(1, maxInFlight)
+            self.shutdownGrace = shutdownGrace
+            self.deleteTimeout = deleteTimeout
+            self.maxReconnects = maxReconnects
+        }
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Where measurements go (one session).
+    public let recorder: TrafficRecorder
+    private let logger: Logger
+    private let client: HTTPClient
+    private let clientInput: Int32
+    private let output: OutputChannel
+    private let session = Mutex(UpstreamSession())
+    private let lines: AsyncStream<[UInt8]>
+    private let linesInput: AsyncStream<[UInt8]>.Continuation
+    private let initialized: AsyncStream<Void>
+    private let initializedInput: AsyncStream<Void>.Continuation
+    private let inFlight = Mutex(InFlight())
+    private let idle: AsyncStream<Void>
+    private let idleInput: AsyncStream<Void>.Continuation
+    private let slots: DispatchSemaphore
+
+    private struct InFlight: Sendable {
+        var count = 0
+        var inputEnded = false
+    }
+
+    /// Creates a relay.
+    /// - Parameters:
+    ///   - clientInput: the client's side, read end (our stdin by default).
+    ///   - clientOutput: the client's side, write end (our stdout by default).
+    public init(configuration: Configuration, recorder: TrafficRecorder, logger: Logger,
+                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO) {
+        self.configuration = configuration
+        self.recorder = recorder
+        self.logger = logger
+        self.clientInput = clientInput
+        output = OutputChannel(fd: clientOutput)
+        (lines, linesInput) = AsyncStream.makeStream(of: [UInt8].self)
+        (initialized, initializedInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (idle, idleInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        slots = DispatchSemaphore(value: configuration.maxInFlight)
+        var http = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.inNanoseconds)),
+            decompression: .disabled)
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        client = HTTPClient(eventLoopGroupProvider: .shared(StreamableHTTPRelay.eventLoops), configuration: http)
+    }
+
+    /// What the relay knows of its session (for tests and logs).
+    public var currentSession: UpstreamSession { session.withLock { $0 } }
+
+    /// Relays until the end of input (or ``stop()``), then ends the session and closes the connections.
+    public func run() async {
+        startReader()
+        struct GraceOver: Error {}
+        await withTaskGroup(of: Void.self) { outer in
+            outer.addTask { await self.listen() }
+            do {
+                try await withThrowingDiscardingTaskGroup { posts in
+                    for await line in lines {
+                        inFlight.withLock { $0.count += 1 }
+                        posts.addTask {
+                            await self.post(line)
+                            self.slots.signal()
+                            self.finishedOne()
+                        }
+                    }
+                    let none = inFlight.withLock { state -> Bool in
+                        state.inputEnded = true
+                        return state.count == 0
+                    }
+                    if !none {
+                        let grace = configuration.shutdownGrace
+                        let idle = idle
+                        posts.addTask {
+                            // Either every call ends, or the grace runs out: then the rest are dropped.
+                            let drained = await withTaskGroup(of: Bool.self) { race in
+                                race.addTask { for await _ in idle { return true }; return true }
+                                race.addTask {
+                                    do { try await Task.sleep(for: grace) } catch { return true }  // cancelled: drained
+                                    return false
+                                }
+                                let first = await race.next() ?? true
+                                race.cancelAll()
+                                return first
+                            }
+                            if !drained { throw GraceOver() }
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("calls still running after the shutdown grace were dropped", metadata: ["grace": "\(configuration.shutdownGrace)"])
+            }
+            outer.cancelAll()
+        }
+        await deleteSession()
+        try? await client.shutdown()
+    }
+
+    /// Ends the relay as if the input had ended (SIGINT, SIGTERM).
+    public func stop() {
+        linesInput.finish()
+    }
+
+    private func finishedOne() {
+        let nowIdle = inFlight.withLock { state -> Bool in
+            state.count -= 1
+            return state.count == 0 && state.inputEnded
+        }
+        if nowIdle { idleInput.yield() }
+    }
+
+    // MARK: stdin
+
+    /// Reads stdin on a thread of its own (blocking reads), measures each line and hands it to ``run()``; waits
+    /// for a free slot first, so at most `maxInFlight` messages are held.
+    private func startReader() {
+        let thread = Thread { [self] in
+            let size = 256 << 10
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+            defer { buffer.deallocate() }
+            var framer = LineFramer(maxLineBytes: configuration.maxMessageBytes)
+            var inspector = MessageInspector()
+            let clock = recorder.store.clock
+            func handle(_ event: LineFramer.Event) {
+                switch event {
+                case .line(let line):
+                    // Measured when sent (post(_:)); a line with CRLF or stray whitespace is sent trimmed.
+                    guard let message = JSONLine.line(line) else { return }
+                    slots.wait()
+                    if case .terminated = linesInput.yield(message) { slots.signal() }
+                case .oversized(let prefix, let length):
+                    let verdict = recorder.observeOversized(
+                        prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: .clientToServer,
+                        at: clock.now(), inspector: &inspector)
+                    if case .rejectRequest(let id, let message) = verdict {
+                        write(JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.invalidRequest, message: message))
+                    }
+                    logger.warning("dropped an oversized message from the client", metadata: ["bytes": "\(length)"])
+                }
+            }
+            while true {
+                let n = FileDescriptorIO.read(clientInput, into: buffer)
+                if n <= 0 {
+                    framer.finish(handle)
+                    logger.info(n == 0 ? "client closed its input; ending the session" : "cannot read from the client: \(String(cString: strerror(errno)))")
+                    linesInput.finish()
+                    return
+                }
+                framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), handle)
+            }
+        }
+        thread.name = "mcpwatch stdin"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    // MARK: POST
+
+    /// Sends one client message (or batch) and relays the answer.
+    private func post(_ line: [UInt8]) async {
+        var inspector = MessageInspector()
+        let store = recorder.store
+        let message = line.withUnsafeBytes { PostedMessage(inspecting: $0, inspector: &inspector) }
+        line.withUnsafeBytes { _ = recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector) }
+
+        var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
+        request.method = .POST
+        for (name, value) in session.withLock({ $0.headers(for: .post) }) { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: line.dropLast()))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, deadline: deadline(), logger: logger)
+        } catch {
+            fail(message.requestIDs, because: unavailable(error), code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+            return
+        }
+        if message.isInitialize, let assigned = response.headers.first(name: "mcp-session-id") {
+            session.withLock { $0.sessionID = assigned }
+            recorder.bind(sessionID: assigned)
+        }
+        let status = Int(response.status.code)
+        guard (200..<300).contains(status) else {
+            await failed(response, requestIDs: message.requestIDs)
+            return
+        }
+        if message.method == "notifications/initialized" { initializedInput.yield() }
+        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+        if contentType.hasPrefix("text/event-stream") {
+            await relayEvents(response.body, isInitialize: message.isInitialize, requestIDs: message.requestIDs)
+        } else if status != 202 {
+            do {
+                let body = try await response.body.collect(upTo: configuration.maxMessageBytes)
+                let out = body.withUnsafeReadableBytes { JSONLine.line($0) }
+                if let out { deliver(out, isInitialize: message.isInitialize) }
+            } catch {
+                let tooLarge = (error as? NIOTooManyBytesError) != nil
+                fail(message.requestIDs,
+                     because: tooLarge
+                        ? "Response too large: the upstream's answer exceeds the limit of \(configuration.maxMessageBytes) bytes (--max-message-bytes)"
+                        : "MCP server at \(configuration.upstream.absoluteString) broke the connection while answering: \(StreamableHTTPRelay.describe(error))",
+                     code: tooLarge ? JSONRPCErrorCode.responseTooLarge : JSONRPCErrorCode.upstreamUnavailable, lost: true)
+                return
+            }
+        }
+        // A request whose answer never came (202 to a request, an SSE stream that ended early): say so rather than
+        // leave the client waiting.
+        fail(message.requestIDs,
+             because: "MCP server at \(configuration.upstream.absoluteString) ended its answer (HTTP \(status)) without a response to this request",
+             code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+    }
+
+    /// Relays each event of an SSE answer as one line, as it arrives.
+    private func relayEvents(_ body: HTTPClientResponse.Body, isInitialize: Bool, requestIDs: [JSONRPCID]) async {
+        var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
+        do {
+            for try await chunk in body {
+                var ready: [[UInt8]] = []
+                chunk.withUnsafeReadableBytes { bytes in
+                    parser.append(bytes) { event in
+                        guard !event.truncated else {
+                            recorder.store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: recorder.store.clock.now(), sample: nil)
+                            return
+                        }
+                        if let line = JSONLine.line(event.data) { ready.append(line) }
+                    }
+                }
+                for line in ready { deliver(line, isInitialize: isInitialize) }
+            }
+        } catch {
+            guard !Task.isCancelled else { return }
+            fail(requestIDs, because: "MCP server at \(configuration.upstream.absoluteString) broke the stream mid-answer: \(StreamableHTTPRelay.describe(error))",
+                 code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+        }
+    }
+
+    /// An answer with a status other than 2xx: each request gets a JSON-RPC error naming it.
+    private func failed(_ response: HTTPClientResponse, requestIDs: [JSONRPCID]) async {
+        let status = Int(response.status.code)
+        let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+        var detail = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let data = detail.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let error = object["error"] as? [String: Any], let text = error["message"] as? String {
+            detail = text
+        }
+        if status == 404, session.withLock({ $0.sessionID }) != nil {
+            logger.warning("the MCP server no longer knows the session (HTTP 404); the client must reconnect")
+        }
+        let text = "MCP server at \(configuration.upstream.absoluteString) answered HTTP \(status) \(response.status.reasonPhrase)"
+            + (detail.isEmpty ? "" : ": \(detail.prefix(500))")
+        logger.warning("upstream refused a message", metadata: ["status": "\(status)"])
+        fail(requestIDs, because: text, code: JSONRPCErrorCode.upstreamUnavailable, lost: false)
+    }
+
+    // MARK: the standalone GET stream
+
+    /// After initialization, listens on the standalone SSE stream for the server's own messages; reconnects with
+    /// `Last-Event-ID`, backing off, at most `maxReconnects` times in a row.
+    private func listen() async {
+        for await _ in initialized { break }
+        var failures = 0
+        while !Task.isCancelled {
+            var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
+            request.method = .GET
+            for (name, value) in session.withLock({ $0.headers(for: .listen) }) { request.headers.add(name: name, value: value) }
+            var delivered = false
+            do {
+                let response = try await client.execute(request, deadline: deadline(), logger: logger)
+                let status = Int(response.status.code)
+                if status == 405 {
+                    logger.debug("the MCP server offers no standalone SSE stream (HTTP 405)")
+                    return
+                }
+                guard (200..<300).contains(status),
+                      response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true
+                else {
+                    logger.warning("the MCP server refused the standalone SSE stream", metadata: ["status": "\(status)"])
+                    if status == 404 || status == 400 { return }
+                    throw StreamEnded()
+                }
+                var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
+                for try await chunk in response.body {
+                    var ready: [[UInt8]] = []
+                    chunk.withUnsafeReadableBytes { bytes in
+                        parser.append(bytes) { event in
+                            if let id = event.id { session.withLock { $0.lastEventID = id } }
+                            guard !event.truncated else {
+                                recorder.store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: recorder.store.clock.now(), sample: nil)
+                                return
+                            }
+                            if let line = JSONLine.line(event.data) { ready.append(line) }
+                        }
+                    }
+                    for line in ready {
+                        delivered = true
+                        deliver(line, isInitialize: false)
+                    }
+                }
+                logger.debug("the standalone SSE stream ended")
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("the standalone SSE stream broke", metadata: ["error": "\(error)"])
+            }
+            failures = delivered ? 0 : failures + 1
+            guard failures <= configuration.maxReconnects else {
+                logger.warning("gave up on the standalone SSE stream after \(configuration.maxReconnects) reconnections; server-initiated messages outside calls are no longer relayed")
+                return
+            }
+            // 0.25 s, 0.5 s, 1 s, ... at most 8 s.
+            let backoff = Duration.milliseconds(250 << min(failures, 5))
+            do { try await Task.sleep(for: backoff) } catch { return }
+        }
+    }
+
+    private struct StreamEnded: Error {}
+
+    // MARK: the end of the session
+
+    /// `DELETE` for the session, best effort.
+    private func deleteSession() async {
+        let headers = session.withLock { $0.sessionID == nil ? nil : $0.headers(for: .delete) }
+        guard let headers else { return }
+        var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
+        request.method = .DELETE
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        do {
+            let response = try await client.execute(
+                request, deadline: .now() + .nanoseconds(configuration.deleteTimeout.inNanoseconds), logger: logger)
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            logger.debug("ended the session", metadata: ["status": "\(response.status.code)"])
+        } catch {
+            logger.debug("could not end the session with DELETE", metadata: ["error": "\(error)"])
+        }
+        if let id = session.withLock({ $0.sessionID }) { recorder.store.sessions.close(id: id) }
+    }
+
+    // MARK: writing
+
+    /// Measures a line from the server and writes it to stdout.
+    private func deliver(_ line: [UInt8], isInitialize: Bool) {
+        if isInitialize {
+            let result = line.withUnsafeBytes { InitializeMessage.parseResult($0) }
+            if let version = result.protocolVersion { session.withLock { $0.protocolVersion = version } }
+        }
+        var inspector = MessageInspector()
+        line.withUnsafeBytes { _ = recorder.observe(frame: $0, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector) }
+        write(line)
+    }
+
+    private func write(_ line: [UInt8]) {
+        if !output.write(line) {
+            logger.info("the client closed its output; ending the session")
+            stop()
+        }
+    }
+
+    /// Answers requests that the upstream will not answer. `lost`: no answer came (down, timeout, broken stream),
+    /// recorded as lost; otherwise the upstream refused the message (an HTTP error), and the error line stands for
+    /// its answer and is measured as one.
+    private func fail(_ ids: [JSONRPCID], because text: String, code: Int, lost: Bool) {
+        guard !ids.isEmpty else { return }
+        let store = recorder.store
+        if lost {
+            let pending = recorder.lose(ids: ids, reason: text, at: store.clock.now())
+            if !pending.isEmpty { logger.warning("answered requests with an error", metadata: ["requests": "\(pending.count)", "reason": "\(text)"]) }
+            for id in pending { write(JSONRPCErrorResponse.line(id: id, code: code, message: text)) }
+        } else {
+            for id in ids { deliver(JSONRPCErrorResponse.line(id: id, code: code, message: text), isInitialize: false) }
+        }
+    }
+
+    private func unavailable(_ error: any Error) -> String {
+        let timedOut = (error as? HTTPClientError) == .deadlineExceeded || (error as? HTTPClientError) == .readTimeout
+        return timedOut
+            ? "MCP server at \(configuration.upstream.absoluteString) did not answer within \(configuration.responseTimeout) (--upstream-timeout)"
+            : "MCP server at \(configuration.upstream.absoluteString) is unavailable: \(StreamableHTTPRelay.describe(error))"
+    }
+
+    private func deadline() -> NIODeadline {
+        .now() + .nanoseconds(configuration.responseTimeout.inNanoseconds)
+    }
+}
