@@ -8,6 +8,7 @@ import MCPWatchSystem
 
 extension ProxyCommand {
     /// `--upstream URL --serve-http HOST:PORT`: relay a Streamable HTTP server, measure, serve monitoring on --listen.
+    /// Without --serve-http: the stdio front (``runStdioFront(_:upstream:)``).
     func runHTTP(_ configuration: WatchConfiguration) async throws {
         guard let text = configuration.upstreamURL, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", url.host != nil
@@ -20,8 +21,8 @@ extension ProxyCommand {
             throw ExitCode(2)
         }
         guard let serve = configuration.serveHTTP else {
-            FileHandle.standardError.write(Data("mcpwatch: error: --upstream needs --serve-http HOST:PORT for now (a stdio front for an HTTP upstream is not built yet)\n".utf8))
-            throw ExitCode(2)
+            try await runStdioFront(configuration, upstream: url)
+            return
         }
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)

@@ -14,7 +14,9 @@ struct ProxyCommand: AsyncParsableCommand {
         abstract: "Run an MCP server behind mcpwatch: relay every message unchanged and measure every call.",
         discussion: """
             With --upstream URL --serve-http HOST:PORT it relays a Streamable HTTP MCP server instead: clients
-            connect to http://HOST:PORT/PATH (PATH as in URL) and everything passes through, measured.
+            connect to http://HOST:PORT/PATH (PATH as in URL) and everything passes through, measured. With
+            --upstream URL alone it speaks stdio to the client and Streamable HTTP to the server, for clients that
+            only launch commands.
 
             mcpwatch launches COMMAND as a child and relays the MCP stdio transport (newline-delimited JSON-RPC)
             between its own stdin/stdout and the child's, byte for byte. It writes nothing else to stdout; its own
@@ -26,6 +28,7 @@ struct ProxyCommand: AsyncParsableCommand {
               mcpwatch proxy --name time --report-file /tmp/time.json -- uvx mcp-server-time
               mcpwatch proxy --log-file /tmp/mcpwatch.log -- npx -y @modelcontextprotocol/server-everything
               mcpwatch proxy --upstream http://127.0.0.1:8000/mcp --serve-http 127.0.0.1:8001
+              mcpwatch proxy --upstream http://127.0.0.1:8000/mcp
 
             In a client's configuration (Claude Desktop, an IDE):
               "command": "mcpwatch", "args": ["proxy", "--", "uvx", "mcp-server-time"]
