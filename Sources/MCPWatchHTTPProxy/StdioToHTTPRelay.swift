@@ -112,6 +112,13 @@ public final class StdioToHTTPRelay: Sendable {
             do {
                 try await withThrowingDiscardingTaskGroup { posts in
                     for await line in lines {
+                        if PostedMessage(inspecting: line).isInitialize {
+                            // Whatever the client sends next needs the session id this answer names: a client that
+                            // does not wait for it (raw pipelines) would otherwise race it and get HTTP 400.
+                            await post(line)
+                            slots.signal()
+                            continue
+                        }
                         inFlight.withLock { $0.count += 1 }
                         posts.addTask {
                             await self.post(line)
@@ -332,6 +339,7 @@ public final class StdioToHTTPRelay: Sendable {
                     if status == 404 || status == 400 { return }
                     throw StreamEnded()
                 }
+                logger.debug("listening on the standalone SSE stream")
                 var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
                 for try await chunk in response.body {
                     var ready: [[UInt8]] = []
