@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import MCPWatchCore
+import Testing
+@testable import MCPWatchHTTPProxy
+
+@Suite struct JSONLineTests {
+    private func line(_ text: String) -> String? {
+        JSONLine.line(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func aSingleLineMessageKeepsItsBytesAndGetsOneNewline() {
+        let message = #"{"jsonrpc":"2.0","id":1,"result":{"text":"a\nb ✓"}}"#
+        #expect(line(message) == message + "\n")
+    }
+
+    @Test func newlinesBetweenTokensBecomeSpacesAndStringsStayAsTheyAre() {
+        let pretty = "{\r\n  \"jsonrpc\": \"2.0\",\n  \"id\": 1,\n  \"result\": {\"text\": \"x\\\"\\n{\\\\\"}\n}\r\n"
+        #expect(line(pretty) == "{    \"jsonrpc\": \"2.0\",   \"id\": 1,   \"result\": {\"text\": \"x\\\"\\n{\\\\\"} }\n")
+    }
+
+    @Test func anSSEEventsJoinedDataLinesBecomeOneLine() {
+        // Two `data:` lines, joined with LF by the event-stream parser.
+        #expect(line("{\"jsonrpc\":\"2.0\",\n\"method\":\"notifications/progress\"}") == "{\"jsonrpc\":\"2.0\", \"method\":\"notifications/progress\"}\n")
+    }
+
+    @Test func whitespaceOnlyIsNoMessage() {
+        #expect(line("") == nil)
+        #expect(line(" \r\n\t") == nil)
+    }
+}
+
+@Suite struct UpstreamSessionTests {
+    private func dictionary(_ pairs: [(String, String)]) -> [String: String] {
+        Dictionary(pairs, uniquingKeysWith: { _, b in b })
+    }
+
+    @Test func beforeInitializeAPostCarriesOnlyTheContentHeaders() {
+        let headers = dictionary(UpstreamSession().headers(for: .post))
+        #expect(headers == ["Accept": "application/json, text/event-stream", "Content-Type": "application/json"])
+    }
+
+    @Test func afterInitializeEveryRequestCarriesTheSessionAndTheVersion() {
+        let session = UpstreamSession(sessionID: "abc", protocolVersion: "2025-06-18", lastEventID: "7")
+        let post = dictionary(session.headers(for: .post))
+        #expect(post["Mcp-Session-Id"] == "abc")
+        #expect(post["MCP-Protocol-Version"] == "2025-06-18")
+        #expect(post["Last-Event-ID"] == nil)
+        let listen = dictionary(session.headers(for: .listen))
+        #expect(listen == ["Accept": "text/event-stream", "Last-Event-ID": "7", "Mcp-Session-Id": "abc", "MCP-Protocol-Version": "2025-06-18"])
+        #expect(dictionary(session.headers(for: .delete)) == ["Mcp-Session-Id": "abc", "MCP-Protocol-Version": "2025-06-18"])
+    }
+}
+
+@Suite struct PostedMessageTests {
+    @Test func aRequestANotificationAndABatch() {
+        let initialize = PostedMessage(inspecting: Array(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#.utf8) + [0x0A])
+        #expect(initialize.requestIDs == [MCPWatchCore.RequestID(1)])
+        #expect(initialize.isInitialize)
+        let note = PostedMessage(inspecting: Array(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8))
+        #expect(note.requestIDs.isEmpty && note.method == "notifications/initialized" && !note.isInitialize)
+        let batch = PostedMessage(inspecting: Array(#"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"x"},{"jsonrpc":"2.0","id":2,"method":"ping"}]"#.utf8))
+        #expect(batch.requestIDs == [MCPWatchCore.RequestID(json: "\"a\""), MCPWatchCore.RequestID(2)])
+        let response = PostedMessage(inspecting: Array(#"{"jsonrpc":"2.0","id":5,"result":{}}"#.utf8))
+        #expect(response.requestIDs.isEmpty)
+    }
+}
+
+@Suite struct StdioToHTTPRelayTests {
+    /// An upstream that refuses connections: each request gets error -32002 naming the URL, notifications nothing,
+    /// and the relay ends at the end of input.
+    @Test func anUnreachableUpstreamAnswersEachRequestWithAnError() async throws {
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        let messages = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":"two","method":"tools/call","params":{"name":"echo"}}"#,
+        ].joined(separator: "\n") + "\n"
+        #expect(write(input[1], messages, messages.utf8.count) == messages.utf8.count)
+        close(input[1])
+
+        let store = MetricsStore(configuration: .init())
+        // Port 1 on loopback: nothing listens there. async-http-client retries a refused connection until the
+        // connect timeout, hence a short one.
+        let url = URL(string: "http://127.0.0.1:1/mcp")!
+        let relay = StdioToHTTPRelay(
+            configuration: .init(upstream: url, connectTimeout: .milliseconds(300)), recorder: TrafficRecorder(store: store),
+            logger: Logger(label: "test"), clientInput: input[0], clientOutput: output[1])
+        await relay.run()
+        close(output[1])
+        close(input[0])
+
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(output[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        close(output[0])
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2)
+        var ids: [String] = []
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let error = try #require(object["error"] as? [String: Any])
+            #expect(error["code"] as? Int == JSONRPCErrorCode.upstreamUnavailable)
+            #expect((error["message"] as? String)?.contains("http://127.0.0.1:1/mcp") == true)
+            ids.append("\(object["id"]!)")
+        }
+        #expect(Set(ids) == ["1", "two"])
+        let report = store.report(serverName: nil)
+        #expect(report.overview.outcomes["lost"] == 2)
+    }
+}
