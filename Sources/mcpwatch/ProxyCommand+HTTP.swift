@@ -32,22 +32,7 @@ extension ProxyCommand {
                                  connectTimeout: configuration.upstreamConnectTimeout, responseTimeout: configuration.upstreamTimeout,
                                  maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions),
             store: store, logger: logger)
-        let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
-        let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
-        let monitoring: MonitoringServer?
-        let alerts: AlertSetup?
-        do {
-            alerts = try AlertSetup.configured(configuration, store: store, system: system, logger: logger)
-            monitoring = try MonitoringServer.configured(
-                configuration,
-                sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: "tcp",
-                                           health: configuration.healthPolicy, alerts: alerts?.engine,
-                                           system: { system.report(includeSeries: $0) }),
-                logger: logger)
-        } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
         let (stops, stop) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { stop.yield($0) }
         defer { signals.cancel() }
@@ -74,30 +59,8 @@ extension ProxyCommand {
                 return .signal
             }
             group.addTask {
-                while !Task.isCancelled {
-                    system.sample()
-                    try? await Task.sleep(for: configuration.sampleInterval)
-                }
+                await services.run(logger: logger)
                 return .helper
-            }
-            if let reports {
-                let interval = configuration.reportInterval
-                group.addTask {
-                    await reports.runPeriodically(every: interval)
-                    return .helper
-                }
-            }
-            if let monitoring {
-                group.addTask {
-                    await monitoring.runKeepingTheRelayAlive(logger: logger)
-                    return .helper
-                }
-            }
-            if let alerts {
-                group.addTask {
-                    await alerts.run()
-                    return .helper
-                }
             }
             // The relay (an error, or a signal) ends the run; the helpers run until then.
             while let next = await group.next() {
@@ -110,7 +73,7 @@ extension ProxyCommand {
             group.cancelAll()
         }
         await relay.shutdown()
-        reports?.writeNow()
+        services.reports?.writeNow()
         if let failure {
             let text = "cannot serve the MCP endpoint on \(serve): \(failure)"
             logger.error("\(text)")

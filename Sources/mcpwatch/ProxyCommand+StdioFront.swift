@@ -18,22 +18,7 @@ extension ProxyCommand {
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace),
             recorder: TrafficRecorder(store: store), logger: logger)
-        let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
-        let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
-        let monitoring: MonitoringServer?
-        let alerts: AlertSetup?
-        do {
-            alerts = try AlertSetup.configured(configuration, store: store, system: system, logger: logger)
-            monitoring = try MonitoringServer.configured(
-                configuration,
-                sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: "tcp",
-                                           health: configuration.healthPolicy, alerts: alerts?.engine,
-                                           system: { system.report(includeSeries: $0) }),
-                logger: logger)
-        } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
             logger.info("received signal \(number); ending the session")
             relay.stop()
@@ -47,30 +32,8 @@ extension ProxyCommand {
                 return true
             }
             group.addTask {
-                while !Task.isCancelled {
-                    system.sample()
-                    try? await Task.sleep(for: configuration.sampleInterval)
-                }
+                await services.run(logger: logger)
                 return false
-            }
-            if let reports {
-                let interval = configuration.reportInterval
-                group.addTask {
-                    await reports.runPeriodically(every: interval)
-                    return false
-                }
-            }
-            if let monitoring {
-                group.addTask {
-                    await monitoring.runKeepingTheRelayAlive(logger: logger)
-                    return false
-                }
-            }
-            if let alerts {
-                group.addTask {
-                    await alerts.run()
-                    return false
-                }
             }
             // The relay ends the run; the helpers run until then.
             while let relayEnded = await group.next() {
@@ -78,6 +41,6 @@ extension ProxyCommand {
             }
             group.cancelAll()
         }
-        reports?.writeNow()
+        services.reports?.writeNow()
     }
 }

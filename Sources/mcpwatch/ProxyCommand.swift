@@ -133,59 +133,16 @@ struct ProxyCommand: AsyncParsableCommand {
             recorder: recorder, logger: logger)
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { relay.forward(signal: $0) }
         defer { signals.cancel() }
-        let reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
-        let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
-        let monitoring: MonitoringServer?
-        let alerts: AlertSetup?
-        do {
-            alerts = try AlertSetup.configured(configuration, store: store, system: system, logger: logger)
-            monitoring = try MonitoringServer.configured(
-                configuration,
-                sources: MonitoringSources(store: store, serverName: configuration.serverName, health: configuration.healthPolicy,
-                                           alerts: alerts?.engine, explorer: ToolExplorer(requests: relay.injected, store: store),
-                                           system: { system.report(includeSeries: $0) }),
-                logger: logger)
-        } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        let services = try MonitoringServices(
+            configuration, store: store, transport: "pipe", explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
 
         let exit: ChildExit
         do {
             exit = try await withThrowingTaskGroup(of: ChildExit?.self) { group in
                 group.addTask { try await relay.run() }
                 group.addTask {
-                    // Sample at once (so /api/system answers from the start), then every interval, and as soon
-                    // as the server's process appears, so that its figures do not wait a whole interval.
-                    while !Task.isCancelled {
-                        let pid = store.session.serverPid
-                        system.monitorServer(pid: pid)
-                        system.sample()
-                        let deadline = ContinuousClock.now + configuration.sampleInterval
-                        while ContinuousClock.now < deadline && !Task.isCancelled && store.session.serverPid == pid {
-                            try? await Task.sleep(for: min(.milliseconds(50), configuration.sampleInterval))
-                        }
-                    }
+                    await services.run(logger: logger)
                     return nil
-                }
-                if let reports {
-                    let interval = configuration.reportInterval
-                    group.addTask {
-                        await reports.runPeriodically(every: interval)
-                        return nil
-                    }
-                }
-                if let monitoring {
-                    group.addTask {
-                        await monitoring.runKeepingTheRelayAlive(logger: logger)
-                        return nil
-                    }
-                }
-                if let alerts {
-                    group.addTask {
-                        await alerts.run()
-                        return nil
-                    }
                 }
                 var result: ChildExit?
                 while let next = try await group.next() {
@@ -201,7 +158,7 @@ struct ProxyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
             throw ExitCode(error.code == .commandNotStarted ? 127 : 1)
         }
-        reports?.writeNow()
+        services.reports?.writeNow()
         throw ExitCode(exit.shellStatus)
     }
 }
