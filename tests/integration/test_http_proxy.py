@@ -316,3 +316,41 @@ def test_progress_streams_through_while_the_call_runs(mcpwatch, peers, tmp_path,
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+# An upstream that accepts the connection and the request, then never answers.
+SILENT_UPSTREAM = textwrap.dedent("""
+    import socket, sys, threading
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", int(sys.argv[1])))
+    server.listen(16)
+    held = []
+    while True:
+        conn, _ = server.accept()
+        held.append(conn)  # read nothing back, answer nothing, close nothing
+""")
+
+
+def test_upstream_that_never_answers_gives_504_and_a_jsonrpc_error(mcpwatch, peers):
+    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
+    silent = subprocess.Popen([peers["sdk2_python"], "-c", SILENT_UPSTREAM, str(upstream_port)])
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
+                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}", "--upstream-timeout", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(upstream_port), 30, what="the silent upstream")
+        wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
+        request = {"jsonrpc": "2.0", "id": "slow-1", "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "x"}}}
+        status, _, text = post(f"http://127.0.0.1:{serve_port}/mcp", json.dumps(request).encode(), timeout=30)
+        assert status == 504, text
+        error = json.loads(text)
+        assert error["id"] == "slow-1" and error["error"]["code"] == -32002
+        assert "did not answer within" in error["error"]["message"], error
+        report = json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))
+        echo = next(t for t in report["targets"] if t["name"] == "echo")
+        assert echo["outcomes"]["lost"] == 1
+    finally:
+        for p in (proxy, silent):
+            p.kill()
+            p.wait(10)
