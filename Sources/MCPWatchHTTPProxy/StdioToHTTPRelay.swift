@@ -222,8 +222,9 @@ public final class StdioToHTTPRelay: Sendable {
     private func post(_ line: [UInt8]) async {
         var inspector = MessageInspector()
         let store = recorder.store
-        let message = line.withUnsafeBytes { PostedMessage(inspecting: $0, inspector: &inspector) }
-        line.withUnsafeBytes { _ = recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector) }
+        let message = line.withUnsafeBytes {
+            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
+        }
 
         var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
         request.method = .POST

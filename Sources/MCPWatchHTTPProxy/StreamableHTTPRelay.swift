@@ -138,9 +138,10 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         }
         let sessionID = request.headers[Self.sessionHeader]
         let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
-        let requestIDs = Self.requestIDs(in: body)
         var inspector = MessageInspector()
-        body.withUnsafeReadableBytes { _ = recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector) }
+        let requestIDs = body.withUnsafeReadableBytes {
+            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector).requestIDs
+        }
 
         let upstream: HTTPClientResponse
         do {
@@ -278,18 +279,6 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
 
     static let sessionHeaderName = "mcp-session-id"
     static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
-
-    /// The ids of the requests in a POST body (a message or a batch).
-    static func requestIDs(in body: ByteBuffer) -> [JSONRPCID] {
-        var inspector = MessageInspector()
-        return body.withUnsafeReadableBytes { bytes -> [JSONRPCID] in
-            switch inspector.inspect(bytes) {
-            case .message(let info): return info.kind == .request ? info.id.map { [$0] } ?? [] : []
-            case .batch(let infos): return infos.compactMap { $0.kind == .request ? $0.id : nil }
-            default: return []
-            }
-        }
-    }
 
     /// A JSON-RPC error response: one object for one id (or none: `id: null`), an array for several.
     static func errorResponse(_ status: HTTPResponse.Status, ids: [JSONRPCID], code: Int, message: String) -> Response {

@@ -20,6 +20,20 @@ final class EventStreamLimiter: Sendable {
     }
 
     func release() { open.subtract(1, ordering: .relaxed) }
+
+    /// The answer when no stream is left.
+    var refusal: Response {
+        APIError.response(status: .serviceUnavailable, message: "too many open event streams (\(limit)); close one and retry")
+    }
+
+    /// The head of a Server-Sent Events response (never cached, never buffered by a proxy in between).
+    static let headers: HTTPFields = {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[.init("X-Accel-Buffering")!] = "no"
+        return headers
+    }()
 }
 
 extension MonitoringServer {
@@ -61,9 +75,7 @@ extension MonitoringServer {
         guard let engine = sources.alerts else {
             throw APIError.notFound("alerts are switched off (alerts.enabled: false)")
         }
-        guard streams.acquire() else {
-            return APIError.response(status: .serviceUnavailable, message: "too many open event streams (\(streams.limit)); close one and retry")
-        }
+        guard streams.acquire() else { return streams.refusal }
         var lastSeen: UInt64?
         if let header = request.headers[.init("Last-Event-ID")!] {
             guard let value = UInt64(header) else {
@@ -84,10 +96,7 @@ extension MonitoringServer {
                 continuation.yield(.heartbeat)
             }
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return Response(status: .ok, headers: EventStreamLimiter.headers, body: ResponseBody { writer in
             defer {
                 heartbeat.cancel()
                 engine.removeListener(token)

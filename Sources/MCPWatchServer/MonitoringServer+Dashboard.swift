@@ -144,9 +144,7 @@ extension MonitoringServer {
     /// `GET /api/stream`: an `update` every second (aligned just after each second of the store, so that its point is
     /// complete), the alert transitions as they happen, a comment every 15 s. Bounded like `/api/events`.
     static func stream(_ sources: MonitoringSources, streams: EventStreamLimiter, request: Request) throws -> Response {
-        guard streams.acquire() else {
-            return APIError.response(status: .serviceUnavailable, message: "too many open event streams (\(streams.limit)); close one and retry")
-        }
+        guard streams.acquire() else { return streams.refusal }
         enum Item: Sendable { case tick, alert(AlertEvent), heartbeat }
         let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let token = sources.alerts?.addListener { continuation.yield(.alert($0)) }
@@ -162,11 +160,7 @@ extension MonitoringServer {
                 if beats % 15 == 0 { continuation.yield(.heartbeat) }
             }
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        headers[.init("X-Accel-Buffering")!] = "no"
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return Response(status: .ok, headers: EventStreamLimiter.headers, body: ResponseBody { writer in
             defer {
                 ticker.cancel()
                 if let token { sources.alerts?.removeListener(token) }

@@ -12,6 +12,8 @@ public final class TrafficRecorder: Sendable {
     /// The transport session this recorder measures (Streamable HTTP), and what `initialize` told before the
     /// server named the session.
     private let session = Mutex(SessionBinding())
+    /// Set once bound: until then (always, over stdio) recording a call does not touch the session's lock.
+    private let bound = Atomic<Bool>(false)
 
     private struct SessionBinding: Sendable {
         var id: String?
@@ -42,6 +44,7 @@ public final class TrafficRecorder: Sendable {
             binding.id = id
             return binding
         }
+        bound.store(true, ordering: .releasing)
         store.sessions.open(id: id, client: known.client, protocolVersion: known.protocolVersion)
     }
 
@@ -60,23 +63,41 @@ public final class TrafficRecorder: Sendable {
         frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector,
         origin: CallOrigin = .client
     ) -> RequestID? {
+        if case .message(let info) = measure(frame, direction: direction, at: at, inspector: &inspector, origin: origin),
+           info.kind == .result || info.kind == .error {
+            return info.id
+        }
+        return nil
+    }
+
+    /// Measures a frame a transport is about to send on, and says which requests it carries: one inspection for both.
+    public func observeOutgoing(
+        frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector
+    ) -> PostedMessage {
+        PostedMessage(measure(frame, direction: direction, at: at, inspector: &inspector, origin: .client))
+    }
+
+    /// Inspects a frame once and measures what it holds.
+    private func measure(
+        _ frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector,
+        origin: CallOrigin
+    ) -> InspectedFrame {
         let size = frame.count
         let body = Self.trimmingLineEnd(frame)
         store.recordTraffic(direction: direction, bytes: size)
-        switch inspector.inspect(body) {
+        let inspected = inspector.inspect(body)
+        switch inspected {
         case .empty:
-            return nil
+            break
         case .invalid(let kind):
             store.recordAnomaly(kind, direction: direction, at: at, sample: Self.printableSample(body))
-            return nil
         case .message(let info):
             handle(info, frame: body, bytes: size, direction: direction, at: at, origin: origin)
-            return info.kind == .result || info.kind == .error ? info.id : nil
         case .batch(let infos):
             let share = size / max(1, infos.count)
             for info in infos { handle(info, frame: nil, bytes: share, direction: direction, at: at, origin: origin) }
-            return nil
         }
+        return inspected
     }
 
     /// Measures a frame that was too large to relay, and says how to answer for it.
@@ -138,7 +159,8 @@ public final class TrafficRecorder: Sendable {
     /// Records a finished call in the store, and on the session when bound.
     private func record(_ call: CompletedCall) {
         store.record(call)
-        guard call.direction == .clientToServer, call.origin == .client, let id = session.withLock({ $0.id }) else { return }
+        guard bound.load(ordering: .acquiring), call.direction == .clientToServer, call.origin == .client,
+              let id = session.withLock({ $0.id }) else { return }
         store.sessions.recordCall(id: id, failed: call.outcome != .ok && call.outcome != .cancelled)
     }
 
@@ -189,7 +211,7 @@ public final class TrafficRecorder: Sendable {
         }
     }
 
-    static func trimmingLineEnd(_ frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    public static func trimmingLineEnd(_ frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         var n = frame.count
         if n > 0 && frame[n - 1] == 0x0A { n -= 1 }
         if n > 0 && frame[n - 1] == 0x0D { n -= 1 }

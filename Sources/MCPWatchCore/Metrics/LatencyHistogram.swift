@@ -73,27 +73,22 @@ struct LatencyHistogram: Sendable, Equatable {
         counts.withUnsafeBufferPointer { counts in
             groups.withUnsafeBufferPointer { groups in
                 var seen: UInt64 = 0  // counts before index i
-                var g = 0, i = 0
+                var i = 0
                 for (k, r) in ranks.enumerated() {
-                    // Whole groups that end before the rank.
-                    if i & (Self.halfCount - 1) == 0 {
-                        while g < groups.count, seen + groups[g] < r {
-                            seen += groups[g]
-                            g += 1
-                        }
-                        i = Swift.max(i, g << Self.halfCountMagnitude)
-                    }
-                    while i < counts.count, seen + counts[i] < r {
-                        seen += counts[i]
-                        i += 1
+                    while i < counts.count {
                         if i & (Self.halfCount - 1) == 0 {
-                            g = i >> Self.halfCountMagnitude
+                            // At a group's start: skip the whole groups that end before the rank.
+                            var g = i >> Self.halfCountMagnitude
                             while g < groups.count, seen + groups[g] < r {
                                 seen += groups[g]
                                 g += 1
                             }
                             i = g << Self.halfCountMagnitude
+                            if i >= counts.count { break }
                         }
+                        if seen + counts[i] >= r { break }
+                        seen += counts[i]
+                        i += 1
                     }
                     guard i < counts.count else { return }
                     found[k] = Swift.max(Swift.min(Self.highestEquivalent(index: i), maxValue), minValue)

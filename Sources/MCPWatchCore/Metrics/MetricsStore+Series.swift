@@ -58,8 +58,7 @@ extension MetricsStore {
                 errors += UInt64(slot.errors)
                 sum += slot.sumMicros
                 maxMicros = max(maxMicros, slot.maxMicros)
-                let l = Int(s % UInt32(copy.latencyBySecond.count))
-                if copy.latencySecondStamp[l] == s { buckets.add(copy.latencyBySecond[l]) }
+                Self.addLatency(of: s, from: copy, into: &buckets)
             }
             // A bucket's upper bound can lie above the slowest call in it: never report more than the maximum.
             let ms = { (p: Double) in calls > 0 ? buckets.value(atPercentile: p).map { min($0, Double(maxMicros)) / 1_000 } : nil }

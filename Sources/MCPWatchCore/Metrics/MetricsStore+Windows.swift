@@ -49,10 +49,7 @@ extension MetricsStore {
             let totals = copy.seconds.totals(endingAt: current, seconds: span)
             var buckets = LatencyBuckets()
             let first = current >= UInt32(span - 1) ? current - UInt32(span - 1) : 0
-            for s in first...current {
-                let slot = Int(s % UInt32(copy.latencyBySecond.count))
-                if copy.latencySecondStamp[slot] == s { buckets.add(copy.latencyBySecond[slot]) }
-            }
+            for s in first...current { Self.addLatency(of: s, from: copy, into: &buckets) }
             let ms = { (p: Double) in buckets.value(atPercentile: p).map { $0 / 1_000 } }
             all = WindowStatistics(
                 method: "", name: nil, calls: Int(totals.calls), errors: Int(totals.errors),

@@ -57,6 +57,12 @@ public final class MetricsStore: Sendable {
         var session = SessionInfo()
     }
 
+    /// Adds the latency buckets of `second`, when the ring still holds it.
+    static func addLatency(of second: UInt32, from state: State, into buckets: inout LatencyBuckets) {
+        let slot = Int(second % UInt32(state.latencyBySecond.count))
+        if state.latencySecondStamp[slot] == second { buckets.add(state.latencyBySecond[slot]) }
+    }
+
     struct NotificationKey: Hashable, Sendable {
         var method: String
         var direction: Direction
