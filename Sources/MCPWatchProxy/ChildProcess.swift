@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MCPWatchCore
 import Synchronization
 
@@ -57,6 +58,7 @@ public final class ChildProcess: Sendable {
     public let stdoutFD: Int32
     private let exitState = Mutex<ChildExit?>(nil)
     private let stdinClosed = Mutex(false)
+    private let exitEnsured = Mutex(false)
 
     private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32) {
         self.pid = pid
@@ -146,6 +148,35 @@ public final class ChildProcess: Sendable {
     public func signal(_ signal: Int32) {
         guard exit == nil else { return }
         if kill(-pid, signal) != 0 { kill(pid, signal) }
+    }
+
+    /// Makes sure the child ends (once; later calls do nothing): SIGTERM if it has not exited after `grace`, SIGKILL
+    /// after another `grace`. Watches from a thread of its own and returns at once.
+    public func ensureExit(grace: Duration, logger: Logger) {
+        let first = exitEnsured.withLock { started -> Bool in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        let thread = Thread { [self] in
+            for signal in [SIGTERM, SIGKILL] {
+                if waitForExit(upTo: grace) { return }
+                logger.warning("server did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL")", metadata: ["pid": "\(pid)"])
+                self.signal(signal)
+            }
+        }
+        thread.name = "mcpwatch shutdown"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func waitForExit(upTo duration: Duration) -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            if exit != nil { return true }
+            usleep(10_000)
+        }
+        return exit != nil
     }
 
     /// Closes the child's stdin (once): a well-behaved MCP server exits on end of input.

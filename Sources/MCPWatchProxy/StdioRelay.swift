@@ -43,7 +43,6 @@ public final class StdioRelay: Sendable {
     private let clientInput: Int32
     private let client: OutputChannel
     private let child = Mutex<ChildProcess?>(nil)
-    private let shutdownStarted = Mutex(false)
 
     static let readBufferSize = 256 << 10
 
@@ -210,29 +209,7 @@ public final class StdioRelay: Sendable {
     /// Closes the server's input (if asked) and escalates to SIGTERM, then SIGKILL, if it does not exit in time.
     private func beginShutdown(process: ChildProcess, closeInput: Bool) {
         if closeInput { process.closeStdin() }
-        let first = shutdownStarted.withLock { started -> Bool in
-            defer { started = true }
-            return !started
-        }
-        guard first else { return }
-        let grace = configuration.shutdownGrace
-        let logger = logger
-        startThread(name: "mcpwatch shutdown") {
-            for signal in [SIGTERM, SIGKILL] {
-                if Self.waitForExit(process, upTo: grace) { return }
-                logger.warning("server did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL")", metadata: ["pid": "\(process.pid)"])
-                process.signal(signal)
-            }
-        }
-    }
-
-    private static func waitForExit(_ process: ChildProcess, upTo duration: Duration) -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline {
-            if process.exit != nil { return true }
-            usleep(10_000)
-        }
-        return process.exit != nil
+        process.ensureExit(grace: configuration.shutdownGrace, logger: logger)
     }
 
     private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {

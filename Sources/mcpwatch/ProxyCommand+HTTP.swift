@@ -33,6 +33,22 @@ extension ProxyCommand {
                                  maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions),
             store: store, logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
+        try await self.serve(on: serve, services: services, logger: logger) {
+            try await relay.run { port in
+                logger.info("relaying Streamable HTTP", metadata: [
+                    "url": "\(serve.url(port: port))\(url.path.isEmpty ? "/" : url.path)",
+                    "upstream": "\(url.absoluteString)"])
+            }
+        } shutdown: {
+            await relay.shutdown()
+        }
+    }
+
+    /// Runs an MCP endpoint served on `serve` with the monitoring services beside it, until the endpoint fails or a
+    /// signal (SIGINT, SIGTERM, SIGHUP) comes; then `shutdown`, and the report file written once more.
+    /// - Throws: `ExitCode(1)` when the endpoint cannot be served (the port is taken).
+    func serve(on serve: ListenAddress, services: MonitoringServices, logger: Logger,
+               run: @escaping @Sendable () async throws -> Void, shutdown: () async -> Void) async throws {
         let (stops, stop) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { stop.yield($0) }
         defer { signals.cancel() }
@@ -41,11 +57,7 @@ extension ProxyCommand {
         await withTaskGroup(of: RunEnd.self) { group in
             group.addTask {
                 do {
-                    try await relay.run { port in
-                        logger.info("relaying Streamable HTTP", metadata: [
-                            "url": "http://\(serve.host.contains(":") ? "[\(serve.host)]" : serve.host):\(port)\(url.path.isEmpty ? "/" : url.path)",
-                            "upstream": "\(url.absoluteString)"])
-                    }
+                    try await run()
                     return .relay(nil)
                 } catch {
                     return .relay(error)
@@ -62,7 +74,7 @@ extension ProxyCommand {
                 await services.run(logger: logger)
                 return .helper
             }
-            // The relay (an error, or a signal) ends the run; the helpers run until then.
+            // The endpoint (an error, or a signal) ends the run; the helpers run until then.
             while let next = await group.next() {
                 if case .relay(let error) = next {
                     failure = error
@@ -72,7 +84,7 @@ extension ProxyCommand {
             }
             group.cancelAll()
         }
-        await relay.shutdown()
+        await shutdown()
         services.reports?.writeNow()
         if let failure {
             let text = "cannot serve the MCP endpoint on \(serve): \(failure)"
@@ -80,6 +92,13 @@ extension ProxyCommand {
             FileHandle.standardError.write(Data("mcpwatch: error: \(text)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+extension ListenAddress {
+    /// `http://HOST:PORT` for a bound port (IPv6 hosts in brackets).
+    func url(port: Int) -> String {
+        "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
     }
 }
 

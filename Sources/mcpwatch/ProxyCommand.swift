@@ -13,6 +13,10 @@ struct ProxyCommand: AsyncParsableCommand {
         commandName: "proxy",
         abstract: "Run an MCP server behind mcpwatch: relay every message unchanged and measure every call.",
         discussion: """
+            With --serve-http HOST:PORT and a command it serves that stdio server to many Streamable HTTP clients
+            at http://HOST:PORT/mcp: each session gets a server process of its own, or with --shared-server all
+            share one.
+
             With --upstream URL --serve-http HOST:PORT it relays a Streamable HTTP MCP server instead: clients
             connect to http://HOST:PORT/PATH (PATH as in URL) and everything passes through, measured. With
             --upstream URL alone it speaks stdio to the client and Streamable HTTP to the server, for clients that
@@ -29,6 +33,7 @@ struct ProxyCommand: AsyncParsableCommand {
               mcpwatch proxy --log-file /tmp/mcpwatch.log -- npx -y @modelcontextprotocol/server-everything
               mcpwatch proxy --upstream http://127.0.0.1:8000/mcp --serve-http 127.0.0.1:8001
               mcpwatch proxy --upstream http://127.0.0.1:8000/mcp
+              mcpwatch proxy --serve-http 127.0.0.1:8001 --shared-server -- uvx mcp-server-time
 
             In a client's configuration (Claude Desktop, an IDE):
               "command": "mcpwatch", "args": ["proxy", "--", "uvx", "mcp-server-time"]
@@ -56,8 +61,17 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Relay this Streamable HTTP MCP server instead of launching a command.", valueName: "url"))
     var upstream: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --upstream: serve the relayed MCP endpoint on HOST:PORT (same path as the upstream's).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("Serve the MCP endpoint over Streamable HTTP on HOST:PORT: with --upstream, the relayed server (same path as the upstream's); with a command, that stdio server at /mcp, for many clients at once.", valueName: "host:port"))
     var serveHttp: String?
+
+    @Flag(name: .long, help: "With --serve-http and a command: one server process for all sessions (request ids rewritten) instead of one per session.")
+    var sharedServer = false
+
+    @Option(name: .long, help: ArgumentHelp("With --serve-http and a command: sessions at once (default 100); one more gets 503.", valueName: "n"))
+    var maxSessions: Int?
+
+    @Option(name: .long, help: ArgumentHelp("With --serve-http and a command: seconds without requests after which a session ends, with its server process (default 1800).", valueName: "seconds"))
+    var sessionIdleTimeout: Double?
 
     @Option(name: .customLong("allow-origin"), help: ArgumentHelp("With --serve-http: a browser origin (scheme://host[:port]) allowed besides loopback and the served host; repeatable, * for any.", valueName: "origin"))
     var allowOrigin: [String] = []
@@ -65,7 +79,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds to connect to the upstream (default 5).", valueName: "seconds"))
     var upstreamConnectTimeout: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds from a request to the upstream's response head (default 60).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds from a request to the upstream's response head, or for a bridged server to start answering (default 60).", valueName: "seconds"))
     var upstreamTimeout: Double?
 
     @OptionGroup var http: HTTPOptions
@@ -82,6 +96,8 @@ struct ProxyCommand: AsyncParsableCommand {
         if let reportInterval, !(reportInterval > 0) { throw ValidationError("--report-interval must be a positive number of seconds") }
         if let shutdownGrace, !(shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be zero or more seconds") }
         if let upstreamTimeout, !(upstreamTimeout > 0) { throw ValidationError("--upstream-timeout must be a positive number of seconds") }
+        if let maxSessions, !(1...10_000).contains(maxSessions) { throw ValidationError("--max-sessions must be from 1 to 10000") }
+        if let sessionIdleTimeout, !(sessionIdleTimeout > 0) { throw ValidationError("--session-idle-timeout must be a positive number of seconds") }
         if let upstreamConnectTimeout, !(upstreamConnectTimeout > 0) { throw ValidationError("--upstream-connect-timeout must be a positive number of seconds") }
         if let serveHttp {
             do { _ = try ListenAddress(parsing: serveHttp) } catch let error as WatchError { throw ValidationError("--serve-http \(error.message)") }
@@ -103,6 +119,9 @@ struct ProxyCommand: AsyncParsableCommand {
         if !allowOrigin.isEmpty { configuration.allowedOrigins = allowOrigin }
         if let upstreamConnectTimeout { configuration.upstreamConnectTimeout = .nanoseconds(Int64(upstreamConnectTimeout * 1e9)) }
         if let upstreamTimeout { configuration.upstreamTimeout = .nanoseconds(Int64(upstreamTimeout * 1e9)) }
+        if sharedServer { configuration.sharedServer = true }
+        if let maxSessions { configuration.bridgeMaxSessions = maxSessions }
+        if let sessionIdleTimeout { configuration.sessionIdleTimeout = .nanoseconds(Int64(sessionIdleTimeout * 1e9)) }
         try http.apply(to: &configuration)
         logging.apply(to: &configuration)
         return configuration
@@ -122,6 +141,10 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         guard !configuration.serverCommand.isEmpty else {
             throw ValidationError("give the server command after `--`, e.g. `mcpwatch proxy -- uvx mcp-server-time` (or server.command in the configuration file)")
+        }
+        if let serve = configuration.serveHTTP {
+            try await runBridge(configuration, serve: serve)
+            return
         }
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)

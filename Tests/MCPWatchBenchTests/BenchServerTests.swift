@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MCPWatchBench
+import MCPWatchCore
 
 @Suite struct BenchServerTests {
     let path = ["params", "arguments", "text"]

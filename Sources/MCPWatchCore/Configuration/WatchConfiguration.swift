@@ -25,6 +25,12 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var upstreamTimeout: Duration = .seconds(60)
     /// Streamable HTTP sessions tracked (and listed in /api/sessions) at once.
     public var maxSessions = 100
+    /// The stdio bridge (`--serve-http` with a command): one child shared by all sessions instead of one each.
+    public var sharedServer = false
+    /// The stdio bridge: sessions at once.
+    public var bridgeMaxSessions = 100
+    /// The stdio bridge: a session without requests for this long is ended, with its child.
+    public var sessionIdleTimeout: Duration = .seconds(1_800)
     /// Whether to serve HTTP.
     public var httpEnabled = true
     /// Where to serve HTTP.
@@ -207,7 +213,7 @@ public enum ConfigSchema {
         scalar("proxy.max_targets", "distinct (method, target) pairs kept before folding into __other__", { Int($0).flatMap { $0 >= 2 ? $0 : nil } }, "a whole number of at least 2") { $0.maxTargets = $1 } render: { "\($0.maxTargets)" },
         duration("proxy.shutdown_grace", "time the server has to exit after its input closes, before SIGTERM and again before SIGKILL") { $0.shutdownGrace = $1 } render: { $0.shutdownGrace },
         string("upstream.url", "a Streamable HTTP MCP server to relay instead of a command, e.g. http://127.0.0.1:8000/mcp") { $0.upstreamURL = $1 } render: { $0.upstreamURL },
-        Setting(key: "upstream.serve_http", help: "HOST:PORT to serve the relayed MCP endpoint on (with upstream.url)", isList: false, apply: { config, node in
+        Setting(key: "upstream.serve_http", help: "HOST:PORT to serve the MCP endpoint on: the relayed upstream.url, or the server command bridged to Streamable HTTP", isList: false, apply: { config, node in
             switch node {
             case .null: config.serveHTTP = nil; return nil
             case .scalar(let text, _):
@@ -221,6 +227,9 @@ public enum ConfigSchema {
         duration("upstream.connect_timeout", "time to connect to the upstream; then a request gets JSON-RPC error -32002 with 502") { $0.upstreamConnectTimeout = $1 } render: { $0.upstreamConnectTimeout },
         duration("upstream.timeout", "time from a request to the upstream's response head; then JSON-RPC error -32002 with 504 (an SSE stream then runs as long as it needs)") { $0.upstreamTimeout = $1 } render: { $0.upstreamTimeout },
         scalar("upstream.max_sessions", "Streamable HTTP sessions tracked and listed at once; the least recent is dropped first", { Int($0).flatMap { $0 >= 1 && $0 <= 100_000 ? $0 : nil } }, "a whole number from 1 to 100000") { $0.maxSessions = $1 } render: { "\($0.maxSessions)" },
+        boolean("bridge.shared_server", "with upstream.serve_http and a server command: one server process shared by all sessions (request ids rewritten) instead of one per session") { $0.sharedServer = $1 } render: { $0.sharedServer },
+        scalar("bridge.max_sessions", "with upstream.serve_http and a server command: sessions at once; one more initialize gets 503", { Int($0).flatMap { $0 >= 1 && $0 <= 10_000 ? $0 : nil } }, "a whole number from 1 to 10000") { $0.bridgeMaxSessions = $1 } render: { "\($0.bridgeMaxSessions)" },
+        duration("bridge.session_idle_timeout", "with upstream.serve_http and a server command: a session without requests for this long ends (and its server process, when it has its own)") { $0.sessionIdleTimeout = $1 } render: { $0.sessionIdleTimeout },
         boolean("http.enabled", "serve metrics and the API over HTTP") { $0.httpEnabled = $1 } render: { $0.httpEnabled },
         scalar("http.listen", "HOST:PORT to serve on", { try? ListenAddress(parsing: $0) }, "HOST:PORT, e.g. 127.0.0.1:9470") { $0.listen = $1 } render: { "\"\($0.listen)\"" },
         list("http.api_keys", "API keys; prefer api_key_file or MCPWATCH_API_KEY") { $0.apiKeys = $1 } render: { $0.apiKeys.map { _ in "********" } },

@@ -77,6 +77,14 @@ public final class TrafficRecorder: Sendable {
         PostedMessage(measure(frame, direction: direction, at: at, inspector: &inspector, origin: .client))
     }
 
+    /// Measures one frame and gives the whole inspection, for a transport that routes messages by their kind, id and
+    /// method (the stdio bridge): one inspection for both.
+    public func observeInspecting(
+        frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector
+    ) -> InspectedFrame {
+        measure(frame, direction: direction, at: at, inspector: &inspector, origin: .client)
+    }
+
     /// Inspects a frame once and measures what it holds.
     private func measure(
         _ frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector,

@@ -3,8 +3,8 @@ import Foundation
 /// Finds where a value sits in a JSON text, by a path of object keys, without decoding anything.
 ///
 /// The bench server uses it to echo `params.arguments.text` back as the raw JSON string it received: no unescaping,
-/// no re-escaping, no allocation. It is made for frames that ``MCPWatchCore/MessageInspector`` has already
-/// validated: it trusts the structure and only checks bounds, so malformed input gives nil (or a meaningless range),
+/// no re-escaping, no allocation; the stdio bridge uses it to find and rewrite request ids and progress tokens. It is
+/// made for frames that ``MessageInspector`` has already validated: it trusts the structure and only checks bounds, so malformed input gives nil (or a meaningless range),
 /// never a crash. Keys are compared byte for byte, so a key written with escapes (`"te\u0078t"`) does not match;
 /// when a key repeats, the first one counts.
 public enum JSONValueLocator {
@@ -43,6 +43,73 @@ public enum JSONValueLocator {
         guard cursor.skipValue() else { return nil }
         return start..<cursor.position
     }
+
+    /// Where a message's top-level `id` and `method` values sit, found in one pass over its keys (values skipped, not
+    /// read): enough to route a message without inspecting it. Nil when the text is not an object.
+    public static func idAndMethod(in bytes: UnsafeRawBufferPointer) -> (id: Range<Int>?, method: Range<Int>?)? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var cursor = Cursor(base: base, count: bytes.count)
+        cursor.skipWhitespace()
+        guard cursor.peek() == UInt8(ascii: "{") else { return nil }
+        cursor.position += 1
+        var id: Range<Int>?
+        var method: Range<Int>?
+        while true {
+            cursor.skipWhitespace()
+            guard cursor.peek() == UInt8(ascii: "\""), let name = cursor.skipString() else { break }
+            cursor.skipWhitespace()
+            guard cursor.peek() == UInt8(ascii: ":") else { break }
+            cursor.position += 1
+            cursor.skipWhitespace()
+            let start = cursor.position
+            guard cursor.skipValue() else { break }
+            let key = name.lowerBound + 1..<name.upperBound - 1
+            if id == nil && cursor.equals(key, idKey) { id = start..<cursor.position }
+            if method == nil && cursor.equals(key, methodKey) { method = start..<cursor.position }
+            if id != nil && method != nil { break }
+            cursor.skipWhitespace()
+            guard cursor.peek() == UInt8(ascii: ",") else { break }
+            cursor.position += 1
+        }
+        return (id, method)
+    }
+
+    /// The byte ranges of a JSON array's elements (a batch), or nil when the text is not an array.
+    public static func elementRanges(in bytes: UnsafeRawBufferPointer) -> [Range<Int>]? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var cursor = Cursor(base: base, count: bytes.count)
+        cursor.skipWhitespace()
+        guard cursor.peek() == UInt8(ascii: "[") else { return nil }
+        cursor.position += 1
+        var ranges: [Range<Int>] = []
+        cursor.skipWhitespace()
+        if cursor.peek() == UInt8(ascii: "]") { return ranges }
+        while true {
+            cursor.skipWhitespace()
+            let start = cursor.position
+            guard cursor.skipValue() else { return nil }
+            ranges.append(start..<cursor.position)
+            cursor.skipWhitespace()
+            guard cursor.peek() == UInt8(ascii: ",") else { break }
+            cursor.position += 1
+        }
+        return cursor.peek() == UInt8(ascii: "]") ? ranges : nil
+    }
+
+    /// The bytes with `range` replaced by `replacement` (a rewritten id or token), and a newline when asked.
+    public static func replacing(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer, with replacement: some Collection<UInt8>,
+                                 newline: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count - range.count + replacement.count + 1)
+        out.append(contentsOf: bytes[..<range.lowerBound])
+        out.append(contentsOf: replacement)
+        out.append(contentsOf: bytes[range.upperBound...])
+        if newline { out.append(0x0A) }
+        return out
+    }
+
+    private static let idKey = Array("id".utf8)
+    private static let methodKey = Array("method".utf8)
 
     /// The raw JSON text of the value at `path` in `text`, or nil (for tests and tools).
     public static func rawValue(at path: [String], in text: String) -> String? {

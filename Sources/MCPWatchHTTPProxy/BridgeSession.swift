@@ -1,0 +1,260 @@
+import Foundation
+import MCPWatchCore
+import Synchronization
+
+/// One Streamable HTTP session at the stdio bridge: its recorder, the requests it waits for, its standalone SSE
+/// stream, and where its messages go (a child of its own, or the shared one).
+///
+/// The server's messages arrive through ``receive(_:inspector:)``, already with the client's ids: a response goes to
+/// the POST that carried its request; a progress notification to the POST whose request named its token; anything
+/// else (a log message, a server request) to the newest POST that is still streaming, else to the standalone GET
+/// stream, else to a bounded backlog that the next GET stream gets first.
+final class BridgeSession: Sendable {
+    /// The `Mcp-Session-Id`.
+    let id: String
+    /// Measures this session's calls.
+    let recorder: TrafficRecorder
+    private let state: Mutex<State>
+
+    /// Most server messages kept for a client that has no stream open.
+    static let backlogLimit = 1_000
+
+    private struct State {
+        var child: BridgeChild?
+        var exchanges: [JSONRPCID: BridgeExchange] = [:]
+        /// Progress token (its JSON text) -> the exchange whose request named it, and back.
+        var progress: [String: BridgeExchange] = [:]
+        var tokens: [JSONRPCID: String] = [:]
+        var latestStreaming: BridgeExchange?
+        var standalone: AsyncStream<[UInt8]>.Continuation?
+        var backlog: [[UInt8]] = []
+        var lastActive = ContinuousClock.now
+        var lastStreamWrite = ContinuousClock.now
+        var ended = false
+        /// Messages dropped because the GET stream's reader fell more than ``backlogLimit`` behind.
+        var dropped = 0
+    }
+
+    init(id: String, store: MetricsStore) {
+        self.id = id
+        recorder = TrafficRecorder(store: store)
+        recorder.bind(sessionID: id)
+        state = Mutex(State())
+    }
+
+    /// The child process of its own (per-session mode).
+    var child: BridgeChild? {
+        get { state.withLock { $0.child } }
+        set { state.withLock { $0.child = newValue } }
+    }
+
+    /// Notes a request from the client (for the idle timeout).
+    func touch() { state.withLock { $0.lastActive = .now } }
+
+    /// Server messages dropped because the client read its GET stream too slowly.
+    var droppedMessages: Int { state.withLock { $0.dropped } }
+
+    /// Whether the session has been ended.
+    var isEnded: Bool { state.withLock { $0.ended } }
+
+    /// Expects answers to these requests (before they are sent, since an answer can come back at once).
+    /// - Returns: false when the session has ended meanwhile.
+    func register(_ exchange: BridgeExchange, requests: [(id: JSONRPCID, progressToken: String?)]) -> Bool {
+        state.withLock { state in
+            guard !state.ended else { return false }
+            for request in requests {
+                state.exchanges[request.id] = exchange
+                if let token = request.progressToken {
+                    state.progress[token] = exchange
+                    state.tokens[request.id] = token
+                }
+            }
+            if exchange.streams { state.latestStreaming = exchange }
+            return true
+        }
+    }
+
+    /// Takes back requests that will not be answered (not sent, timed out): the ones still waiting.
+    func take(_ ids: [JSONRPCID]) -> [JSONRPCID] {
+        state.withLock { state in ids.filter { Self.remove($0, from: &state) != nil } }
+    }
+
+    // MARK: From the server
+
+    /// Measures one message from the server (ids already the client's) and routes it.
+    func receive(_ line: UnsafeRawBufferPointer, inspector: inout MessageInspector) {
+        let inspected = recorder.observeInspecting(frame: line, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector)
+        let bytes = [UInt8](line)
+        if case .message(let info) = inspected {
+            switch info.kind {
+            case .result, .error:
+                // An answer nobody waits for any more (its POST timed out, or the session ended) is dropped here;
+                // the recorder has counted it as late.
+                if let id = info.id, let exchange = state.withLock({ Self.remove(id, from: &$0) }) {
+                    exchange.answer(bytes)
+                }
+                return
+            case .notification where info.method == "notifications/progress":
+                if let token = Self.progressToken(in: line, path: Self.notificationTokenPath),
+                   let exchange = state.withLock({ $0.progress[token] }), exchange.streams {
+                    exchange.push(bytes)
+                    return
+                }
+            default:
+                break
+            }
+        }
+        deliverUnrelated(bytes)
+    }
+
+    /// A server line over the size limit: if it answered a pending request, that request gets an error instead.
+    func receiveOversized(prefix: UnsafeRawBufferPointer, length: Int, limit: Int, inspector: inout MessageInspector) {
+        let verdict = recorder.observeOversized(prefix: prefix, length: length, limit: limit, direction: .serverToClient,
+                                                at: recorder.store.clock.now(), inspector: &inspector)
+        if case .failPendingRequest(let id, let message) = verdict, let exchange = state.withLock({ Self.remove(id, from: &$0) }) {
+            exchange.fail(ids: [id], code: JSONRPCErrorCode.responseTooLarge, message: message)
+        }
+    }
+
+    /// A server message that answers no request of a POST: to the newest streaming POST, else the GET stream, else
+    /// the backlog.
+    func deliverUnrelated(_ bytes: [UInt8]) {
+        let target: BridgeExchange? = state.withLock { state in
+            if let exchange = state.latestStreaming, exchange.isOpen { return exchange }
+            state.latestStreaming = nil
+            if let stream = state.standalone {
+                state.lastStreamWrite = .now
+                if case .dropped = stream.yield(Self.event(bytes)) { state.dropped += 1 }
+                return nil
+            }
+            if state.backlog.count >= Self.backlogLimit {
+                state.backlog.removeFirst()
+                state.dropped += 1
+            }
+            state.backlog.append(bytes)
+            return nil
+        }
+        target?.push(bytes)
+    }
+
+    // MARK: The standalone stream
+
+    /// Opens the GET stream (the backlog first), or nil when one is open already (one per session).
+    func openStandalone() -> AsyncStream<[UInt8]>? {
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(Self.backlogLimit))
+        let opened = state.withLock { state -> Bool in
+            guard !state.ended, state.standalone == nil else { return false }
+            state.standalone = continuation
+            state.lastStreamWrite = .now
+            for line in state.backlog { continuation.yield(Self.event(line)) }
+            state.backlog.removeAll()
+            return true
+        }
+        guard opened else { return nil }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { $0.standalone = nil }
+        }
+        return stream
+    }
+
+    /// Sends a comment on a quiet GET stream so that intermediaries keep it open.
+    func keepAlive(after quiet: Duration) {
+        state.withLock { state in
+            guard let stream = state.standalone, ContinuousClock.now - state.lastStreamWrite >= quiet else { return }
+            state.lastStreamWrite = .now
+            stream.yield(Array(": keep-alive\n\n".utf8))
+        }
+    }
+
+    // MARK: Ending
+
+    /// Requests that have heard nothing for `timeout`: taken, and answered with an error by their POST.
+    /// - Returns: their ids.
+    func expire(timeout: Duration, now: ContinuousClock.Instant) -> [JSONRPCID] {
+        let overdue: [(BridgeExchange, [JSONRPCID])] = state.withLock { state in
+            var byExchange: [ObjectIdentifier: (BridgeExchange, [JSONRPCID])] = [:]
+            for (id, exchange) in state.exchanges where now - exchange.started >= timeout && exchange.isSilent {
+                byExchange[ObjectIdentifier(exchange), default: (exchange, [])].1.append(id)
+            }
+            for (_, ids) in byExchange.values { for id in ids { _ = Self.remove(id, from: &state) } }
+            return Array(byExchange.values)
+        }
+        for (exchange, ids) in overdue {
+            let text = "MCP server did not answer within \(timeout) (--upstream-timeout)"
+            _ = recorder.lose(ids: ids, reason: text, at: recorder.store.clock.now())
+            exchange.fail(ids: ids, code: JSONRPCErrorCode.upstreamUnavailable, message: text, timedOut: true)
+        }
+        return overdue.flatMap(\.1)
+    }
+
+    /// Whether nothing waits for an answer and no request came for `idle`.
+    func isIdle(for idle: Duration, now: ContinuousClock.Instant) -> Bool {
+        state.withLock { $0.exchanges.isEmpty && now - $0.lastActive >= idle }
+    }
+
+    /// Ends the session: every waiting request is answered with this error (its call recorded as lost), the GET
+    /// stream ends.
+    func end(code: Int, message: String) {
+        let (waiting, stream) = state.withLock { state -> ([(BridgeExchange, [JSONRPCID])], AsyncStream<[UInt8]>.Continuation?) in
+            state.ended = true
+            var byExchange: [ObjectIdentifier: (BridgeExchange, [JSONRPCID])] = [:]
+            for (id, exchange) in state.exchanges {
+                byExchange[ObjectIdentifier(exchange), default: (exchange, [])].1.append(id)
+            }
+            state.exchanges.removeAll()
+            state.progress.removeAll()
+            state.tokens.removeAll()
+            state.latestStreaming = nil
+            state.backlog.removeAll()
+            defer { state.standalone = nil }
+            return (Array(byExchange.values), state.standalone)
+        }
+        _ = recorder.serverGone(at: recorder.store.clock.now())
+        for (exchange, ids) in waiting { exchange.fail(ids: ids, code: code, message: message) }
+        stream?.finish()
+        recorder.store.sessions.close(id: id)
+    }
+
+    // MARK: Helpers
+
+    private static func remove(_ id: JSONRPCID, from state: inout State) -> BridgeExchange? {
+        guard let exchange = state.exchanges.removeValue(forKey: id) else { return nil }
+        if let token = state.tokens.removeValue(forKey: id), state.progress[token] === exchange {
+            state.progress.removeValue(forKey: token)
+        }
+        return exchange
+    }
+
+    static let requestTokenPath = [Array("params".utf8), Array("_meta".utf8), Array("progressToken".utf8)]
+    static let notificationTokenPath = [Array("params".utf8), Array("progressToken".utf8)]
+    private static let tokenKey = Array("progressToken".utf8)
+
+    /// The JSON text of a progress token at `path`, looked for only when the bytes mention one.
+    static func progressToken(in line: UnsafeRawBufferPointer, path: [[UInt8]]) -> String? {
+        guard mentions(tokenKey, in: line), let range = JSONValueLocator.range(of: path, in: line) else { return nil }
+        return String(decoding: line[range], as: UTF8.self)
+    }
+
+    /// Whether `needle` occurs in `bytes` (a quick test before a walk through the JSON).
+    static func mentions(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, let first = needle.first, bytes.count >= needle.count else { return false }
+        var offset = 0
+        let last = bytes.count - needle.count
+        while offset <= last, let hit = memchr(base + offset, Int32(first), last - offset + 1) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return true }
+            offset = at + 1
+        }
+        return false
+    }
+
+    /// An SSE `message` event carrying one JSON-RPC message.
+    static func event(_ json: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + 24)
+        out.append(contentsOf: "event: message\ndata: ".utf8)
+        out.append(contentsOf: json)
+        out.append(contentsOf: "\n\n".utf8)
+        return out
+    }
+}

@@ -1,0 +1,471 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MCPWatchCore
+import MCPWatchProxy
+import NIOCore
+import Synchronization
+
+/// Serves a stdio MCP server to many Streamable HTTP clients at once (`mcpwatch proxy --serve-http HOST:PORT --
+/// COMMAND`), measuring every call with its session.
+///
+/// Each session gets a child process of its own (safe for servers that keep per-session state), up to
+/// `maxSessions`, ended after `idleTimeout` without requests; or, with `sharedServer`, all sessions share one child
+/// and ``SharedServer`` rewrites request ids so that they never collide. A POST's requests are written to the child
+/// as lines (a batch as one line per message); the answer is JSON when only responses come back, and becomes an SSE
+/// stream as soon as the server sends something else for those requests (progress, a log message, a request of its
+/// own) and the client accepts one. GET opens the session's standalone stream, DELETE ends the session.
+public final class StdioBridge: HTTPResponder, Sendable {
+    public typealias Context = BasicRequestContext
+
+    /// How to run the bridge.
+    public struct Configuration: Sendable {
+        /// The server command and its arguments.
+        public var command: [String]
+        /// Where to serve.
+        public var host: String
+        /// Port to serve on (0: any free port).
+        public var port: Int
+        /// The MCP endpoint's path.
+        public var path: String
+        /// One child for all sessions (ids rewritten) instead of one per session.
+        public var sharedServer: Bool
+        /// Sessions at once; an `initialize` beyond gets 503.
+        public var maxSessions: Int
+        /// A session without requests for this long is ended (and its child with it).
+        public var idleTimeout: Duration
+        /// Time for the server to start answering a request; then JSON-RPC error -32002 with 504.
+        public var responseTimeout: Duration
+        /// Largest request body, and largest line from the server, relayed.
+        public var maxMessageBytes: Int
+        /// Time a child has to exit after its input closes, before SIGTERM and again before SIGKILL.
+        public var shutdownGrace: Duration
+        /// Origins allowed besides loopback and the served host.
+        public var allowedOrigins: [String]
+
+        /// Creates a configuration.
+        public init(command: [String], host: String = "127.0.0.1", port: Int = 0, path: String = "/mcp", sharedServer: Bool = false,
+                    maxSessions: Int = 100, idleTimeout: Duration = .seconds(1_800), responseTimeout: Duration = .seconds(60),
+                    maxMessageBytes: Int = 64 << 20, shutdownGrace: Duration = .seconds(5), allowedOrigins: [String] = []) {
+            self.command = command
+            self.host = host
+            self.port = port
+            self.path = path
+            self.sharedServer = sharedServer
+            self.maxSessions = maxSessions
+            self.idleTimeout = idleTimeout
+            self.responseTimeout = responseTimeout
+            self.maxMessageBytes = maxMessageBytes
+            self.shutdownGrace = shutdownGrace
+            self.allowedOrigins = allowedOrigins
+        }
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// Where measurements go.
+    public let store: MetricsStore
+    private let logger: Logger
+    private let origins: OriginPolicy
+    private let sessions = Mutex<[String: BridgeSession]>([:])
+    private let shared: SharedServer?
+    /// Serialises starting the shared child, so that two first sessions do not start two.
+    private let sharedStart = Mutex(())
+    private let stopping = Atomic<Bool>(false)
+
+    /// Creates a bridge; call ``run(onRunning:)`` to serve and ``shutdown()`` when done.
+    public init(configuration: Configuration, store: MetricsStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        shared = configuration.sharedServer ? SharedServer(store: store) : nil
+    }
+
+    /// Serves until cancelled, ending idle sessions and answering for a server that does not answer meanwhile.
+    /// - Parameter onRunning: called with the bound port once listening.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var quiet = logger
+        quiet.logLevel = .critical
+        let app = Application(
+            responder: self,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(StreamableHTTPRelay.eventLoops),
+            logger: quiet)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            group.addTask { await self.sweep() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Ends every session and stops the children.
+    public func shutdown() async {
+        stopping.store(true, ordering: .relaxed)
+        for session in sessions.withLock({ Array($0.values) }) {
+            close(session, reason: "mcpwatch is shutting down")
+        }
+        if let child = shared?.child { child.stop(grace: configuration.shutdownGrace, logger: logger) }
+    }
+
+    /// Sessions open now.
+    public var sessionCount: Int { sessions.withLock { $0.count } }
+
+    // MARK: Requests
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        guard origins.allows(origin: request.headers[.origin]) else {
+            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
+            return Self.error(.forbidden, "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
+        }
+        guard request.uri.path == configuration.path else {
+            return Self.error(.notFound, "Not Found: the MCP endpoint is \(configuration.path)")
+        }
+        switch request.method {
+        case .post: return try await post(request)
+        case .get: return get(request)
+        case .delete: return delete(request)
+        default:
+            var response = Self.error(.methodNotAllowed, "Method Not Allowed: use POST, GET or DELETE")
+            response.headers[.allow] = "GET, POST, DELETE"
+            return response
+        }
+    }
+
+    private func post(_ request: Request) async throws -> Response {
+        var request = request
+        let limit = configuration.maxMessageBytes
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            store.recordAnomaly(.oversizedMessage, direction: .clientToServer, at: store.clock.now(), sample: nil)
+            return Self.error(.contentTooLarge, "Invalid Request: the body exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed")
+        }
+        let body = Array(buffer.readableBytesView)
+        let session: BridgeSession
+        var created = false
+        if let id = request.headers[StreamableHTTPRelay.sessionHeader] {
+            guard let known = sessions.withLock({ $0[id] }) else { return Self.unknownSession() }
+            session = known
+        } else {
+            guard PostedMessage(inspecting: body).isInitialize else {
+                return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request")
+            }
+            switch openSession() {
+            case .success(let opened): session = opened
+            case .failure(let refusal): return refusal.response
+            }
+            created = true
+        }
+        session.touch()
+
+        // Measure first, so that the recorder knows the requests before any answer can come back.
+        var inspector = MessageInspector()
+        _ = body.withUnsafeBytes {
+            session.recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
+        }
+        let (messages, isBatch) = body.withUnsafeBytes { bytes -> ([Range<Int>], Bool) in
+            if let elements = JSONValueLocator.elementRanges(in: bytes) { return (elements, true) }
+            return ([0..<bytes.count], false)
+        }
+        var requests: [(id: JSONRPCID, progressToken: String?)] = []
+        body.withUnsafeBytes { bytes in
+            for range in messages {
+                let message = UnsafeRawBufferPointer(rebasing: bytes[range])
+                guard let fields = JSONValueLocator.idAndMethod(in: message), let idRange = fields.id, fields.method != nil else { continue }
+                requests.append((JSONRPCID(json: String(decoding: message[idRange], as: UTF8.self)),
+                                 BridgeSession.progressToken(in: message, path: BridgeSession.requestTokenPath)))
+            }
+        }
+        let sessionHeaders: HTTPFields = created ? [StreamableHTTPRelay.sessionHeader: session.id] : [:]
+        guard !requests.isEmpty else {
+            // Notifications and responses: accepted once written.
+            guard send(messages, of: body, from: session) else {
+                return Self.error(.badGateway, "MCP server is not reading its input (it may have exited)")
+            }
+            return Response(status: .accepted, headers: sessionHeaders)
+        }
+
+        let accept = request.headers[.accept] ?? ""
+        let exchange = BridgeExchange(ids: requests.map(\.id), streams: accept.contains("text/event-stream"))
+        guard session.register(exchange, requests: requests) else { return Self.unknownSession() }
+        if !send(messages, of: body, from: session) {
+            let lost = session.take(exchange.ids)
+            let text = "MCP server is not reading its input (it may have exited)"
+            _ = session.recorder.lose(ids: lost, reason: text, at: store.clock.now())
+            exchange.fail(ids: lost, code: JSONRPCErrorCode.serverExited, message: text)
+        }
+        return await answer(exchange, batch: isBatch, headers: sessionHeaders)
+    }
+
+    /// Writes the messages to the session's server: as they are to a child of its own, rewritten to the shared one.
+    private func send(_ messages: [Range<Int>], of body: [UInt8], from session: BridgeSession) -> Bool {
+        body.withUnsafeBytes { bytes in
+            for range in messages {
+                let message = UnsafeRawBufferPointer(rebasing: bytes[range])
+                if let shared {
+                    guard shared.send(message, from: session) else { return false }
+                } else {
+                    var line = [UInt8](message)
+                    line.append(0x0A)
+                    guard let child = session.child, child.send(line) else { return false }
+                }
+            }
+            return true
+        }
+    }
+
+    /// The POST's answer: JSON when only responses come back, an SSE stream once anything else does.
+    private func answer(_ exchange: BridgeExchange, batch: Bool, headers: HTTPFields) async -> Response {
+        var collected: [[UInt8]] = []
+        var status = HTTPResponse.Status.ok
+        let items = ItemReader(exchange.items.makeAsyncIterator())
+        while let item = await items.next() {
+            switch item {
+            case .response(let line):
+                collected.append(line)
+            case .failure(let ids, let code, let message, let timedOut):
+                if collected.isEmpty && ids.count == exchange.ids.count { status = timedOut ? .gatewayTimeout : .badGateway }
+                collected += ids.map { StreamableHTTPRelay.errorObject(id: $0, code: code, message: message) }
+            case .message(let line):
+                return stream(first: collected + [line], then: items, headers: headers)
+            }
+        }
+        var body = ByteBuffer()
+        if batch || collected.count != 1 {
+            body.writeString("[")
+            for (i, line) in collected.enumerated() {
+                if i > 0 { body.writeString(",") }
+                body.writeBytes(line)
+            }
+            body.writeString("]")
+        } else {
+            body.writeBytes(collected[0])
+        }
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// An SSE answer: what came so far, then the rest as it comes, ending after the last response.
+    private func stream(first: [[UInt8]], then items: ItemReader, headers: HTTPFields) -> Response {
+        var fields = headers
+        fields[.contentType] = "text/event-stream"
+        fields[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            var out = ByteBuffer()
+            for line in first { out.writeBytes(BridgeSession.event(line)) }
+            try await writer.write(out)
+            while let item = await items.next() {
+                switch item {
+                case .response(let line), .message(let line):
+                    try await writer.write(ByteBuffer(bytes: BridgeSession.event(line)))
+                case .failure(let ids, let code, let message, _):
+                    var out = ByteBuffer()
+                    for id in ids { out.writeBytes(BridgeSession.event(StreamableHTTPRelay.errorObject(id: id, code: code, message: message))) }
+                    try await writer.write(out)
+                }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    private func get(_ request: Request) -> Response {
+        guard (request.headers[.accept] ?? "").contains("text/event-stream") else {
+            return Self.error(.notAcceptable, "Not Acceptable: the GET stream is text/event-stream; send Accept: text/event-stream")
+        }
+        guard let id = request.headers[StreamableHTTPRelay.sessionHeader] else {
+            return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required")
+        }
+        guard let session = sessions.withLock({ $0[id] }) else { return Self.unknownSession() }
+        session.touch()
+        guard let stream = session.openStandalone() else {
+            return Self.error(.conflict, "Conflict: this session already has a GET stream open")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+            for await chunk in stream {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    private func delete(_ request: Request) -> Response {
+        guard let id = request.headers[StreamableHTTPRelay.sessionHeader] else {
+            return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required")
+        }
+        guard let session = sessions.withLock({ $0.removeValue(forKey: id) }) else { return Self.unknownSession() }
+        close(session, reason: "the client ended the session")
+        return Response(status: .ok)
+    }
+
+    // MARK: Sessions
+
+    private struct Refusal: Error {
+        let response: Response
+    }
+
+    private func openSession() -> Result<BridgeSession, Refusal> {
+        guard !stopping.load(ordering: .relaxed) else {
+            return .failure(Refusal(response: Self.error(.serviceUnavailable, "Service Unavailable: mcpwatch is shutting down")))
+        }
+        let session = BridgeSession(id: Self.newSessionID(), store: store)
+        let admitted = sessions.withLock { table -> Bool in
+            guard table.count < configuration.maxSessions else { return false }
+            table[session.id] = session
+            return true
+        }
+        guard admitted else {
+            session.end(code: JSONRPCErrorCode.serverExited, message: "refused")
+            logger.warning("refused a session: the limit is reached", metadata: ["max_sessions": "\(configuration.maxSessions)"])
+            return .failure(Refusal(response: Self.error(.serviceUnavailable,
+                "Service Unavailable: \(configuration.maxSessions) sessions are open, the limit (--max-sessions); end one with DELETE or try later")))
+        }
+        do {
+            if let shared {
+                try startSharedChild(shared)
+                shared.add(session)
+            } else {
+                session.child = try startChild(for: session)
+            }
+        } catch {
+            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+            session.end(code: JSONRPCErrorCode.serverExited, message: "\(error)")
+            let text = (error as? WatchError)?.message ?? "\(error)"
+            logger.error("cannot start the MCP server", metadata: ["error": "\(text)"])
+            return .failure(Refusal(response: Self.error(.badGateway, "MCP server could not be started: \(text)")))
+        }
+        logger.info("session opened", metadata: ["session": "\(session.id)", "sessions": "\(sessionCount)"])
+        return .success(session)
+    }
+
+    private func startChild(for session: BridgeSession) throws -> BridgeChild {
+        let limit = configuration.maxMessageBytes
+        let child = try BridgeChild.start(command: configuration.command, maxMessageBytes: limit) { output, inspector in
+            switch output {
+            case .line(let line): session.receive(line, inspector: &inspector)
+            case .oversized(let prefix, let length): session.receiveOversized(prefix: prefix, length: length, limit: limit, inspector: &inspector)
+            }
+        } exited: { [weak self] child, exit in
+            self?.childExited(child, exit: exit, sessions: [session])
+        }
+        serverStarted(child)
+        return child
+    }
+
+    private func startSharedChild(_ shared: SharedServer) throws {
+        try sharedStart.withLock { _ in
+            guard shared.child == nil else { return }
+            let limit = configuration.maxMessageBytes
+            let child = try BridgeChild.start(command: configuration.command, maxMessageBytes: limit) { output, inspector in
+                switch output {
+                case .line(let line): shared.receive(line, inspector: &inspector)
+                case .oversized(let prefix, let length): shared.receiveOversized(prefix: prefix, length: length, limit: limit, inspector: &inspector)
+                }
+            } exited: { [weak self] child, exit in
+                self?.childExited(child, exit: exit, sessions: shared.detach(child))
+            }
+            shared.attach(child)
+            serverStarted(child)
+        }
+    }
+
+    private func serverStarted(_ child: BridgeChild) {
+        store.updateSession {
+            $0.serverPid = child.process.pid
+            $0.serverAlive = true
+            $0.serverExit = nil
+        }
+        logger.info("started server", metadata: ["pid": "\(child.process.pid)", "command": "\(configuration.command.joined(separator: " "))"])
+    }
+
+    /// A child exited: its sessions end, their waiting requests answered with an error. Their clients get 404 on
+    /// their next request, and start a new session (and with it a new child).
+    private func childExited(_ child: BridgeChild, exit: ChildExit, sessions ended: [BridgeSession]) {
+        let text = "MCP server \(exit) before answering this request"
+        for session in ended {
+            sessions.withLock { table in
+                if table[session.id] === session { table.removeValue(forKey: session.id) }
+            }
+            session.end(code: JSONRPCErrorCode.serverExited, message: text)
+        }
+        let pid = child.process.pid
+        store.updateSession { session in
+            guard session.serverPid == pid else { return }
+            session.serverAlive = false
+            session.serverExit = exit.description
+        }
+        let quiet = stopping.load(ordering: .relaxed) || exit == .exited(0)
+        logger.log(level: quiet ? .info : .warning, "server \(exit)", metadata: ["pid": "\(pid)", "sessions_ended": "\(ended.count)"])
+    }
+
+    /// Ends a session that is still open (idle, deleted, shutdown): its child is stopped, or it leaves the shared one.
+    private func close(_ session: BridgeSession, reason: String) {
+        sessions.withLock { table in
+            if table[session.id] === session { table.removeValue(forKey: session.id) }
+        }
+        shared?.remove(session)
+        session.end(code: JSONRPCErrorCode.serverExited, message: "Session ended before the answer came: \(reason)")
+        session.child?.stop(grace: configuration.shutdownGrace, logger: logger)
+        if session.droppedMessages > 0 {
+            logger.warning("server messages were dropped for a client that read its stream too slowly",
+                           metadata: ["session": "\(session.id)", "dropped": "\(session.droppedMessages)"])
+        }
+        logger.info("session closed", metadata: ["session": "\(session.id)", "reason": "\(reason)"])
+    }
+
+    /// Once a second: answers requests the server left unanswered past the timeout, ends idle sessions, and keeps
+    /// quiet GET streams alive.
+    private func sweep() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let now = ContinuousClock.now
+            for session in sessions.withLock({ Array($0.values) }) {
+                let expired = session.expire(timeout: configuration.responseTimeout, now: now)
+                if !expired.isEmpty {
+                    shared?.forget(expired, of: session)
+                    logger.warning("the server did not answer in time", metadata: ["session": "\(session.id)", "requests": "\(expired.count)"])
+                }
+                session.keepAlive(after: .seconds(15))
+                if session.isIdle(for: configuration.idleTimeout, now: now) {
+                    close(session, reason: "idle for \(configuration.idleTimeout) (--session-idle-timeout)")
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// 128 random bits as 32 hex digits: visible ASCII, as the specification asks, and not guessable.
+    static func newSessionID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
+        return String(format: "%016llx%016llx", high, low)
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        StreamableHTTPRelay.errorResponse(status, id: nil, code: JSONRPCErrorCode.invalidRequest, message: message)
+    }
+
+    static func unknownSession() -> Response {
+        error(.notFound, "Not Found: no such session (it ended, or its server exited); start a new one with initialize")
+    }
+}
+
+/// Reads an exchange's items: first in the request handler, then (once the answer turns into a stream) in the
+/// response body writer, which runs after the handler has returned. One iterator for both, since dropping an
+/// `AsyncStream` iterator would end the stream.
+///
+/// `@unchecked Sendable`: the iterator is used by one task at a time (the handler stops using it before it hands the
+/// reader to the body writer), which the compiler cannot see.
+private final class ItemReader: @unchecked Sendable {
+    private var iterator: AsyncStream<BridgeExchange.Item>.Iterator
+
+    init(_ iterator: AsyncStream<BridgeExchange.Item>.Iterator) { self.iterator = iterator }
+
+    func next() async -> BridgeExchange.Item? { await iterator.next() }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MCPWatchCore
+import MCPWatchHTTPProxy
+
+extension ProxyCommand {
+    /// `--serve-http HOST:PORT -- COMMAND`: serve a stdio server to many Streamable HTTP clients, measured; monitoring
+    /// on --listen. Runs until SIGINT/SIGTERM/SIGHUP, then ends every session and stops the servers.
+    func runBridge(_ configuration: WatchConfiguration, serve: ListenAddress) async throws {
+        let logger = try LogSetup.bootstrap(configuration)
+        signal(SIGPIPE, SIG_IGN)
+        let store = MetricsStore(configuration: .init(
+            maxTargets: configuration.maxTargets, maxSessions: max(configuration.maxSessions, configuration.bridgeMaxSessions)))
+        let bridge = StdioBridge(
+            configuration: .init(command: configuration.serverCommand, host: serve.host, port: serve.port,
+                                 sharedServer: configuration.sharedServer, maxSessions: configuration.bridgeMaxSessions,
+                                 idleTimeout: configuration.sessionIdleTimeout, responseTimeout: configuration.upstreamTimeout,
+                                 maxMessageBytes: configuration.maxMessageBytes, shutdownGrace: configuration.shutdownGrace,
+                                 allowedOrigins: configuration.allowedOrigins),
+            store: store, logger: logger)
+        let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
+        try await self.serve(on: serve, services: services, logger: logger) {
+            try await bridge.run { port in
+                logger.info("serving the stdio server over Streamable HTTP", metadata: [
+                    "url": "\(serve.url(port: port))\(bridge.configuration.path)",
+                    "mode": "\(configuration.sharedServer ? "one server shared by all sessions" : "one server per session")"])
+            }
+        } shutdown: {
+            await bridge.shutdown()
+        }
+    }
+}
