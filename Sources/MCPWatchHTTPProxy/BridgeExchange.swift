@@ -1,3 +1,4 @@
+import HTTPTypes
 import MCPWatchCore
 import Synchronization
 
@@ -10,8 +11,9 @@ final class BridgeExchange: Sendable {
         case response([UInt8])
         /// A notification or request from the server to stream to the client before the responses.
         case message([UInt8])
-        /// Requests that will get no answer from the server: answer them with this error.
-        case failure(ids: [JSONRPCID], code: Int, message: String, timedOut: Bool)
+        /// Requests that will get no answer from the server: answer them with this error, and with `status` when
+        /// nothing else is in the answer.
+        case failure(ids: [JSONRPCID], code: Int, message: String, status: HTTPResponse.Status)
     }
 
     /// The requests' ids, as the client sent them.
@@ -51,9 +53,9 @@ final class BridgeExchange: Sendable {
     }
 
     /// Answers these requests (taken from the session, so never answered twice) with an error.
-    func fail(ids: [JSONRPCID], code: Int, message: String, timedOut: Bool = false) {
+    func fail(ids: [JSONRPCID], code: Int, message: String, status: HTTPResponse.Status = .badGateway) {
         guard !ids.isEmpty else { return }
-        continuation.yield(.failure(ids: ids, code: code, message: message, timedOut: timedOut))
+        continuation.yield(.failure(ids: ids, code: code, message: message, status: status))
         settle(ids.count)
     }
 

@@ -79,6 +79,20 @@ final class BridgeSession: Sendable {
         state.withLock { state in ids.filter { Self.remove($0, from: &state) != nil } }
     }
 
+    /// The client cancelled these requests (`notifications/cancelled`): their POSTs end now, with an error that the
+    /// client ignores (the specification lets a server send no answer at all, which would leave the POST open).
+    /// - Returns: the ids that were still waiting.
+    func cancel(_ ids: [JSONRPCID]) -> [JSONRPCID] {
+        let cancelled = state.withLock { state in ids.compactMap { id in Self.remove(id, from: &state).map { (id, $0) } } }
+        for (id, exchange) in cancelled {
+            exchange.fail(ids: [id], code: Self.requestCancelled, message: "Request cancelled by the client (notifications/cancelled)", status: .ok)
+        }
+        return cancelled.map(\.0)
+    }
+
+    /// The error code for a cancelled request (as LSP and the MCP TypeScript SDK use it).
+    static let requestCancelled = -32800
+
     // MARK: From the server
 
     /// Measures one message from the server (ids already the client's) and routes it.
@@ -182,7 +196,7 @@ final class BridgeSession: Sendable {
         for (exchange, ids) in overdue {
             let text = "MCP server did not answer within \(timeout) (--upstream-timeout)"
             _ = recorder.lose(ids: ids, reason: text, at: recorder.store.clock.now())
-            exchange.fail(ids: ids, code: JSONRPCErrorCode.upstreamUnavailable, message: text, timedOut: true)
+            exchange.fail(ids: ids, code: JSONRPCErrorCode.upstreamUnavailable, message: text, status: .gatewayTimeout)
         }
         return overdue.flatMap(\.1)
     }

@@ -193,15 +193,17 @@ final class SharedServer: Sendable {
             return
         }
         if fields.method == nil, let idRange = fields.id {
-            let route = Int(Self.text(line[idRange])).flatMap { number in
-                state.withLock { state -> Route? in
-                    guard let route = state.routes.removeValue(forKey: number) else { return nil }
-                    state.numbers.removeValue(forKey: route.session.id + " " + route.id.json)
-                    return route
-                }
+            let number = Int(Self.text(line[idRange]))
+            let (route, issued) = state.withLock { state -> (Route?, Bool) in
+                guard let number else { return (nil, false) }
+                guard let route = state.routes.removeValue(forKey: number) else { return (nil, number > 0 && number < state.next) }
+                state.numbers.removeValue(forKey: route.session.id + " " + route.id.json)
+                return (route, true)
             }
             guard let route else {
-                store.recordAnomaly(.unknownResponseID, direction: .serverToClient, at: store.clock.now(), sample: nil)
+                // A late answer to a request given up on (timed out, cancelled, its session ended) is dropped; an id
+                // mcpwatch never issued is the server's mistake.
+                if !issued { store.recordAnomaly(.unknownResponseID, direction: .serverToClient, at: store.clock.now(), sample: nil) }
                 return
             }
             let restored = JSONValueLocator.replacing(idRange, in: line, with: Array(route.id.json.utf8))

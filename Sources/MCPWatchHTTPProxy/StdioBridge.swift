@@ -173,12 +173,18 @@ public final class StdioBridge: HTTPResponder, Sendable {
             return ([0..<bytes.count], false)
         }
         var requests: [(id: JSONRPCID, progressToken: String?)] = []
+        var cancelled: [JSONRPCID] = []
         body.withUnsafeBytes { bytes in
             for range in messages {
                 let message = UnsafeRawBufferPointer(rebasing: bytes[range])
-                guard let fields = JSONValueLocator.idAndMethod(in: message), let idRange = fields.id, fields.method != nil else { continue }
-                requests.append((JSONRPCID(json: String(decoding: message[idRange], as: UTF8.self)),
-                                 BridgeSession.progressToken(in: message, path: BridgeSession.requestTokenPath)))
+                guard let fields = JSONValueLocator.idAndMethod(in: message), let methodRange = fields.method else { continue }
+                if let idRange = fields.id {
+                    requests.append((JSONRPCID(json: String(decoding: message[idRange], as: UTF8.self)),
+                                     BridgeSession.progressToken(in: message, path: BridgeSession.requestTokenPath)))
+                } else if message[methodRange].elementsEqual(Self.cancelledMethod),
+                          let range = JSONValueLocator.range(of: Self.cancelledIDPath, in: message) {
+                    cancelled.append(JSONRPCID(json: String(decoding: message[range], as: UTF8.self)))
+                }
             }
         }
         let sessionHeaders: HTTPFields = created ? [StreamableHTTPRelay.sessionHeader: session.id] : [:]
@@ -187,6 +193,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
             guard send(messages, of: body, from: session) else {
                 return Self.error(.badGateway, "MCP server is not reading its input (it may have exited)")
             }
+            if !cancelled.isEmpty { shared?.forget(session.cancel(cancelled), of: session) }
             return Response(status: .accepted, headers: sessionHeaders)
         }
 
@@ -228,8 +235,8 @@ public final class StdioBridge: HTTPResponder, Sendable {
             switch item {
             case .response(let line):
                 collected.append(line)
-            case .failure(let ids, let code, let message, let timedOut):
-                if collected.isEmpty && ids.count == exchange.ids.count { status = timedOut ? .gatewayTimeout : .badGateway }
+            case .failure(let ids, let code, let message, let failureStatus):
+                if collected.isEmpty && ids.count == exchange.ids.count { status = failureStatus }
                 collected += ids.map { StreamableHTTPRelay.errorObject(id: $0, code: code, message: message) }
             case .message(let line):
                 return stream(first: collected + [line], then: items, headers: headers)
@@ -450,6 +457,9 @@ public final class StdioBridge: HTTPResponder, Sendable {
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         StreamableHTTPRelay.errorResponse(status, id: nil, code: JSONRPCErrorCode.invalidRequest, message: message)
     }
+
+    private static let cancelledMethod = Array("\"notifications/cancelled\"".utf8)
+    private static let cancelledIDPath = [Array("params".utf8), Array("requestId".utf8)]
 
     static func unknownSession() -> Response {
         error(.notFound, "Not Found: no such session (it ended, or its server exited); start a new one with initialize")
