@@ -354,3 +354,80 @@ def test_upstream_that_never_answers_gives_504_and_a_jsonrpc_error(mcpwatch, pee
         for p in (proxy, silent):
             p.kill()
             p.wait(10)
+
+
+def test_mcp_proxy_as_the_upstream(mcpwatch, peers):
+    # mcp-proxy (PyPI) serving the SDK echo server over Streamable HTTP, with mcpwatch's reverse proxy in front.
+    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
+    upstream = subprocess.Popen([peers["mcp_proxy"], "--port", str(upstream_port), "--host", "127.0.0.1", "--",
+                                 peers["sdk2_python"], peers["echo_server"]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
+                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(upstream_port), 30, what="mcp-proxy")
+        wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
+        calls = CALLS[:3]
+        direct = run_client(peers["sdk2_python"], f"http://127.0.0.1:{upstream_port}/mcp", calls)
+        proxied = run_client(peers["sdk2_python"], f"http://127.0.0.1:{serve_port}/mcp", calls)
+        assert proxied == direct
+        report = json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))
+        targets = {(t["method"], t["name"]): t for t in report["targets"]}
+        assert targets[("tools/call", "echo")]["outcomes"]["ok"] == 2
+        assert targets[("tools/call", "sleep_ms")]["outcomes"]["ok"] == 1
+        assert report["anomalies"]["total"] == 0
+        assert len(report["session"]["sessions"]) == 1
+    finally:
+        for p in (proxy, upstream):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_a_client_that_leaves_mid_stream_harms_nothing(mcpwatch, peers, tmp_path):
+    # A raw client starts the progress tool, reads the progress event of the SSE answer, and hangs up. mcpwatch stays
+    # up, and the next client's call through it works.
+    import http.client
+    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
+    server = subprocess.Popen([peers["sdk2_python"], str(pathlib.Path(__file__).parent / "progress_server.py"), "--port", str(upstream_port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
+                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(upstream_port), 30, what="the progress server")
+        wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
+        url = f"http://127.0.0.1:{serve_port}/mcp"
+        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "leaver", "version": "1"}}}
+        status, headers, body = post(url, json.dumps(init).encode())
+        assert status == 200, body
+        session = {k.lower(): v for k, v in headers.items()}["mcp-session-id"]
+        common = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+                  "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"}
+        post(url, json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}).encode(), common)
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "wait_for_file", "arguments": {"path": str(tmp_path / "never")}, "_meta": {"progressToken": "p"}}}
+        conn = http.client.HTTPConnection("127.0.0.1", serve_port, timeout=15)
+        conn.request("POST", "/mcp", body=json.dumps(call), headers=common)
+        response = conn.getresponse()
+        assert response.status == 200 and response.getheader("Content-Type").startswith("text/event-stream")
+        first = b""
+        while b"notifications/progress" not in first:
+            first += response.read1(4096)
+        conn.close()  # gone mid-stream, while the tool still runs
+        marker = tmp_path / "progress-arrived"
+        done = subprocess.run([peers["sdk2_python"], "-c", PROGRESS_CLIENT, url, str(marker)], capture_output=True, text=True, timeout=90)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1])["text"] == "seen"
+        assert proxy.poll() is None
+        assert json.loads(get(f"http://127.0.0.1:{listen_port}/api/health"))["status"] in ("healthy", "degraded")
+    finally:
+        for p in (proxy, server):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
