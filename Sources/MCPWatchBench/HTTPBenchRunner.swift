@@ -8,7 +8,8 @@ import Synchronization
 /// Drives MCP `tools/call` load over the Streamable HTTP transport (one session, each call its own POST) and
 /// measures every call with the same bookkeeping as over stdio (``BenchState``).
 ///
-/// Closed loop: `concurrency` workers, each with a call in flight, over a pool of as many connections. Open loop: a
+/// Closed loop: `concurrency` workers, each with a call in flight on a connection of its own (over plain HTTP, a
+/// thread each with a blocking ``RawHTTPConnection``, so that the generator spends little CPU per call). Open loop: a
 /// scheduler starts each call at its scheduled time on a task of its own; latency counts from the schedule. An
 /// answer may come as JSON or as an SSE stream (the response is the `data:` event that carries our id).
 public final class HTTPBenchRunner: Sendable {
@@ -20,6 +21,8 @@ public final class HTTPBenchRunner: Sendable {
     private let session = Mutex<(id: String?, protocolVersion: String?)>((nil, nil))
     private let clock = SystemWatchClock()
     private let client: HTTPClient
+    /// Plain HTTP: closed-loop calls use ``RawHTTPConnection``s (the handshake, the open loop and HTTPS use the client).
+    private let rawTarget: RawTarget?
 
     /// Creates a runner; it owns an HTTP client until ``run(progress:)`` returns.
     public init(configuration: BenchConfiguration, url: String) throws(BenchError) {
@@ -33,6 +36,15 @@ public final class HTTPBenchRunner: Sendable {
         let connections: Int = switch configuration.load {
         case .closed(let concurrency): concurrency
         case .open(_, let maxInFlight): min(maxInFlight, 256)
+        }
+        if scheme == "http", let host = components.host {
+            let port = components.port ?? 80
+            var path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+            if let query = components.percentEncodedQuery { path += "?" + query }
+            let bracketed = host.contains(":") ? "[\(host)]" : host
+            rawTarget = RawTarget(host: host, port: port, hostHeader: components.port == nil ? bracketed : "\(bracketed):\(port)", path: path)
+        } else {
+            rawTarget = nil
         }
         var http = HTTPClient.Configuration()
         http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections))
@@ -68,6 +80,8 @@ public final class HTTPBenchRunner: Sendable {
         }
         await withDiscardingTaskGroup { group in
             switch configuration.load {
+            case .closed(let concurrency) where rawTarget != nil:
+                group.addTask { await self.rawWorkers(concurrency, target: self.rawTarget!) }
             case .closed(let concurrency):
                 for _ in 0..<concurrency { group.addTask { await self.worker() } }
             case .open(let rate, _):
@@ -118,12 +132,158 @@ public final class HTTPBenchRunner: Sendable {
         state.withLock { $0.advance(to: self.clock.now().nanoseconds) }
     }
 
+    /// Closed loop over plain HTTP: `concurrency` connections (``RawHTTPConnection``) driven by one thread per two
+    /// cores with `poll`, each connection with one call in flight: few threads, so little CPU goes to switching
+    /// between them or waiting on the bookkeeping's lock.
+    private func rawWorkers(_ concurrency: Int, target: RawTarget) async {
+        let threads = max(1, min(concurrency, ProcessInfo.processInfo.activeProcessorCount / 2))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let running = Mutex(threads)
+            for t in 0..<threads {
+                let connections = concurrency / threads + (t < concurrency % threads ? 1 : 0)
+                let thread = Thread { [self] in
+                    rawLoop(connections: connections, target: target)
+                    if running.withLock({ count -> Int in
+                        count -= 1
+                        return count
+                    }) == 0 { continuation.resume() }
+                }
+                thread.name = "mcpwatch bench worker"
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        }
+    }
+
+    private func rawLoop(connections count: Int, target: RawTarget) {
+        struct Slot {
+            var connection: RawHTTPConnection?
+            var id: Int?
+            var deadline: UInt64 = 0
+            var busy = false
+        }
+        let (sessionID, version) = session.withLock { ($0.id, $0.protocolVersion) }
+        var head = "POST \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nContent-Type: application/json\r\n"
+            + "Accept: application/json, text/event-stream\r\n"
+        if let sessionID { head += "Mcp-Session-Id: \(sessionID)\r\n" }
+        if let version { head += "MCP-Protocol-Version: \(version)\r\n" }
+        head += "Content-Length: "
+        let prefix = Array(head.utf8)
+        let timeout = UInt64(configuration.timeout.inNanoseconds)
+        var slots = Array(repeating: Slot(), count: count)
+        var out: [UInt8] = []
+        var request: [UInt8] = []
+        var sending = true
+        var finished: [(Result<[[UInt8]], PostError>, Int?)] = []
+
+        /// Starts the next call on a slot; false when the run sends no more.
+        func start(_ i: Int) -> Bool {
+            out.removeAll(keepingCapacity: true)
+            let now = clock.now().nanoseconds
+            guard state.withLock({ $0.startCall(intended: now, into: &out) }), !out.isEmpty else { return false }
+            let body = out.dropLast()  // the newline
+            request.removeAll(keepingCapacity: true)
+            request.append(contentsOf: prefix)
+            request.append(contentsOf: "\(body.count)\r\n\r\n".utf8)
+            request.append(contentsOf: body)
+            slots[i].id = Self.id(of: Array(body))
+            slots[i].deadline = now + timeout
+            do throws(RawHTTPConnection.Failure) {
+                if slots[i].connection == nil { slots[i].connection = try RawHTTPConnection(host: target.host, port: target.port) }
+                try slots[i].connection!.send(request)
+                slots[i].busy = true
+            } catch {
+                slots[i].connection = nil
+                finished.append((.failure(Self.postError(error)), slots[i].id))
+            }
+            return true
+        }
+
+        var fds = [pollfd](repeating: pollfd(fd: -1, events: Int16(POLLIN), revents: 0), count: count)
+        while true {
+            if sending {
+                for i in slots.indices where !slots[i].busy {
+                    if !start(i) {
+                        sending = false
+                        break
+                    }
+                }
+            }
+            if !finished.isEmpty {
+                for (answer, id) in finished { record(answer, id: id) }
+                finished.removeAll(keepingCapacity: true)
+                continue  // their slots are free again
+            }
+            guard slots.contains(where: \.busy) else { break }
+            for i in slots.indices { fds[i].fd = slots[i].busy ? slots[i].connection!.fd : -1; fds[i].revents = 0 }
+            _ = poll(&fds, nfds_t(count), 100)
+            let now = clock.now().nanoseconds
+            for i in slots.indices where slots[i].busy {
+                if fds[i].revents != 0 {
+                    do throws(RawHTTPConnection.Failure) {
+                        let connection = slots[i].connection!
+                        try connection.receive()
+                        if let response = try connection.nextResponse() {
+                            if connection.closed || response.header("Connection")?.lowercased() == "close" { slots[i].connection = nil }
+                            finished.append((Self.messages(status: response.status, contentType: response.header("Content-Type"), body: response.body), slots[i].id))
+                            slots[i].busy = false
+                        }
+                    } catch {
+                        slots[i].connection = nil
+                        slots[i].busy = false
+                        finished.append((.failure(Self.postError(error)), slots[i].id))
+                    }
+                } else if now >= slots[i].deadline {
+                    slots[i].connection = nil
+                    slots[i].busy = false
+                    finished.append((.failure(.timeout), slots[i].id))
+                }
+            }
+            for (answer, id) in finished { record(answer, id: id) }
+            finished.removeAll(keepingCapacity: true)
+        }
+        state.withLock { $0.advance(to: self.clock.now().nanoseconds) }
+    }
+
+    static func postError(_ error: RawHTTPConnection.Failure) -> PostError {
+        switch error {
+        case .timeout: .timeout
+        case .transport(let text): .transport(text)
+        }
+    }
+
+    /// Where plain-HTTP requests go, when the URL allows the raw client.
+    struct RawTarget: Sendable {
+        let host: String
+        let port: Int
+        let hostHeader: String
+        let path: String
+    }
+
+    /// The messages of an answer: none for 202 or an empty body, each `data:` event of an SSE body, or the JSON body.
+    static func messages(status: Int, contentType: String?, body: [UInt8]) -> Result<[[UInt8]], PostError> {
+        guard (200..<300).contains(status) else { return .failure(.status(status, String(decoding: body.prefix(200), as: UTF8.self))) }
+        if status == 202 || body.isEmpty { return .success([]) }
+        return .success((contentType?.lowercased() ?? "").hasPrefix("text/event-stream") ? sseData(body) : [body])
+    }
+
     /// Sends one request line (with its newline) and records how it ended.
     private func call(_ line: [UInt8]) async {
         let body = Array(line.dropLast())
         let id = Self.id(of: body)
+        let answer: Result<[[UInt8]], PostError>
         do {
-            let answer = try await post(body, timeout: configuration.timeout)
+            answer = .success(try await post(body, timeout: configuration.timeout))
+        } catch {
+            answer = .failure(error)
+        }
+        record(answer, id: id)
+    }
+
+    /// Records how a call ended: its answer's messages, or the failure.
+    private func record(_ answer: Result<[[UInt8]], PostError>, id: Int?) {
+        switch answer {
+        case .success(let answer):
             var batch = ReadBatch()
             var inspector = MessageInspector()
             var replies: [UInt8] = []
@@ -138,7 +298,7 @@ public final class HTTPBenchRunner: Sendable {
                 s.unexpectedLines += batch.unexpected
                 s.advance(to: now)
             }
-        } catch {
+        case .failure(let error):
             let now = clock.now().nanoseconds
             state.withLock { s in
                 if let id {

@@ -16,11 +16,11 @@ final class BridgeChild: Sendable {
 
     /// The process (its pid is what the system sampler watches).
     let process: ChildProcess
-    private let input: OutputChannel
+    private let input: CombiningWriter
 
     private init(process: ChildProcess) {
         self.process = process
-        input = OutputChannel(fd: process.stdinFD)
+        input = CombiningWriter(fd: process.stdinFD)
     }
 
     /// Starts `command` and its reader.
