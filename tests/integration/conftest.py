@@ -26,6 +26,13 @@ def mcpwatch() -> str:
 
 
 @pytest.fixture(scope="session")
+def swift_sdk_client() -> str:
+    """The official MCP Swift SDK's Streamable HTTP client (tests/peers/swift-sdk-client), built by scripts/test."""
+    default = ROOT / "tests/peers/swift-sdk-client/.build/debug/swift-sdk-client"
+    return _need(pathlib.Path(os.environ.get("MCPWATCH_SWIFT_CLIENT", default)), "the Swift SDK client")
+
+
+@pytest.fixture(scope="session")
 def peers() -> dict:
     return {
         "sdk1_python": _need(PEERS_DIR / "sdk1/bin/python", "SDK 1.x python"),

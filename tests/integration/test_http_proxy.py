@@ -75,10 +75,11 @@ def port_open(port):
 class Stack:
     """The echo server over Streamable HTTP, and mcpwatch in front of it."""
 
-    def __init__(self, mcpwatch, peers, extra=()):
+    def __init__(self, mcpwatch, peers, extra=(), upstream_python="sdk2_python", upstream_args=()):
         self.upstream_port, self.serve_port, self.listen_port = free_port(), free_port(), free_port()
         self.upstream = subprocess.Popen(
-            [peers["sdk2_python"], peers["echo_server"], "--transport", "streamable-http", "--port", str(self.upstream_port)],
+            [peers[upstream_python], peers["echo_server"], "--transport", "streamable-http", "--port", str(self.upstream_port),
+             *upstream_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.proxy = subprocess.Popen(
             [mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{self.upstream_port}/mcp",
