@@ -145,7 +145,10 @@ public final class StdioBridge: HTTPResponder, Sendable {
             store.recordAnomaly(.oversizedMessage, direction: .clientToServer, at: store.clock.now(), sample: nil)
             return Self.error(.contentTooLarge, "Invalid Request: the body exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed")
         }
-        let body = Array(buffer.readableBytesView)
+        var body = Array(buffer.readableBytesView)
+        // JSON may hold line breaks between tokens; a stdio line may not. They become spaces (strings cannot hold raw
+        // ones), so the server gets the same message as one line.
+        if body.contains(0x0A) || body.contains(0x0D) { body = JSONLine.line(body).map { Array($0.dropLast()) } ?? [] }
         let session: BridgeSession
         var created = false
         if let id = request.headers[StreamableHTTPRelay.sessionHeader] {
@@ -153,6 +156,8 @@ public final class StdioBridge: HTTPResponder, Sendable {
             session = known
         } else {
             guard PostedMessage(inspecting: body).isInitialize else {
+                var inspector = MessageInspector()
+                if case .invalid(let kind) = inspector.inspect(body) { return Self.invalid(kind) }
                 return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request")
             }
             switch openSession() {
@@ -165,8 +170,13 @@ public final class StdioBridge: HTTPResponder, Sendable {
 
         // Measure first, so that the recorder knows the requests before any answer can come back.
         var inspector = MessageInspector()
-        _ = body.withUnsafeBytes {
-            session.recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
+        let inspected = body.withUnsafeBytes {
+            session.recorder.observeInspecting(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
+        }
+        switch inspected {
+        case .invalid(let kind): return Self.invalid(kind)
+        case .empty: return Self.error(.badRequest, "Bad Request: the body is empty; send a JSON-RPC message")
+        default: break
         }
         let (messages, isBatch) = body.withUnsafeBytes { bytes -> ([Range<Int>], Bool) in
             if let elements = JSONValueLocator.elementRanges(in: bytes) { return (elements, true) }
@@ -460,6 +470,17 @@ public final class StdioBridge: HTTPResponder, Sendable {
 
     private static let cancelledMethod = Array("\"notifications/cancelled\"".utf8)
     private static let cancelledIDPath = [Array("params".utf8), Array("requestId".utf8)]
+
+    /// 400 for a body that is not a JSON-RPC message (counted as an anomaly, not sent to the server).
+    static func invalid(_ kind: AnomalyKind) -> Response {
+        switch kind {
+        case .invalidJSON, .invalidUTF8:
+            StreamableHTTPRelay.errorResponse(.badRequest, id: nil, code: -32700, message: "Parse error: the body is not valid JSON (\(kind.rawValue)) and was not sent to the server")
+        default:
+            StreamableHTTPRelay.errorResponse(.badRequest, id: nil, code: JSONRPCErrorCode.invalidRequest,
+                message: "Invalid Request: the body is not a JSON-RPC message or batch (\(kind.rawValue)) and was not sent to the server")
+        }
+    }
 
     static func unknownSession() -> Response {
         error(.notFound, "Not Found: no such session (it ended, or its server exited); start a new one with initialize")

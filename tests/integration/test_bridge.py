@@ -322,6 +322,18 @@ def test_protocol_errors(bridge, mcpwatch):
     assert status == 404 and "/mcp" in json.loads(body)["error"]["message"]
     assert urllib_request("PUT", b.url, {}) == 405
     session = b.initialize()
+    # Not JSON, or not JSON-RPC: 400 with a JSON-RPC error, counted, never sent to the server.
+    status, _, body = post(b.url, b'{"jsonrpc":"2.0","id":1,', {"Mcp-Session-Id": session})
+    assert status == 400 and json.loads(body)["error"]["code"] == -32700
+    status, _, body = post(b.url, b'[]', {"Mcp-Session-Id": session})
+    assert status == 400 and json.loads(body)["error"]["code"] == -32600
+    # A pretty-printed request (line breaks between tokens, and in a string as an escape) reaches the stdio server
+    # as one line.
+    pretty = json.dumps({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "a\nb"}}}, indent=2)
+    status, _, body = post(b.url, pretty.encode(), {"Mcp-Session-Id": session})
+    assert status == 200, body
+    assert json.loads(body)["result"]["content"][0]["text"] == "a\nb"
+    assert b.api("/api/report")["anomalies"]["total"] == 2
     # One GET stream per session.
     import http.client
     first = http.client.HTTPConnection("127.0.0.1", b.serve_port, timeout=10)

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from test_bridge import bridge  # noqa: F401 (a fixture)
 from test_http_proxy import CALLS, Stack
 
 
@@ -84,3 +85,20 @@ def test_swift_sdk_client_gets_identical_results_and_every_call_is_measured(stac
 
     tools = {(t["method"], t["name"]): t["calls"] for t in json.loads(s.api("/api/tools"))["tools"]}
     assert tools[("tools/call", "echo")] == 2 and tools[("tools/call", "no_such_tool")] == 1
+
+
+@pytest.mark.parametrize("mode", [[], ["--shared-server"]], ids=["per-session", "shared"])
+def test_swift_sdk_client_through_the_bridge(bridge, swift_sdk_client, peers, mode):
+    # The bridge answers a POST with JSON unless the server sends something else first, so this client works with
+    # the SDK's default (SSE-answering) servers' stdio twin: the echo server over stdio, served by mcpwatch.
+    b = bridge([peers["sdk2_python"], peers["echo_server"]], *mode)
+    out = run_swift_client(swift_sdk_client, b.url)
+    assert out["server"]["name"] == "echo-peer"
+    assert out["tools"] == ["echo", "sleep_ms", "fail"]
+    assert [r["isError"] for r in out["results"]] == [False, False, False, True, True]
+    assert out["results"][2]["content"][0]["text"] == "slept 300 ms"
+    report = b.api("/api/report")
+    [session] = report["session"]["sessions"]
+    assert session["id"] == out["session_id"]
+    assert session["client"] == {"name": "mcpwatch-swift-sdk-client", "version": "1.0.0"}
+    assert report["anomalies"]["total"] == 0
