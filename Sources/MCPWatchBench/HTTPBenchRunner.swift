@@ -224,8 +224,8 @@ public final class HTTPBenchRunner: Sendable {
                         let connection = slots[i].connection!
                         try connection.receive()
                         if let response = try connection.nextResponse() {
-                            if connection.closed || response.header("Connection")?.lowercased() == "close" { slots[i].connection = nil }
-                            finished.append((Self.messages(status: response.status, contentType: response.header("Content-Type"), body: response.body), slots[i].id))
+                            if connection.closed || response.closes { slots[i].connection = nil }
+                            finished.append((Self.messages(status: response.status, eventStream: response.isEventStream, body: response.body), slots[i].id))
                             slots[i].busy = false
                         }
                     } catch {
@@ -261,10 +261,10 @@ public final class HTTPBenchRunner: Sendable {
     }
 
     /// The messages of an answer: none for 202 or an empty body, each `data:` event of an SSE body, or the JSON body.
-    static func messages(status: Int, contentType: String?, body: [UInt8]) -> Result<[[UInt8]], PostError> {
+    static func messages(status: Int, eventStream: Bool, body: [UInt8]) -> Result<[[UInt8]], PostError> {
         guard (200..<300).contains(status) else { return .failure(.status(status, String(decoding: body.prefix(200), as: UTF8.self))) }
         if status == 202 || body.isEmpty { return .success([]) }
-        return .success((contentType?.lowercased() ?? "").hasPrefix("text/event-stream") ? sseData(body) : [body])
+        return .success(eventStream ? sseData(body) : [body])
     }
 
     /// Sends one request line (with its newline) and records how it ended.

@@ -10,12 +10,11 @@ import Foundation
 final class RawHTTPConnection {
     struct Response {
         var status: Int
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
-
-        func header(_ name: String) -> String? {
-            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
-        }
+        /// `Content-Type` is `text/event-stream`.
+        var isEventStream = false
+        /// `Connection: close`.
+        var closes = false
+        var body: [UInt8] = []
     }
 
     enum Failure: Error {
@@ -112,24 +111,39 @@ final class RawHTTPConnection {
             if closed { throw .transport("the server closed the connection") }
             return nil
         }
-        let head = String(decoding: buffer[start..<headEnd], as: UTF8.self)
-        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1."),
-              let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
-            throw .transport("not an HTTP/1.1 response: \(head.prefix(80))")
+        // The head, read as bytes: status, and the four fields that matter here.
+        guard headEnd - start >= 12, buffer[start..<start + 7].elementsEqual("HTTP/1.".utf8) else {
+            throw .transport("not an HTTP/1.1 response: \(String(decoding: buffer[start..<min(headEnd, start + 80)], as: UTF8.self))")
         }
-        lines.removeFirst()
-        var response = Response(status: status, headers: [], body: [])
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            response.headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        let status = Int(buffer[start + 9] &- 48) * 100 + Int(buffer[start + 10] &- 48) * 10 + Int(buffer[start + 11] &- 48)
+        var response = Response(status: status)
+        var contentLength: Int?
+        var chunked = false
+        var line = (find([13, 10], from: start) ?? headEnd) + 2
+        while line < headEnd {
+            let end = find([13, 10], from: line) ?? headEnd
+            if let colon = buffer[line..<end].firstIndex(of: UInt8(ascii: ":")) {
+                var value = colon + 1
+                while value < end, buffer[value] == 0x20 || buffer[value] == 0x09 { value += 1 }
+                let name = line..<colon
+                if matches(name, "content-length") {
+                    contentLength = Int(String(decoding: buffer[value..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces))
+                } else if matches(name, "transfer-encoding") {
+                    chunked = contains(value..<end, "chunked")
+                } else if matches(name, "content-type") {
+                    response.isEventStream = contains(value..<end, "text/event-stream")
+                } else if matches(name, "connection") {
+                    response.closes = contains(value..<end, "close")
+                }
+            }
+            line = end + 2
         }
         var position = headEnd + 4
-        if let length = response.header("Content-Length").flatMap(Int.init) {
+        if let length = contentLength {
             guard buffer.count - position >= length else { return try incomplete() }
             response.body = Array(buffer[position..<position + length])
             position += length
-        } else if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+        } else if chunked {
             while true {
                 guard let lineEnd = find([13, 10], from: position) else { return try incomplete() }
                 let sizeText = String(decoding: buffer[position..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
@@ -150,6 +164,25 @@ final class RawHTTPConnection {
         start = position
         compact()
         return response
+    }
+
+    /// Whether the bytes in `range` are `name`, ignoring ASCII case.
+    private func matches(_ range: Range<Int>, _ name: StaticString) -> Bool {
+        guard range.count == name.utf8CodeUnitCount else { return false }
+        var i = range.lowerBound
+        for byte in UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount) {
+            guard buffer[i] | 0x20 == byte | 0x20 else { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Whether the bytes in `range` contain `word`, ignoring ASCII case.
+    private func contains(_ range: Range<Int>, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard range.count >= count else { return false }
+        for start in range.lowerBound...(range.upperBound - count) where matches(start..<start + count, word) { return true }
+        return false
     }
 
     private func incomplete() throws(Failure) -> Response? {
