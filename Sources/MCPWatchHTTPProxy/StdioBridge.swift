@@ -73,6 +73,8 @@ public final class StdioBridge: HTTPResponder, Sendable {
     /// Serialises starting the shared child, so that two first sessions do not start two.
     private let sharedStart = Mutex(())
     private let stopping = Atomic<Bool>(false)
+    /// The server processes running now, oldest first (the newest is the one the system sampler watches).
+    private let running = Mutex<[pid_t]>([])
 
     /// Creates a bridge; call ``run(onRunning:)`` to serve and ``shutdown()`` when done.
     public init(configuration: Configuration, store: MetricsStore, logger: Logger) {
@@ -392,6 +394,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
     }
 
     private func serverStarted(_ child: BridgeChild) {
+        running.withLock { $0.append(child.process.pid) }
         store.updateSession {
             $0.serverPid = child.process.pid
             $0.serverAlive = true
@@ -402,7 +405,12 @@ public final class StdioBridge: HTTPResponder, Sendable {
 
     /// A child exited: its sessions end, their waiting requests answered with an error. Their clients get 404 on
     /// their next request, and start a new session (and with it a new child).
+    ///
+    /// A child that ends because its session did (DELETE, idle, shutdown) is no failure: health stays as it was. One
+    /// that exits on its own while its sessions are open makes the server "not running" (health unhealthy) until
+    /// another one runs; a new session starts one.
     private func childExited(_ child: BridgeChild, exit: ChildExit, sessions ended: [BridgeSession]) {
+        let expected = stopping.load(ordering: .relaxed) || ended.allSatisfy(\.isEnded)
         let text = "MCP server \(exit) before answering this request"
         for session in ended {
             sessions.withLock { table in
@@ -411,13 +419,19 @@ public final class StdioBridge: HTTPResponder, Sendable {
             session.end(code: JSONRPCErrorCode.serverExited, message: text)
         }
         let pid = child.process.pid
+        let others = running.withLock { running -> [pid_t] in
+            running.removeAll { $0 == pid }
+            return running
+        }
         store.updateSession { session in
             guard session.serverPid == pid else { return }
-            session.serverAlive = false
-            session.serverExit = exit.description
+            session.serverPid = others.last ?? (expected ? nil : pid)
+            if !expected && others.isEmpty {
+                session.serverAlive = false
+                session.serverExit = exit.description
+            }
         }
-        let quiet = stopping.load(ordering: .relaxed) || exit == .exited(0)
-        logger.log(level: quiet ? .info : .warning, "server \(exit)", metadata: ["pid": "\(pid)", "sessions_ended": "\(ended.count)"])
+        logger.log(level: expected ? .info : .warning, "server \(exit)", metadata: ["pid": "\(pid)", "sessions_ended": "\(ended.count)"])
     }
 
     /// Ends a session that is still open (idle, deleted, shutdown): its child is stopped, or it leaves the shared one.

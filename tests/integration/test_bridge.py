@@ -70,6 +70,15 @@ class Bridge:
     def api(self, path):
         return json.loads(get(f"http://127.0.0.1:{self.listen_port}{path}"))
 
+    def health(self):
+        """/api/health, whatever its status (503 when unhealthy)."""
+        import urllib.error
+        try:
+            return self.api("/api/health")
+        except urllib.error.HTTPError as error:
+            assert error.code == 503
+            return json.loads(error.read())
+
     def log_text(self):
         return pathlib.Path(self.log_path).read_text()
 
@@ -246,6 +255,9 @@ def test_session_limit_and_delete(bridge, mcpwatch):
     assert "--max-sessions" in json.loads(body)["error"]["message"]
     request = urllib_request("DELETE", b.url, {"Mcp-Session-Id": first})
     assert request == 200
+    # Its server ends with it, and that is no failure: health stays healthy.
+    wait_for(lambda: "server exited with status 0" in b.log_text(), 20, what="the deleted session's server to exit")
+    assert b.health()["status"] == "healthy"
     assert b.initialize()
     # The deleted session is gone: 404, as the specification says, so that a client starts a new one.
     status, _, body = post(b.url, json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}).encode(), {"Mcp-Session-Id": first})
@@ -288,7 +300,10 @@ def test_a_server_that_dies_mid_call_gives_an_error_and_the_next_session_gets_a_
     assert "exited with status 3" in error["error"]["message"]
     status, _, _ = post(b.url, json.dumps({"jsonrpc": "2.0", "id": 8, "method": "ping"}).encode(), {"Mcp-Session-Id": session})
     assert status == 404
+    health = b.health()
+    assert health["status"] == "unhealthy" and "exited with status 3" in health["summary"]
     assert b.initialize()  # a new session starts a new server
+    assert b.health()["status"] != "unhealthy"
     assert b.servers_started() == 2
     report = b.api("/api/report")
     assert report["overview"]["outcomes"]["lost"] == 1
