@@ -14,6 +14,8 @@ final class BridgeSession: Sendable {
     let id: String
     /// Measures this session's calls.
     let recorder: TrafficRecorder
+    /// Takes the answers to the dashboard explorer's requests out of this session's server output.
+    let tap: ExplorerTap?
     private let state: Mutex<State>
 
     /// Most server messages kept for a client that has no stream open.
@@ -35,8 +37,9 @@ final class BridgeSession: Sendable {
         var dropped = 0
     }
 
-    init(id: String, store: MetricsStore) {
+    init(id: String, store: MetricsStore, tap: ExplorerTap? = nil) {
         self.id = id
+        self.tap = tap
         recorder = TrafficRecorder(store: store)
         recorder.bind(sessionID: id)
         state = Mutex(State())
@@ -97,6 +100,7 @@ final class BridgeSession: Sendable {
 
     /// Measures one message from the server (ids already the client's) and routes it.
     func receive(_ line: UnsafeRawBufferPointer, inspector: inout MessageInspector) {
+        if let tap, tap.take(line, inspector: &inspector) { return }
         let inspected = recorder.observeInspecting(frame: line, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector)
         let bytes = [UInt8](line)
         if case .message(let info) = inspected {

@@ -44,9 +44,11 @@ final class SharedServer: Sendable {
 
     private let state = Mutex(State())
     private let store: MetricsStore
+    private let tap: ExplorerTap?
 
-    init(store: MetricsStore) {
+    init(store: MetricsStore, tap: ExplorerTap? = nil) {
         self.store = store
+        self.tap = tap
     }
 
     /// The running server, if started.
@@ -180,7 +182,8 @@ final class SharedServer: Sendable {
         return write(line)
     }
 
-    private func write(_ line: [UInt8]) -> Bool {
+    /// Writes a line (newline included) as it is: mcpwatch's own requests, whose ids cannot collide with a client's.
+    func write(_ line: [UInt8]) -> Bool {
         state.withLock({ $0.child })?.send(line) ?? false
     }
 
@@ -188,6 +191,7 @@ final class SharedServer: Sendable {
 
     /// Routes one line from the server (on its reader thread) to the session it belongs to, with the client's ids.
     func receive(_ line: UnsafeRawBufferPointer, inspector: inout MessageInspector) {
+        if let tap, tap.take(line, inspector: &inspector) { return }
         guard let fields = JSONValueLocator.idAndMethod(in: line) else {
             broadcast(line, inspector: &inspector)
             return

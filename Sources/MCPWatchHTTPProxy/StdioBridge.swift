@@ -66,6 +66,11 @@ public final class StdioBridge: HTTPResponder, Sendable {
     public let configuration: Configuration
     /// Where measurements go.
     public let store: MetricsStore
+    /// The dashboard explorer's requests, sent to the newest session's server.
+    public let injected = InjectedRequests()
+    private let tap: ExplorerTap
+    /// The newest session (the explorer's way to a server).
+    private let newest = Mutex<BridgeSession?>(nil)
     private let logger: Logger
     private let origins: OriginPolicy
     private let sessions = Mutex<[String: BridgeSession]>([:])
@@ -82,7 +87,8 @@ public final class StdioBridge: HTTPResponder, Sendable {
         self.store = store
         self.logger = logger
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
-        shared = configuration.sharedServer ? SharedServer(store: store) : nil
+        tap = ExplorerTap(requests: injected, recorder: TrafficRecorder(store: store))
+        shared = configuration.sharedServer ? SharedServer(store: store, tap: tap) : nil
     }
 
     /// Serves until cancelled, ending idle sessions and answering for a server that does not answer meanwhile.
@@ -332,7 +338,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
         guard !stopping.load(ordering: .relaxed) else {
             return .failure(Refusal(response: Self.error(.serviceUnavailable, "Service Unavailable: mcpwatch is shutting down")))
         }
-        let session = BridgeSession(id: Self.newSessionID(), store: store)
+        let session = BridgeSession(id: Self.newSessionID(), store: store, tap: tap)
         let admitted = sessions.withLock { table -> Bool in
             guard table.count < configuration.maxSessions else { return false }
             table[session.id] = session
@@ -359,6 +365,18 @@ public final class StdioBridge: HTTPResponder, Sendable {
             return .failure(Refusal(response: Self.error(.badGateway, "MCP server could not be started: \(text)")))
         }
         logger.info("session opened", metadata: ["session": "\(session.id)", "sessions": "\(sessionCount)"])
+        newest.withLock { $0 = session }
+        let tap = tap
+        injected.attach { [weak self] line, origin in
+            // Measured like a client's request (marked as the dashboard's), then sent to the newest session's server.
+            guard let self, let session = self.newest.withLock({ $0 }) else { return false }
+            var inspector = MessageInspector()
+            _ = line.withUnsafeBytes {
+                tap.recorder.observe(frame: $0, direction: .clientToServer, at: self.store.clock.now(), inspector: &inspector, origin: origin)
+            }
+            if let shared = self.shared { return shared.write(line) }
+            return session.child?.send(line) ?? false
+        }
         return .success(session)
     }
 
@@ -416,6 +434,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
             sessions.withLock { table in
                 if table[session.id] === session { table.removeValue(forKey: session.id) }
             }
+            forgetNewest(session)
             session.end(code: JSONRPCErrorCode.serverExited, message: text)
         }
         let pid = child.process.pid
@@ -434,11 +453,22 @@ public final class StdioBridge: HTTPResponder, Sendable {
         logger.log(level: expected ? .info : .warning, "server \(exit)", metadata: ["pid": "\(pid)", "sessions_ended": "\(ended.count)"])
     }
 
+    /// A session has left the table: the explorer moves to another one, or has none.
+    private func forgetNewest(_ session: BridgeSession) {
+        let remaining = sessions.withLock { $0.values.first }
+        let none = newest.withLock { newest -> Bool in
+            if newest === session { newest = remaining }
+            return newest == nil
+        }
+        if none { injected.detach() }
+    }
+
     /// Ends a session that is still open (idle, deleted, shutdown): its child is stopped, or it leaves the shared one.
     private func close(_ session: BridgeSession, reason: String) {
         sessions.withLock { table in
             if table[session.id] === session { table.removeValue(forKey: session.id) }
         }
+        forgetNewest(session)
         shared?.remove(session)
         session.end(code: JSONRPCErrorCode.serverExited, message: "Session ended before the answer came: \(reason)")
         session.child?.stop(grace: configuration.shutdownGrace, logger: logger)

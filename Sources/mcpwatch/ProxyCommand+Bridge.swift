@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchHTTPProxy
+import MCPWatchServer
 
 extension ProxyCommand {
     /// `--serve-http HOST:PORT -- COMMAND`: serve a stdio server to many Streamable HTTP clients, measured; monitoring
@@ -19,7 +20,8 @@ extension ProxyCommand {
                                  maxMessageBytes: configuration.maxMessageBytes, shutdownGrace: configuration.shutdownGrace,
                                  allowedOrigins: configuration.allowedOrigins),
             store: store, logger: logger)
-        let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
+        let services = try MonitoringServices(configuration, store: store, transport: "tcp",
+                                              explorer: ToolExplorer(requests: bridge.injected, store: store), logger: logger)
         try await self.serve(on: serve, services: services, logger: logger) {
             try await bridge.run { port in
                 logger.info("serving the stdio server over Streamable HTTP", metadata: [

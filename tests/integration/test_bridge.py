@@ -399,3 +399,43 @@ def test_cancellation_reaches_the_shared_server_for_the_right_session(bridge, pe
     assert report["overview"]["outcomes"]["cancelled"] == 1
     assert report["overview"]["outcomes"]["lost"] == 0
     assert report["anomalies"]["total"] == 0
+
+
+@pytest.mark.parametrize("mode", [[], ["--shared-server"]], ids=["per-session", "shared"])
+def test_the_dashboard_explorer_works_through_the_bridge(bridge, peers, mode):
+    b = bridge([peers["time_server"]], *mode)
+    base = f"http://127.0.0.1:{b.listen_port}"
+
+    def explorer(path, body=None):
+        import urllib.error
+        import urllib.request
+        request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
+                                         headers={"Content-Type": "application/json"}, method="POST" if body else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    # No session yet: nothing to send on.
+    status, body = explorer("/api/explorer/tools")
+    assert status == 503, body
+    session = b.initialize()
+    status, tools = explorer("/api/explorer/tools")
+    assert status == 200, tools
+    assert sorted(t["name"] for t in tools["tools"]) == ["convert_time", "get_current_time"]
+    status, call = explorer("/api/call_tool", {"name": "get_current_time", "arguments": {"timezone": "UTC"}})
+    assert status == 200 and call["outcome"] == "ok", call
+    assert json.loads(call["result"]["content"][0]["text"])["timezone"] == "UTC"
+    # The client's own session still works, and saw none of it.
+    body = {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "get_current_time", "arguments": {"timezone": "Asia/Tokyo"}}}
+    status, _, answer = post(b.url, json.dumps(body).encode(), {"Mcp-Session-Id": session})
+    assert status == 200 and json.loads(answer)["id"] == 9
+    report = b.api("/api/report")
+    tool = next(t for t in report["targets"] if t["name"] == "get_current_time")
+    assert tool["calls"] == 2 and tool["dashboard_calls"] == 1
+    assert report["anomalies"]["total"] == 0
+    # Once the last session has ended, the explorer has nothing to send on again.
+    assert urllib_request("DELETE", b.url, {"Mcp-Session-Id": session}) == 200
+    status, body = explorer("/api/explorer/tools")
+    assert status == 503, body

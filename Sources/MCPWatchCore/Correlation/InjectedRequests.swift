@@ -23,7 +23,7 @@ public final class InjectedRequests: Sendable {
     public typealias Sender = @Sendable (_ line: [UInt8], _ origin: CallOrigin) -> Bool
 
     /// The id prefix, as JSON text without the closing quote: `"mcpwatch-<token>-`.
-    let prefix: String
+    public let prefix: String
     private let counter = Atomic<UInt64>(0)
     /// Set once the first request was sent: until then ``claim(_:line:)`` costs one atomic load.
     private let used = Atomic<Bool>(false)
@@ -53,6 +53,9 @@ public final class InjectedRequests: Sendable {
         }
         for waiter in waiting { waiter.resume(throwing: Failure.serverGone) }
     }
+
+    /// Whether any request was ever sent (until then no response can be mcpwatch's): one atomic load.
+    public var isInUse: Bool { used.load(ordering: .acquiring) }
 
     /// Whether a transport is attached.
     public var isConnected: Bool { state.withLock { $0.sender != nil } }
