@@ -31,6 +31,11 @@ let package = Package(
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(name: "MCPWatchSystem", dependencies: ["MCPWatchCore"]),
+        // zlib's header, for what compress-nio does not expose (preset dictionaries, CRC-32 combination); the library is
+        // the system's libz, which compress-nio links already.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // Gzip that reuses the compressed bytes of unchanged segments (a /metrics scrape of many targets).
+        .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
         .target(
             name: "MCPWatchProxy",
             dependencies: ["MCPWatchCore", .product(name: "Logging", package: "swift-log")]
@@ -53,7 +58,7 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem",
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchCompression",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -100,6 +105,13 @@ let package = Package(
         ),
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
+        .testTarget(
+            name: "MCPWatchCompressionTests",
+            dependencies: [
+                "MCPWatchCompression", "MCPWatchCore",
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
         .testTarget(name: "MCPWatchHTTPProxyTests", dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
@@ -125,7 +137,13 @@ if ProcessInfo.processInfo.environment["MCPWATCH_BENCHMARKS"] != nil {
     package.targets.append(
         // Report and /metrics at 1,000 targets on the real code paths (issue 3's figures):
         //   MCPWATCH_BENCHMARKS=1 swift run -c release --scratch-path .build-bench ReportScale
-        .executableTarget(name: "ReportScale", dependencies: ["MCPWatchCore"], path: "Benchmarks/ReportScale")
+        .executableTarget(
+            name: "ReportScale",
+            dependencies: [
+                "MCPWatchCore", "MCPWatchCompression",
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ReportScale")
     )
     package.targets.append(
         // One alert evaluation tick, 100 rules over 1,000 targets (issue 4's figure):

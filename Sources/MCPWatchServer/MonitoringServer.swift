@@ -76,6 +76,8 @@ public struct MonitoringServer: Sendable {
     public let sources: MonitoringSources
     /// The HTTP server's own metrics.
     public let httpMetrics = HTTPServerMetrics()
+    /// `/metrics` gzip, reusing the compressed bytes of what did not change since the last scrape.
+    let metricsGzip = MetricsGzip()
     /// Open `/api/events` and `/api/stream` streams, bounded.
     let eventStreams = EventStreamLimiter(limit: 64)
     /// The dashboard's files, read once.
@@ -124,9 +126,10 @@ public struct MonitoringServer: Sendable {
         router.middlewares.add(RequestBodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
         let sources = sources
         let metrics = httpMetrics
+        let gzip = metricsGzip
 
         router.get("/metrics") { request, _ in
-            Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: Self.wantsOpenMetrics(request), request: request)
+            Self.prometheus(sources: sources, httpMetrics: metrics, gzip: gzip, openMetrics: Self.wantsOpenMetrics(request), request: request)
         }
         router.get("/api/openapi.json") { request, _ in
             Response.body(ByteBuffer(string: OpenAPIDocument.json), contentType: "application/json; charset=utf-8", request: request)
@@ -172,7 +175,7 @@ public struct MonitoringServer: Sendable {
         router.get("/api/metrics") { request, _ in
             switch request.uri.queryParameters.get("format") ?? "json" {
             case "json": return try Self.reportJSON(sources.report(), request: request)
-            case "prometheus": return Self.prometheus(sources: sources, httpMetrics: metrics, openMetrics: false, request: request)
+            case "prometheus": return Self.prometheus(sources: sources, httpMetrics: metrics, gzip: gzip, openMetrics: false, request: request)
             case let other: throw APIError.badRequest("parameter 'format' must be 'json' or 'prometheus', not '\(other)'")
             }
         }
@@ -241,7 +244,7 @@ public struct MonitoringServer: Sendable {
         request.headers[.accept]?.contains("application/openmetrics-text") == true
     }
 
-    static func prometheus(sources: MonitoringSources, httpMetrics: HTTPServerMetrics, openMetrics: Bool, request: Request) -> Response {
+    static func prometheus(sources: MonitoringSources, httpMetrics: HTTPServerMetrics, gzip: MetricsGzip, openMetrics: Bool, request: Request) -> Response {
         // Counters straight from the store: a scrape needs no percentiles, so it never builds the JSON report.
         let counters = sources.store.counters(serverName: sources.serverName)
         let server = counters.serverName ?? "unknown"
@@ -250,9 +253,12 @@ public struct MonitoringServer: Sendable {
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         httpMetrics.write(to: &exposition)
-        return .body(
-            ByteBuffer(bytes: exposition.finishBytes()), contentType: openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType,
-            request: request)
+        let text = exposition.finishBytes()
+        let contentType = openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType
+        if text.count >= Response.compressionThreshold, Response.acceptsGzip(request) {
+            return .gzipped(ByteBuffer(bytes: gzip.compress(text, segments: exposition.segments, openMetrics: openMetrics)), contentType: contentType)
+        }
+        return .body(ByteBuffer(bytes: text), contentType: contentType, request: request)
     }
 
     /// A report, written by ``ReportJSONWriter``: the encoder alone took over 20 ms at 1,000 targets.

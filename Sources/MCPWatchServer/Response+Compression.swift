@@ -22,6 +22,11 @@ extension Response {
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
+    /// A response whose body is already gzip-compressed (for a client that accepts it).
+    static func gzipped(_ body: ByteBuffer, contentType: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: contentType, .vary: "Accept-Encoding", .contentEncoding: "gzip"], body: .init(byteBuffer: body))
+    }
+
     /// Whether `Accept-Encoding` lists gzip with a non-zero quality.
     static func acceptsGzip(_ request: Request) -> Bool {
         guard let header = request.headers[.acceptEncoding] else { return false }

@@ -181,6 +181,47 @@ import Testing
         }
     }
 
+    /// The server's own request metrics count the requests that fetch them, so they differ from one body to the next.
+    static func withoutHTTPServerSamples(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("http_server_") }.joined(separator: "\n")
+    }
+
+    @Test(arguments: [false, true])
+    func metricsGzipDecompressesToTheUncompressedText(openMetrics: Bool) async throws {
+        let (store, clock) = Self.filledStore()
+        for t in 0..<200 {
+            store.record(CompletedCall(method: "tools/call", target: "tool-\(t)", id: RequestID(1), outcome: .ok, durationNanos: 300_000,
+                                       finishedAt: clock.now()))
+        }
+        let accept: HTTPFields = openMetrics ? [.accept: "application/openmetrics-text; version=1.0.0"] : [:]
+        try await Self.app(store).test(.router) { client in
+            let plain = try await client.execute(uri: "/metrics", method: .get, headers: accept) { response in
+                #expect(response.headers[.contentEncoding] == nil)
+                return String(buffer: response.body)
+            }
+            #expect(plain.contains(#"gen_ai_tool_name="tool-199""#))
+            var gzipHeaders = accept
+            gzipHeaders[.acceptEncoding] = "gzip"
+            // The first scrape compresses everything, the next ones reuse the unchanged segments; a new call changes some.
+            for round in 0..<3 {
+                if round == 2 {
+                    store.record(CompletedCall(method: "tools/call", target: "tool-17", id: RequestID(1), outcome: .ok, durationNanos: 300_000,
+                                               finishedAt: clock.now()))
+                }
+                let expected = round == 2
+                    ? try await client.execute(uri: "/metrics", method: .get, headers: accept) { String(buffer: $0.body) }
+                    : plain
+                try await client.execute(uri: "/metrics", method: .get, headers: gzipHeaders) { response in
+                    #expect(response.headers[.contentEncoding] == "gzip")
+                    #expect(response.headers[.contentType] == (openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType))
+                    var body = response.body
+                    let text = String(buffer: try body.decompress(with: .gzip()))
+                    #expect(Self.withoutHTTPServerSamples(text) == Self.withoutHTTPServerSamples(expected), "round \(round)")
+                }
+            }
+        }
+    }
+
     @Test func healthFollowsTheServerAndTheErrorRate() async throws {
         let (store, clock) = Self.filledStore()
         try await Self.app(store).test(.router) { client in

@@ -1,4 +1,5 @@
 """The monitoring API of a running proxy, checked with real tools: promtool, a Prometheus server, schemathesis."""
+import gzip
 import json
 import os
 import pathlib
@@ -90,6 +91,15 @@ def test_metrics_pass_promtool_and_report_counts(live):
     text = body.decode()
     assert 'mcp_server_operation_duration_seconds_bucket{server="echo-peer",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo",le="0.0001"}' in text
     assert "process_resident_memory_bytes " in text and 'mcp_server_process_resident_memory_bytes{server="echo-peer"}' in text
+    # As Prometheus asks for it: gzip, whose segments the second scrape mostly reuses from the first.
+    for _ in range(2):
+        request = urllib.request.Request(p.url + "/metrics", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=5) as r:
+            assert r.headers["Content-Encoding"] == "gzip"
+            plain = gzip.decompress(r.read())
+        check = subprocess.run(["promtool", "check", "metrics"], input=plain, capture_output=True, timeout=30)
+        assert check.returncode == 0 and check.stdout == b"" and check.stderr == b"", (check.stdout + check.stderr).decode()
+        assert plain.decode().splitlines()[:2] == text.splitlines()[:2]
     p.stop()
 
 

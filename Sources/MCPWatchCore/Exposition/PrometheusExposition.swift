@@ -16,6 +16,34 @@ public struct PrometheusExposition {
     /// appends (string appends and the final conversion took twice as long).
     private var out: [UInt8] = []
     private let openMetrics: Bool
+    /// Where each segment of the text starts, in order; together they cover the whole text.
+    public private(set) var segments: [Segment] = []
+
+    /// A piece of the text that changes on its own: one metric family's header and its samples, or one target's
+    /// (or a block of targets') samples within a family. A scrape's gzip compresses each segment once and reuses
+    /// it while its text stays the same (`SegmentedGzip`), so the key must name the same piece from scrape to
+    /// scrape.
+    public struct Segment: Sendable {
+        /// Names the piece across scrapes.
+        public var key: SegmentKey
+        /// Its first byte in the text.
+        public var start: Int
+    }
+
+    /// The name of a segment: its family, and the block of targets within it (-1 for the family's header, and for
+    /// families written as a whole).
+    public struct SegmentKey: Hashable, Sendable {
+        /// The metric family's name as written in `# TYPE`.
+        public var family: String
+        /// The block of targets, or -1.
+        public var block: Int
+
+        /// Creates a key.
+        public init(family: String, block: Int) {
+            self.family = family
+            self.block = block
+        }
+    }
 
     /// Starts an exposition.
     /// - Parameter capacity: bytes to reserve (a scrape of N targets needs about N × 6 KB).
@@ -37,9 +65,26 @@ public struct PrometheusExposition {
     public mutating func family(_ name: String, type: String, help: String, unit: String? = nil) {
         // OpenMetrics names counters without the `_total` suffix in metadata.
         let familyName = openMetrics && type == "counter" && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
+        startSegment(SegmentKey(family: familyName, block: -1))
         out += "# HELP \(familyName) \(Self.escapeHelp(help))\n"
         out += "# TYPE \(familyName) \(type)\n"
         if openMetrics, let unit { out += "# UNIT \(familyName) \(unit)\n" }
+    }
+
+    /// Starts a segment at the current end of the text (at most one segment per offset: an empty one is replaced).
+    mutating func startSegment(_ key: SegmentKey) {
+        if segments.isEmpty, !out.isEmpty { segments.append(Segment(key: SegmentKey(family: "", block: -2), start: 0)) }
+        if let last = segments.last, last.start == out.count {
+            segments[segments.count - 1].key = key
+        } else {
+            segments.append(Segment(key: key, start: out.count))
+        }
+    }
+
+    /// Starts the segment of one block of targets in the current family, unless it is the current segment.
+    mutating func startTargetBlock(_ block: Int) {
+        guard let current = segments.last?.key, current.block != block else { return }
+        startSegment(SegmentKey(family: current.family, block: block))
     }
 
     /// Writes one sample.
@@ -128,6 +173,7 @@ extension PrometheusExposition {
             family(name, type: "histogram", help: help, unit: "seconds")
             let bucketName = name + "_bucket", sumName = name + "_sum", countName = name + "_count"
             for (i, t) in counters.targets.enumerated() where t.direction == direction {
+                startTargetBlock(i)  // a target's histograms are about 50 lines: one segment each
                 if t.okBuckets.count > 0 || t.errorBuckets.isEmpty {
                     writeHistogram(bucketName, sumName, countName, labels: labelTexts[i], t.okBuckets)
                 }
@@ -139,22 +185,33 @@ extension PrometheusExposition {
 
         family("mcpwatch_calls_total", type: "counter", help: "Finished MCP calls by outcome (ok, jsonrpc_error, tool_error, cancelled, lost).")
         for (i, t) in counters.targets.enumerated() {
+            startTargetBlock(i / Self.targetsPerBlock)
             for (k, outcome) in CallOutcome.allCases.enumerated() {
                 line("mcpwatch_calls_total", labelTexts[i], "outcome=\"" + outcome.rawValue + "\"", t.outcomes[k])
             }
         }
         family("mcpwatch_call_errors_total", type: "counter", help: "Failed MCP calls by error type (JSON-RPC code, tool_error, cancelled, lost).")
         for (i, t) in counters.targets.enumerated() {
+            startTargetBlock(i / Self.targetsPerBlock)
             for (type, count) in t.errorTypes {
                 line("mcpwatch_call_errors_total", labelTexts[i], "error_type=\"" + Self.escapeLabel(type) + "\"", count)
             }
         }
         family("mcpwatch_calls_in_flight", type: "gauge", help: "MCP requests sent and not yet answered.")
-        for (i, t) in counters.targets.enumerated() { line("mcpwatch_calls_in_flight", labelTexts[i], nil, UInt64(max(0, t.inFlight))) }
+        for (i, t) in counters.targets.enumerated() {
+            startTargetBlock(i / Self.targetsPerBlock)
+            line("mcpwatch_calls_in_flight", labelTexts[i], nil, UInt64(max(0, t.inFlight)))
+        }
         family("mcpwatch_request_size_bytes_total", type: "counter", help: "Bytes of MCP requests, per target.")
-        for (i, t) in counters.targets.enumerated() { line("mcpwatch_request_size_bytes_total", labelTexts[i], nil, t.requestBytes) }
+        for (i, t) in counters.targets.enumerated() {
+            startTargetBlock(i / Self.targetsPerBlock)
+            line("mcpwatch_request_size_bytes_total", labelTexts[i], nil, t.requestBytes)
+        }
         family("mcpwatch_response_size_bytes_total", type: "counter", help: "Bytes of MCP responses, per target.")
-        for (i, t) in counters.targets.enumerated() { line("mcpwatch_response_size_bytes_total", labelTexts[i], nil, t.responseBytes) }
+        for (i, t) in counters.targets.enumerated() {
+            startTargetBlock(i / Self.targetsPerBlock)
+            line("mcpwatch_response_size_bytes_total", labelTexts[i], nil, t.responseBytes)
+        }
 
         let commonLabels = [("server", server), ("network_transport", transport)]
         let traffic = counters.traffic
@@ -177,6 +234,11 @@ extension PrometheusExposition {
         family("mcpwatch_start_time_seconds", type: "gauge", help: "When monitoring started, in Unix seconds.", unit: "seconds")
         sample("mcpwatch_start_time_seconds", commonLabels, counters.startTime.timeIntervalSince1970)
     }
+
+    /// Targets per segment in the families of one to a few lines per target: enough for a segment of a few
+    /// kilobytes (each costs a few bytes of gzip framing and a zlib reset), few enough that one changed target
+    /// recompresses little.
+    static let targetsPerBlock = 16
 
     /// The `le` label text of every bucket bound, formatted once.
     static let leTexts: [String] = DurationBuckets.boundsMicros.map { "le=\"" + format(Double($0) / 1e6) + "\"" } + ["le=\"+Inf\""]
