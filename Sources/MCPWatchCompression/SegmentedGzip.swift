@@ -42,6 +42,9 @@ public final class SegmentedGzip<Key: Hashable> {
         var dictionaryGeneration: UInt64
         var deflated: [UInt8]
         var crc: UInt32
+        /// `crc32_combine_gen` of the text's length: appending the segment's CRC is then one multiplication
+        /// (`crc32_combine` derives it from the length each time, about a microsecond per segment).
+        var crcShift: UInt
         var lastUse: UInt64
     }
 
@@ -114,7 +117,7 @@ public final class SegmentedGzip<Key: Hashable> {
                         && entry.text.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
                     if sameText, entry.dictionaryGeneration == previousGeneration {
                         out += entry.deflated
-                        crc = UInt32(crc32_combine(uLong(crc), uLong(entry.crc), off_t(bytes.count)))
+                        crc = UInt32(crc32_combine_op(uLong(crc), uLong(entry.crc), entry.crcShift))
                         entries.values[index].lastUse = calls
                         previousGeneration = entry.textGeneration
                         lastRun.reused += 1
@@ -133,6 +136,7 @@ public final class SegmentedGzip<Key: Hashable> {
                     entries.values[index].dictionaryGeneration = previousGeneration
                     entries.values[index].deflated = deflated
                     entries.values[index].crc = segmentCRC
+                    if !sameText { entries.values[index].crcShift = crc32_combine_gen(off_t(bytes.count)) }
                     entries.values[index].lastUse = calls
                     previousGeneration = entries.values[index].textGeneration
                     used += 1
@@ -145,7 +149,7 @@ public final class SegmentedGzip<Key: Hashable> {
                     // A key seen before in this call (or none) is not cached: the first one with it keeps the entry.
                     if caching, let key, entries[key] == nil {
                         entries[key] = Entry(text: Array(bytes), textGeneration: generation, dictionaryGeneration: previousGeneration,
-                                             deflated: deflated, crc: segmentCRC, lastUse: calls)
+                                             deflated: deflated, crc: segmentCRC, crcShift: crc32_combine_gen(off_t(bytes.count)), lastUse: calls)
                         used += 1
                     }
                     previousGeneration = generation
