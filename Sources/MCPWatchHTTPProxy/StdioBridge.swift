@@ -137,21 +137,16 @@ public final class StdioBridge: HTTPResponder, Sendable {
         case .get: return get(request)
         case .delete: return delete(request)
         default:
-            var response = Self.error(.methodNotAllowed, "Method Not Allowed: use POST, GET or DELETE")
-            response.headers[.allow] = "GET, POST, DELETE"
-            return response
+            return MCPEndpoint.methodNotAllowed()
         }
     }
 
     private func post(_ request: Request) async throws -> Response {
         var request = request
-        let limit = configuration.maxMessageBytes
         let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            store.recordAnomaly(.oversizedMessage, direction: .clientToServer, at: store.clock.now(), sample: nil)
-            return Self.error(.contentTooLarge, "Invalid Request: the body exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed")
+        switch await MCPEndpoint.body(of: &request, limit: configuration.maxMessageBytes, store: store) {
+        case .received(let received): buffer = received
+        case .refused(let response): return response
         }
         var body = Array(buffer.readableBytesView)
         // JSON may hold line breaks between tokens; a stdio line may not. They become spaces (strings cannot hold raw

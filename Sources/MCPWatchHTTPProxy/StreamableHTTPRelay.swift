@@ -118,23 +118,16 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         case .post: return try await post(request)
         case .get, .delete: return try await pass(request)
         default:
-            var response = Self.errorResponse(.methodNotAllowed, id: nil, code: JSONRPCErrorCode.invalidRequest,
-                message: "Method Not Allowed: use POST, GET or DELETE")
-            response.headers[.allow] = "GET, POST, DELETE"
-            return response
+            return MCPEndpoint.methodNotAllowed()
         }
     }
 
     private func post(_ request: Request) async throws -> Response {
         var request = request
-        let limit = configuration.maxMessageBytes
         let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch {
-            store.recordAnomaly(.oversizedMessage, direction: .clientToServer, at: store.clock.now(), sample: nil)
-            return Self.errorResponse(.contentTooLarge, id: nil, code: JSONRPCErrorCode.invalidRequest,
-                message: "Invalid Request: the body exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed")
+        switch await MCPEndpoint.body(of: &request, limit: configuration.maxMessageBytes, store: store) {
+        case .received(let received): body = received
+        case .refused(let response): return response
         }
         let sessionID = request.headers[Self.sessionHeader]
         let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)

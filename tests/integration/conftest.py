@@ -60,6 +60,17 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02, what: str
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
+def stop(*processes):
+    """Ends processes started by a test: SIGTERM, then SIGKILL after 10 s."""
+    for p in processes:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
 def read_report(path) -> dict:
     return json.loads(pathlib.Path(path).read_text())
 

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import free_port, wait_for
+from conftest import free_port, stop, wait_for
 
 # Runs in either SDK's venv: connects to argv[1], prints one JSON line per result, then a final {"done": true}.
 CLIENT = textwrap.dedent("""
@@ -288,17 +288,23 @@ PROGRESS_CLIENT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("sdk", ["sdk2_python", "sdk1_python"])
-def test_progress_streams_through_while_the_call_runs(mcpwatch, peers, tmp_path, sdk):
+def progress_stack(mcpwatch, python):
+    """progress_server.py over Streamable HTTP with mcpwatch's reverse proxy in front, both listening."""
     upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
-    server = subprocess.Popen([peers[sdk], str(pathlib.Path(__file__).parent / "progress_server.py"), "--port", str(upstream_port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([python, str(pathlib.Path(__file__).parent / "progress_server.py"), "--port", str(upstream_port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
                               f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: port_open(upstream_port), 30, what="the progress server")
+    wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
+    return server, proxy, serve_port, listen_port
+
+
+@pytest.mark.parametrize("sdk", ["sdk2_python", "sdk1_python"])
+def test_progress_streams_through_while_the_call_runs(mcpwatch, peers, tmp_path, sdk):
+    server, proxy, serve_port, listen_port = progress_stack(mcpwatch, peers[sdk])
     try:
-        wait_for(lambda: port_open(upstream_port), 30, what="the progress server")
-        wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
         marker = tmp_path / "progress-arrived"
         done = subprocess.run([peers[sdk], "-c", PROGRESS_CLIENT, f"http://127.0.0.1:{serve_port}/mcp", str(marker)],
                               capture_output=True, text=True, timeout=90)
@@ -311,12 +317,7 @@ def test_progress_streams_through_while_the_call_runs(mcpwatch, peers, tmp_path,
         assert tool["calls"] == 1 and tool["outcomes"]["ok"] == 1
         assert any(n["method"] == "notifications/progress" for n in report["notifications"]), report["notifications"]
     finally:
-        for p in (proxy, server):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(proxy, server)
 
 
 # An upstream that accepts the connection and the request, then never answers.
@@ -379,27 +380,15 @@ def test_mcp_proxy_as_the_upstream(mcpwatch, peers):
         assert report["anomalies"]["total"] == 0
         assert len(report["session"]["sessions"]) == 1
     finally:
-        for p in (proxy, upstream):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(proxy, upstream)
 
 
 def test_a_client_that_leaves_mid_stream_harms_nothing(mcpwatch, peers, tmp_path):
     # A raw client starts the progress tool, reads the progress event of the SSE answer, and hangs up. mcpwatch stays
     # up, and the next client's call through it works.
     import http.client
-    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
-    server = subprocess.Popen([peers["sdk2_python"], str(pathlib.Path(__file__).parent / "progress_server.py"), "--port", str(upstream_port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
-                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, proxy, serve_port, listen_port = progress_stack(mcpwatch, peers["sdk2_python"])
     try:
-        wait_for(lambda: port_open(upstream_port), 30, what="the progress server")
-        wait_for(lambda: port_open(serve_port), 30, what="mcpwatch's MCP endpoint")
         url = f"http://127.0.0.1:{serve_port}/mcp"
         init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
                 "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "leaver", "version": "1"}}}
@@ -426,9 +415,4 @@ def test_a_client_that_leaves_mid_stream_harms_nothing(mcpwatch, peers, tmp_path
         assert proxy.poll() is None
         assert json.loads(get(f"http://127.0.0.1:{listen_port}/api/health"))["status"] in ("healthy", "degraded")
     finally:
-        for p in (proxy, server):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(proxy, server)
