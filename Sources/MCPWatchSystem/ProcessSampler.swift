@@ -22,12 +22,15 @@ public struct ProcessSampler: Sendable {
     public let pid: Int32
     /// Whether to add up its descendants (`uvx` and `npx` start the real server as a grandchild).
     public let includeDescendants: Bool
+    /// Whether to count the descendants only, not the root itself (the bridge's servers: every child of mcpwatch).
+    public let excludingRoot: Bool
     static let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Creates a sampler.
-    public init(pid: Int32, includeDescendants: Bool) {
+    public init(pid: Int32, includeDescendants: Bool, excludingRoot: Bool = false) {
         self.pid = pid
         self.includeDescendants = includeDescendants
+        self.excludingRoot = excludingRoot && includeDescendants
     }
 
     /// Reads the tree now. Processes that vanish while being read are skipped: that race is normal.
@@ -36,10 +39,11 @@ public struct ProcessSampler: Sendable {
             return Sample(alive: false, processCount: 0, cpuTicks: 0, residentBytes: 0, virtualBytes: 0, openFds: 0, threads: 0,
                           tcpConnections: 0, readBytes: 0, writtenBytes: 0, startTicks: 0, maxFds: nil)
         }
-        var stats = [root]
+        var stats = excludingRoot ? [] : [root]
         if includeDescendants { stats += descendants(of: pid) }
-        var sample = Sample(alive: true, processCount: stats.count, cpuTicks: 0, residentBytes: 0, virtualBytes: 0, openFds: 0, threads: 0,
-                            tcpConnections: 0, readBytes: 0, writtenBytes: 0, startTicks: root.startTicks,
+        var sample = Sample(alive: !stats.isEmpty, processCount: stats.count, cpuTicks: 0, residentBytes: 0, virtualBytes: 0, openFds: 0, threads: 0,
+                            tcpConnections: 0, readBytes: 0, writtenBytes: 0,
+                            startTicks: excludingRoot ? (stats.map(\.startTicks).min() ?? root.startTicks) : root.startTicks,
                             maxFds: ProcFiles.read("/proc/\(pid)/limits").flatMap(ProcFiles.parseMaxOpenFiles))
         var socketInodes = Set<UInt64>()
         for stat in stats {

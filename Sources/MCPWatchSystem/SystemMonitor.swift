@@ -24,6 +24,7 @@ public final class SystemMonitor: Sendable {
     struct State: Sendable {
         var points: [Point] = []
         var serverPid: Int32?
+        var everyChild = false
         var previous: (monotonic: Double, selfTicks: UInt64, serverTicks: UInt64?, host: HostSampler.Sample)?
     }
 
@@ -56,16 +57,26 @@ public final class SystemMonitor: Sendable {
     }
 
     /// Starts (or changes) the monitored server's root process.
-    public func monitorServer(pid: Int32?) { state.withLock { $0.serverPid = pid } }
+    /// - Parameter everyChild: count every process mcpwatch started (with their descendants) as the server, and `pid`
+    ///   only names it: the bridge runs a server process per session.
+    public func monitorServer(pid: Int32?, everyChild: Bool = false) {
+        state.withLock {
+            $0.serverPid = pid
+            $0.everyChild = everyChild
+        }
+    }
 
     /// Takes one sample.
     /// - Parameters:
     ///   - time: the wall-clock time to stamp it with.
     ///   - monotonicSeconds: a monotonic reading, for CPU rates (injected in tests).
     public func sample(at time: Date = Date(), monotonicSeconds: Double = Double(DispatchTime.now().uptimeNanoseconds) / 1e9) {
-        let serverPid = state.withLock { $0.serverPid }
+        let (serverPid, everyChild) = state.withLock { ($0.serverPid, $0.everyChild) }
         let me = selfSampler.sample()
-        let server = serverPid.map { ProcessSampler(pid: $0, includeDescendants: true).sample() }
+        let server = serverPid.map {
+            everyChild ? ProcessSampler(pid: getpid(), includeDescendants: true, excludingRoot: true).sample()
+                : ProcessSampler(pid: $0, includeDescendants: true).sample()
+        }
         let host = hostSampler.sample()
         let disk = hostSampler.diskUsedPercent()
         state.withLock { state in

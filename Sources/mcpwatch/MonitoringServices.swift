@@ -14,14 +14,18 @@ struct MonitoringServices: Sendable {
     let monitoring: MonitoringServer?
     let alerts: AlertSetup?
     let configuration: WatchConfiguration
+    /// The server is every process mcpwatch started (the bridge), not one process tree.
+    let serverIsEveryChild: Bool
 
     /// Sets them up from the configuration; a configuration error is printed and ends mcpwatch with status 2.
     /// - Parameters:
     ///   - transport: the `network_transport` label: `pipe` for stdio, `tcp` for HTTP.
     ///   - explorer: the dashboard's tool explorer, where mcpwatch can send its own requests.
+    ///   - serverIsEveryChild: sample every process mcpwatch started as the server (the bridge's, one per session).
     init(_ configuration: WatchConfiguration, store: MetricsStore, transport: String, explorer: ToolExplorer? = nil,
-         logger: Logger) throws {
+         serverIsEveryChild: Bool = false, logger: Logger) throws {
         self.configuration = configuration
+        self.serverIsEveryChild = serverIsEveryChild
         self.store = store
         reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
         let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
@@ -43,14 +47,14 @@ struct MonitoringServices: Sendable {
 
     /// Runs them until cancelled.
     func run(logger: Logger) async {
-        let (store, system, configuration) = (store, system, configuration)
+        let (store, system, configuration, everyChild) = (store, system, configuration, serverIsEveryChild)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Sample at once (so /api/system answers from the start), then every interval, and as soon as a
                 // server process appears (stdio), so that its figures do not wait a whole interval.
                 while !Task.isCancelled {
                     let pid = store.session.serverPid
-                    system.monitorServer(pid: pid)
+                    system.monitorServer(pid: pid, everyChild: everyChild)
                     system.sample()
                     let deadline = ContinuousClock.now + configuration.sampleInterval
                     while ContinuousClock.now < deadline && !Task.isCancelled && store.session.serverPid == pid {

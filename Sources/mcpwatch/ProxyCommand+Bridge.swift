@@ -21,7 +21,8 @@ extension ProxyCommand {
                                  allowedOrigins: configuration.allowedOrigins),
             store: store, logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
-                                              explorer: ToolExplorer(requests: bridge.injected, store: store), logger: logger)
+                                              explorer: ToolExplorer(requests: bridge.injected, store: store),
+                                              serverIsEveryChild: true, logger: logger)
         try await self.serve(on: serve, services: services, logger: logger) {
             try await bridge.run { port in
                 logger.info("serving the stdio server over Streamable HTTP", metadata: [

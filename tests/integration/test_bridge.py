@@ -439,3 +439,18 @@ def test_the_dashboard_explorer_works_through_the_bridge(bridge, peers, mode):
     assert urllib_request("DELETE", b.url, {"Mcp-Session-Id": session}) == 200
     status, body = explorer("/api/explorer/tools")
     assert status == 503, body
+
+
+def test_with_a_server_per_session_the_servers_are_sampled_together(mcpwatch, tmp_path, monkeypatch):
+    # Three sessions, three servers: /api/system's server is all of them (process_count), not the newest alone.
+    monkeypatch.setenv("MCPWATCH_SAMPLING_INTERVAL", "200ms")
+    b = Bridge(mcpwatch, [mcpwatch, "bench-server"], (), tmp_path / "bridge.log")
+    try:
+        sessions = [b.initialize() for _ in range(3)]
+        wait_for(lambda: (b.api("/api/system").get("server") or {}).get("process_count") == 3, 20, what="three servers sampled")
+        server = b.api("/api/system")["server"]
+        assert server["alive"] is True and server["resident_bytes"]["current"] > 0
+        assert urllib_request("DELETE", b.url, {"Mcp-Session-Id": sessions[0]}) == 200
+        wait_for(lambda: (b.api("/api/system").get("server") or {}).get("process_count") == 2, 20, what="two servers sampled")
+    finally:
+        b.stop()
