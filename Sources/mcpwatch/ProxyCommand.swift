@@ -152,7 +152,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let recorder = TrafficRecorder(store: store)
         let relay = StdioRelay(
             configuration: .init(command: configuration.serverCommand, maxMessageBytes: configuration.maxMessageBytes,
-                                 shutdownGrace: configuration.shutdownGrace),
+                                 shutdownGrace: configuration.shutdownGrace, readSpin: configuration.readSpin),
             recorder: recorder, logger: logger)
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { relay.forward(signal: $0) }
         defer { signals.cancel() }

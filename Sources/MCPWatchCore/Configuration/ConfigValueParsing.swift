@@ -10,7 +10,7 @@ public enum ConfigValueParsing {
             let number = t.dropLast(suffix.count)
             // `ms` must not be read as minutes followed by garbage, hence the order above.
             guard let value = Double(number), value >= 0, value.isFinite else { return nil }
-            return .nanoseconds(Int64(value * scale * 1e9))
+            return .nanoseconds(Int64((value * scale * 1e9).rounded()))
         }
         guard let seconds = Double(t), seconds >= 0, seconds.isFinite else { return nil }
         return .nanoseconds(Int64(seconds * 1e9))
@@ -49,6 +49,8 @@ public enum ConfigValueParsing {
         if seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
         if seconds >= 1 || seconds == 0 { return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s" }
         let ms = seconds * 1_000
-        return ms == ms.rounded() ? "\(Int(ms))ms" : "\(ms)ms"
+        if ms == ms.rounded() { return "\(Int(ms))ms" }
+        let nanos = duration.inNanoseconds
+        return nanos % 1_000 == 0 ? "\(nanos / 1_000)us" : "\(ms)ms"
     }
 }

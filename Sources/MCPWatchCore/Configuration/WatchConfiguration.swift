@@ -13,6 +13,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var maxTargets = 1_000
     /// Grace before SIGTERM and again before SIGKILL, once the server's input is closed.
     public var shutdownGrace: Duration = .seconds(5)
+    /// The stdio relay: after each read, how long to poll for the next message before blocking.
+    public var readSpin: Duration = .microseconds(50)
     /// A Streamable HTTP server to relay instead of a command (`--upstream`).
     public var upstreamURL: String?
     /// Where to serve the Streamable HTTP relay (`--serve-http`).
@@ -212,6 +214,7 @@ public enum ConfigSchema {
         scalar("proxy.max_message_bytes", "longest message relayed (e.g. 64MiB); longer ones are answered with an error", ConfigValueParsing.byteSize, "a size such as 1048576, 512KiB or 64MiB") { $0.maxMessageBytes = $1 } render: { "\($0.maxMessageBytes)" },
         scalar("proxy.max_targets", "distinct (method, target) pairs kept before folding into __other__", { Int($0).flatMap { $0 >= 2 ? $0 : nil } }, "a whole number of at least 2") { $0.maxTargets = $1 } render: { "\($0.maxTargets)" },
         duration("proxy.shutdown_grace", "time the server has to exit after its input closes, before SIGTERM and again before SIGKILL") { $0.shutdownGrace = $1 } render: { $0.shutdownGrace },
+        duration("proxy.read_spin", "after each read, how long the stdio relay polls for the next message before it blocks (0s: never); trades a little CPU for latency") { $0.readSpin = $1 } render: { $0.readSpin },
         string("upstream.url", "a Streamable HTTP MCP server to relay instead of a command, e.g. http://127.0.0.1:8000/mcp") { $0.upstreamURL = $1 } render: { $0.upstreamURL },
         Setting(key: "upstream.serve_http", help: "HOST:PORT to serve the MCP endpoint on: the relayed upstream.url, or the server command bridged to Streamable HTTP", isList: false, apply: { config, node in
             switch node {
