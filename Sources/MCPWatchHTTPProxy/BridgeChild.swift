@@ -39,7 +39,7 @@ final class BridgeChild: Sendable {
         // catches up. Best effort: the kernel may refuse above its limit.
         _ = fcntl(process.stdinFD, 1031 /* F_SETPIPE_SZ */, 1 << 20)
         let outputDone = DispatchSemaphore(value: 0)
-        startThread(name: "mcpwatch bridge reader") {
+        startRelayThread(name: "mcpwatch bridge reader") {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
             defer { buffer.deallocate() }
             var framer = LineFramer(maxLineBytes: maxMessageBytes)
@@ -61,7 +61,7 @@ final class BridgeChild: Sendable {
             close(process.stdoutFD)
             outputDone.signal()
         }
-        startThread(name: "mcpwatch bridge wait") {
+        startRelayThread(name: "mcpwatch bridge wait") {
             let exit = process.waitForExit()
             _ = outputDone.wait(timeout: .now() + .milliseconds(500))
             exited(child, exit)
@@ -77,12 +77,5 @@ final class BridgeChild: Sendable {
     func stop(grace: Duration, logger: Logger) {
         process.closeStdin()
         process.ensureExit(grace: grace, logger: logger)
-    }
-
-    private static func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 }

@@ -189,13 +189,10 @@ final class BridgeSession: Sendable {
     /// Requests that have heard nothing for `timeout`: taken, and answered with an error by their POST.
     /// - Returns: their ids.
     func expire(timeout: Duration, now: ContinuousClock.Instant) -> [JSONRPCID] {
-        let overdue: [(BridgeExchange, [JSONRPCID])] = state.withLock { state in
-            var byExchange: [ObjectIdentifier: (BridgeExchange, [JSONRPCID])] = [:]
-            for (id, exchange) in state.exchanges where now - exchange.started >= timeout && exchange.isSilent {
-                byExchange[ObjectIdentifier(exchange), default: (exchange, [])].1.append(id)
-            }
-            for (_, ids) in byExchange.values { for id in ids { _ = Self.remove(id, from: &state) } }
-            return Array(byExchange.values)
+        let overdue = state.withLock { state in
+            let overdue = Self.byExchange(state.exchanges.filter { now - $0.value.started >= timeout && $0.value.isSilent })
+            for (_, ids) in overdue { for id in ids { _ = Self.remove(id, from: &state) } }
+            return overdue
         }
         for (exchange, ids) in overdue {
             let text = "MCP server did not answer within \(timeout) (--upstream-timeout)"
@@ -215,17 +212,14 @@ final class BridgeSession: Sendable {
     func end(code: Int, message: String) {
         let (waiting, stream) = state.withLock { state -> ([(BridgeExchange, [JSONRPCID])], AsyncStream<[UInt8]>.Continuation?) in
             state.ended = true
-            var byExchange: [ObjectIdentifier: (BridgeExchange, [JSONRPCID])] = [:]
-            for (id, exchange) in state.exchanges {
-                byExchange[ObjectIdentifier(exchange), default: (exchange, [])].1.append(id)
-            }
+            let waiting = Self.byExchange(state.exchanges)
             state.exchanges.removeAll()
             state.progress.removeAll()
             state.tokens.removeAll()
             state.latestStreaming = nil
             state.backlog.removeAll()
             defer { state.standalone = nil }
-            return (Array(byExchange.values), state.standalone)
+            return (waiting, state.standalone)
         }
         _ = recorder.serverGone(at: recorder.store.clock.now())
         for (exchange, ids) in waiting { exchange.fail(ids: ids, code: code, message: message) }
@@ -234,6 +228,13 @@ final class BridgeSession: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Waiting requests grouped by the POST that carries them (each POST answers its own with one failure).
+    private static func byExchange(_ exchanges: [JSONRPCID: BridgeExchange]) -> [(BridgeExchange, [JSONRPCID])] {
+        var groups: [ObjectIdentifier: (BridgeExchange, [JSONRPCID])] = [:]
+        for (id, exchange) in exchanges { groups[ObjectIdentifier(exchange), default: (exchange, [])].1.append(id) }
+        return Array(groups.values)
+    }
 
     private static func remove(_ id: JSONRPCID, from state: inout State) -> BridgeExchange? {
         guard let exchange = state.exchanges.removeValue(forKey: id) else { return nil }

@@ -100,13 +100,16 @@ final class SharedServer: Sendable {
     /// - Parameter message: one JSON-RPC message (an element of a batch, or the whole body), no line end.
     /// - Returns: false when the server no longer reads its input.
     func send(_ message: UnsafeRawBufferPointer, from session: BridgeSession) -> Bool {
-        guard let fields = JSONValueLocator.idAndMethod(in: message) else { return write(message) }
-        let method = fields.method.map { Self.text(message[$0]) }
-        switch (fields.id, method) {
+        send(message, as: OutgoingMessage(in: message, range: 0..<message.count), from: session)
+    }
+
+    /// Sends one message of a session, already read (``OutgoingMessage``), to the server, rewritten as needed.
+    func send(_ message: UnsafeRawBufferPointer, as fields: OutgoingMessage, from session: BridgeSession) -> Bool {
+        switch (fields.idRange, fields.method) {
         case (let idRange?, let method?):
-            let id = JSONRPCID(json: String(decoding: message[idRange], as: UTF8.self))
+            let id = OutgoingMessage.id(idRange, in: message)
             if method == "initialize" { return initialize(message, id: id, idRange: idRange, from: session) }
-            return forward(message, id: id, idRange: idRange, from: session, isInitialize: false)
+            return forward(message, id: id, idRange: idRange, tokenRange: fields.progressTokenRange, from: session, isInitialize: false)
         case (nil, "notifications/initialized"?):
             let first = state.withLock { state -> Bool in
                 defer { state.initializedSent = true }
@@ -114,7 +117,7 @@ final class SharedServer: Sendable {
             }
             return first ? write(message) : true
         case (nil, "notifications/cancelled"?):
-            guard let range = JSONValueLocator.range(of: Self.cancelledIDPath, in: message) else { return write(message) }
+            guard let range = fields.cancelledIDRange else { return write(message) }
             let key = session.id + " " + String(decoding: message[range], as: UTF8.self)
             // Unknown: already answered (or never sent); passing it on unchanged could cancel another client's call.
             guard let number = state.withLock({ $0.numbers[key] }) else { return true }
@@ -142,7 +145,8 @@ final class SharedServer: Sendable {
         }
         switch next {
         case .forward:
-            return forward(message, id: id, idRange: idRange, from: session, isInitialize: true)
+            let tokenRange = OutgoingMessage(in: message, range: 0..<message.count).progressTokenRange
+            return forward(message, id: id, idRange: idRange, tokenRange: tokenRange, from: session, isInitialize: true)
         case .wait:
             return true
         case .answer(let line):
@@ -152,9 +156,8 @@ final class SharedServer: Sendable {
         }
     }
 
-    private func forward(_ message: UnsafeRawBufferPointer, id: JSONRPCID, idRange: Range<Int>, from session: BridgeSession, isInitialize: Bool) -> Bool {
-        let tokenRange = BridgeSession.mentions(Self.tokenKey, in: message)
-            ? JSONValueLocator.range(of: BridgeSession.requestTokenPath, in: message) : nil
+    private func forward(_ message: UnsafeRawBufferPointer, id: JSONRPCID, idRange: Range<Int>, tokenRange: Range<Int>?,
+                         from session: BridgeSession, isInitialize: Bool) -> Bool {
         let number = state.withLock { state -> Int in
             let number = state.next
             state.next += 1
@@ -197,13 +200,7 @@ final class SharedServer: Sendable {
             return
         }
         if fields.method == nil, let idRange = fields.id {
-            let number = Int(Self.text(line[idRange]))
-            let (route, issued) = state.withLock { state -> (Route?, Bool) in
-                guard let number else { return (nil, false) }
-                guard let route = state.routes.removeValue(forKey: number) else { return (nil, number > 0 && number < state.next) }
-                state.numbers.removeValue(forKey: route.session.id + " " + route.id.json)
-                return (route, true)
-            }
+            let (route, issued) = takeRoute(Int(Self.text(line[idRange])))
             guard let route else {
                 // A late answer to a request given up on (timed out, cancelled, its session ended) is dropped; an id
                 // mcpwatch never issued is the server's mistake.
@@ -233,19 +230,23 @@ final class SharedServer: Sendable {
 
     /// A line the server sent that concerns no session in particular (oversized answers included).
     func receiveOversized(prefix: UnsafeRawBufferPointer, length: Int, limit: Int, inspector: inout MessageInspector) {
-        if let idRange = JSONValueLocator.idAndMethod(in: prefix)?.id, let number = Int(Self.text(prefix[idRange])),
-           let route = state.withLock({ state -> Route? in
-               guard let route = state.routes.removeValue(forKey: number) else { return nil }
-               state.numbers.removeValue(forKey: route.session.id + " " + route.id.json)
-               return route
-           })
-        {
+        if let idRange = JSONValueLocator.idAndMethod(in: prefix)?.id, let route = takeRoute(Int(Self.text(prefix[idRange]))).route {
             let restored = JSONValueLocator.replacing(idRange, in: prefix, with: Array(route.id.json.utf8))
             restored.withUnsafeBytes { route.session.receiveOversized(prefix: $0, length: length, limit: limit, inspector: &inspector) }
             return
         }
         store.recordTraffic(direction: .serverToClient, bytes: length)
         store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: store.clock.now(), sample: nil)
+    }
+
+    /// Takes the route of an answer's number; `issued` says whether mcpwatch ever gave out that number.
+    private func takeRoute(_ number: Int?) -> (route: Route?, issued: Bool) {
+        guard let number else { return (nil, false) }
+        return state.withLock { state in
+            guard let route = state.routes.removeValue(forKey: number) else { return (nil, number > 0 && number < state.next) }
+            state.numbers.removeValue(forKey: route.session.id + " " + route.id.json)
+            return (route, true)
+        }
     }
 
     private func broadcast(_ line: UnsafeRawBufferPointer, inspector: inout MessageInspector) {
@@ -268,8 +269,6 @@ final class SharedServer: Sendable {
         }
     }
 
-    private static let tokenKey = Array("progressToken".utf8)
-    private static let cancelledIDPath = [Array("params".utf8), Array("requestId".utf8)]
 
     /// A short value's text (a number, or a method name without its quotes).
     private static func text(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {

@@ -181,22 +181,21 @@ public final class StdioBridge: HTTPResponder, Sendable {
         case .empty: return Self.error(.badRequest, "Bad Request: the body is empty; send a JSON-RPC message")
         default: break
         }
-        let (messages, isBatch) = body.withUnsafeBytes { bytes -> ([Range<Int>], Bool) in
-            if let elements = JSONValueLocator.elementRanges(in: bytes) { return (elements, true) }
-            return ([0..<bytes.count], false)
+        // Each message read once: the requests to expect answers for, the cancellations, and what the shared server's
+        // id rewriting needs.
+        let (messages, isBatch) = body.withUnsafeBytes { bytes -> ([OutgoingMessage], Bool) in
+            if let elements = JSONValueLocator.elementRanges(in: bytes) { return (elements.map { OutgoingMessage(in: bytes, range: $0) }, true) }
+            return ([OutgoingMessage(in: bytes, range: 0..<bytes.count)], false)
         }
         var requests: [(id: JSONRPCID, progressToken: String?)] = []
         var cancelled: [JSONRPCID] = []
         body.withUnsafeBytes { bytes in
-            for range in messages {
-                let message = UnsafeRawBufferPointer(rebasing: bytes[range])
-                guard let fields = JSONValueLocator.idAndMethod(in: message), let methodRange = fields.method else { continue }
-                if let idRange = fields.id {
-                    requests.append((JSONRPCID(json: String(decoding: message[idRange], as: UTF8.self)),
-                                     BridgeSession.progressToken(in: message, path: BridgeSession.requestTokenPath)))
-                } else if message[methodRange].elementsEqual(Self.cancelledMethod),
-                          let range = JSONValueLocator.range(of: Self.cancelledIDPath, in: message) {
-                    cancelled.append(JSONRPCID(json: String(decoding: message[range], as: UTF8.self)))
+            for message in messages {
+                let text = UnsafeRawBufferPointer(rebasing: bytes[message.range])
+                if message.isRequest, let idRange = message.idRange {
+                    requests.append((OutgoingMessage.id(idRange, in: text), message.progressTokenRange.map { OutgoingMessage.id($0, in: text).json }))
+                } else if let range = message.cancelledIDRange {
+                    cancelled.append(OutgoingMessage.id(range, in: text))
                 }
             }
         }
@@ -223,14 +222,14 @@ public final class StdioBridge: HTTPResponder, Sendable {
     }
 
     /// Writes the messages to the session's server: as they are to a child of its own, rewritten to the shared one.
-    private func send(_ messages: [Range<Int>], of body: [UInt8], from session: BridgeSession) -> Bool {
+    private func send(_ messages: [OutgoingMessage], of body: [UInt8], from session: BridgeSession) -> Bool {
         body.withUnsafeBytes { bytes in
-            for range in messages {
-                let message = UnsafeRawBufferPointer(rebasing: bytes[range])
+            for message in messages {
+                let text = UnsafeRawBufferPointer(rebasing: bytes[message.range])
                 if let shared {
-                    guard shared.send(message, from: session) else { return false }
+                    guard shared.send(text, as: message, from: session) else { return false }
                 } else {
-                    var line = [UInt8](message)
+                    var line = [UInt8](text)
                     line.append(0x0A)
                     guard let child = session.child, child.send(line) else { return false }
                 }
@@ -506,9 +505,6 @@ public final class StdioBridge: HTTPResponder, Sendable {
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         StreamableHTTPRelay.errorResponse(status, id: nil, code: JSONRPCErrorCode.invalidRequest, message: message)
     }
-
-    private static let cancelledMethod = Array("\"notifications/cancelled\"".utf8)
-    private static let cancelledIDPath = [Array("params".utf8), Array("requestId".utf8)]
 
     /// 400 for a body that is not a JSON-RPC message (counted as an anomaly, not sent to the server).
     static func invalid(_ kind: AnomalyKind) -> Response {

@@ -176,7 +176,7 @@ public final class StdioToHTTPRelay: Sendable {
     /// Reads stdin on a thread of its own (blocking reads), measures each line and hands it to ``run()``; waits
     /// for a free slot first, so at most `maxInFlight` messages are held.
     private func startReader() {
-        let thread = Thread { [self] in
+        startRelayThread(name: "mcpwatch stdin") { [self] in
             let size = 256 << 10
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
             defer { buffer.deallocate() }
@@ -211,9 +211,6 @@ public final class StdioToHTTPRelay: Sendable {
                 framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), handle)
             }
         }
-        thread.name = "mcpwatch stdin"
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     // MARK: POST

@@ -158,16 +158,13 @@ public final class ChildProcess: Sendable {
             return !started
         }
         guard first else { return }
-        let thread = Thread { [self] in
+        startRelayThread(name: "mcpwatch shutdown") { [self] in
             for signal in [SIGTERM, SIGKILL] {
                 if waitForExit(upTo: grace) { return }
                 logger.warning("server did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL")", metadata: ["pid": "\(pid)"])
                 self.signal(signal)
             }
         }
-        thread.name = "mcpwatch shutdown"
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     private func waitForExit(upTo duration: Duration) -> Bool {

@@ -86,10 +86,10 @@ public final class StdioRelay: Sendable {
 
         let serverOutputDone = DispatchSemaphore(value: 0)
         let toServer = OutputChannel(fd: process.stdinFD)
-        startThread(name: "mcpwatch client->server") { [self] in
+        startRelayThread(name: "mcpwatch client->server") { [self] in
             pumpClientToServer(process: process, toServer: toServer)
         }
-        startThread(name: "mcpwatch server->client") { [self] in
+        startRelayThread(name: "mcpwatch server->client") { [self] in
             pumpServerToClient(process: process, toServer: toServer)
             serverOutputDone.signal()
         }
@@ -103,7 +103,7 @@ public final class StdioRelay: Sendable {
         }
         let drain = configuration.drainTimeout
         let exit: ChildExit = await withCheckedContinuation { continuation in
-            startThread(name: "mcpwatch wait") {
+            startRelayThread(name: "mcpwatch wait") {
                 let exit = process.waitForExit()
                 // The server's last responses may still sit in the pipe: relay them before answering for the rest.
                 _ = serverOutputDone.wait(timeout: .now() + .nanoseconds(Int(drain.inNanoseconds)))
@@ -228,12 +228,5 @@ public final class StdioRelay: Sendable {
         repeat {
             if poll(&descriptor, 1, 0) != 0 { return }
         } while DispatchTime.now().uptimeNanoseconds - start < nanos
-    }
-
-    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 }
