@@ -1,4 +1,5 @@
 """`mcpwatch bench` from the command line, as people first type it."""
+import json
 import subprocess
 
 
@@ -15,3 +16,27 @@ def test_the_same_run_with_options_first_prints_a_clear_result(mcpwatch):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("mcpwatch bench: mcpwatch-demo") and "throughput" in out.stdout and "errors       jsonrpc_error 0" in out.stdout
+
+
+def test_a_baseline_from_json_catches_an_injected_slowdown(mcpwatch, tmp_path):
+    # As in the issue: a --json run is the baseline; the same bench against the same server, slowed by 20 ms per
+    # message in front of it, must fail the comparison and say which figure moved and by how much.
+    baseline = tmp_path / "baseline.json"
+    bench = [mcpwatch, "bench", "--tool", "echo", "--args", '{"text":"hi"}', "--duration", "1s"]
+    out = subprocess.run(bench + ["--json", "--", mcpwatch, "bench-server"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    baseline.write_text(out.stdout)
+    slowed = f'while IFS= read -r line; do sleep 0.02; printf "%s\\n" "$line"; done | {mcpwatch} bench-server'
+    out = subprocess.run(bench + ["--baseline", str(baseline), "--max-regression", "10", "--", "bash", "-c", slowed],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 3, (out.stdout, out.stderr)
+    assert "REGRESSION: throughput fell by" in out.stdout and "(allowed: 10.0%)" in out.stdout
+    assert "REGRESSION: p99 latency rose by" in out.stdout
+    # The same comparison as JSON names the regressions too.
+    out = subprocess.run(bench + ["--json", "--baseline", str(baseline), "--max-regression", "10", "--", "bash", "-c", slowed],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 3, out.stderr
+    comparison = json.loads(out.stdout)["comparison"]
+    assert comparison["max_regression_percent"] == 10 and len(comparison["regressions"]) == 2
+    assert comparison["throughput"]["change_percent"] < -10 and comparison["p99_us"]["change_percent"] > 10
+    assert "REGRESSION: throughput fell by" in out.stderr
