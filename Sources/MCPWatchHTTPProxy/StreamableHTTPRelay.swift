@@ -204,11 +204,24 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
             let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
             return Self.errorResponse(.badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
         }
-        if body.readableBytes > 0 {
+        // Only a JSON body carries MCP messages; a text or HTML one (a 405 for GET, a load balancer's error page) is the
+        // HTTP layer speaking and is relayed unmeasured rather than counted as a malformed message.
+        if body.readableBytes > 0 && Self.isJSON(contentType) {
             var inspector = MessageInspector()
             body.withUnsafeReadableBytes { _ = recorder.observe(frame: $0, direction: .serverToClient, at: store.clock.now(), inspector: &inspector) }
         }
+        if !requestIDs.isEmpty {
+            // Requests this answer did not answer will never be answered: end them now instead of leaving them in flight.
+            _ = recorder.lose(ids: requestIDs, reason: "the MCP server answered HTTP \(upstream.status.code) without a response to this request",
+                              at: store.clock.now())
+        }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// Whether a Content-Type names JSON (`application/json`, `application/x+json`), or is missing.
+    static func isJSON(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return type.isEmpty || type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 
     /// Relays an SSE stream as it arrives, measuring each event's data on the side.

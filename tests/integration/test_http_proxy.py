@@ -358,6 +358,47 @@ def test_upstream_that_never_answers_gives_504_and_a_jsonrpc_error(mcpwatch, pee
             p.wait(10)
 
 
+ERROR_PAGE_UPSTREAM = textwrap.dedent("""
+    import sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b"<html><body>502 Bad Gateway</body></html>"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def log_message(self, *args):
+            pass
+    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+""")
+
+
+def test_an_error_page_from_the_upstream_is_relayed_and_ends_the_call(mcpwatch, peers):
+    # A load balancer's HTML error page is not a malformed MCP message: it is relayed as it is, the call it answered
+    # ends as lost (it will never get its response), and no anomaly is counted.
+    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
+    upstream = subprocess.Popen([peers["sdk2_python"], "-c", ERROR_PAGE_UPSTREAM, str(upstream_port)])
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
+                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(upstream_port) and port_open(serve_port) and port_open(listen_port), 30, what="the endpoints")
+        request = {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "x"}}}
+        status, headers, text = post(f"http://127.0.0.1:{serve_port}/mcp", json.dumps(request).encode())
+        assert (status, text) == (502, "<html><body>502 Bad Gateway</body></html>")
+        assert {k.lower(): v for k, v in headers.items()}["content-type"] == "text/html"
+        report = json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))
+        echo = next(t for t in report["targets"] if t["name"] == "echo")
+        assert echo["calls"] == 1 and echo["outcomes"]["lost"] == 1
+        assert report["overview"]["in_flight"] == 0
+        assert report["anomalies"]["total"] == 0
+    finally:
+        stop(proxy, upstream)
+
+
 def test_mcp_proxy_as_the_upstream(mcpwatch, peers):
     # mcp-proxy (PyPI) serving the SDK echo server over Streamable HTTP, with mcpwatch's reverse proxy in front.
     upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
