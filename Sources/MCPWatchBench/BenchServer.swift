@@ -68,11 +68,26 @@ public enum BenchServer {
 
     private static let textPath: [[UInt8]] = [Array("params".utf8), Array("arguments".utf8), Array("text".utf8)]
 
+    /// What ``respond(to:inspector:into:)`` made of a frame.
+    enum Answer: Equatable {
+        /// A notification or a response: nothing to answer.
+        case nothing
+        /// A request, answered (a result or a JSON-RPC error).
+        case answered
+        /// `initialize`, answered.
+        case initialized
+        /// Not a JSON-RPC message it serves (not JSON, not JSON-RPC, a batch): answered with an error without id.
+        case invalid
+    }
+
     /// Appends the response to one frame (and its newline), if one is due.
-    static func respond(to line: UnsafeRawBufferPointer, inspector: inout MessageInspector, into out: inout [UInt8]) {
+    @discardableResult
+    static func respond(to line: UnsafeRawBufferPointer, inspector: inout MessageInspector, into out: inout [UInt8]) -> Answer {
         switch inspector.inspect(line) {
         case .message(let info):
-            guard info.kind == .request, let id = info.id, let method = info.method else { return }
+            guard info.kind == .request, let id = info.id, let method = info.method else {
+                return info.kind == .invalid ? invalid(parseError: false, into: &out) : .nothing
+            }
             switch method {
             case "tools/call":
                 switch info.paramsName {
@@ -109,19 +124,26 @@ public enum BenchServer {
                 out.append(contentsOf: Array(#"{"protocolVersion":"\#(version)","capabilities":{"tools":{"listChanged":false}},"#.utf8))
                 out.append(contentsOf: Array(#""serverInfo":{"name":"\#(name)","version":"\#(BenchServer.version)"}}}"#.utf8))
                 out.append(0x0A)
+                return .initialized
             default:
                 error(id, code: -32601, "Method not found: \(method)", into: &out)
             }
+            return .answered
         case .batch:
             out.appendStatic(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batches are not supported"}}"#)
             out.append(0x0A)
+            return .invalid
         case .invalid(let anomaly):
-            let parseError = anomaly == .invalidJSON || anomaly == .invalidUTF8
-            out.append(contentsOf: JSONRPCErrorResponse.line(
-                id: RequestID(json: "null"), code: parseError ? -32700 : -32600, message: parseError ? "Parse error" : "Invalid Request"))
+            return invalid(parseError: anomaly == .invalidJSON || anomaly == .invalidUTF8, into: &out)
         case .empty:
-            return
+            return .nothing
         }
+    }
+
+    private static func invalid(parseError: Bool, into out: inout [UInt8]) -> Answer {
+        out.append(contentsOf: JSONRPCErrorResponse.line(
+            id: RequestID(json: "null"), code: parseError ? -32700 : -32600, message: parseError ? "Parse error" : "Invalid Request"))
+        return .invalid
     }
 
     private static func toolError(_ id: RequestID, _ text: String, into out: inout [UInt8]) {
