@@ -63,6 +63,9 @@ public final class SessionRecorders: Sendable {
     /// Sessions tracked now.
     public var count: Int { state.withLock { $0.recorders.count } }
 
+    /// The session seen last (nil when none is tracked).
+    public var newestID: String? { state.withLock { $0.order.last } }
+
     private func end(_ recorder: TrafficRecorder) {
         _ = recorder.serverGone(at: store.clock.now())
         if let id = recorder.sessionID { store.sessions.close(id: id) }

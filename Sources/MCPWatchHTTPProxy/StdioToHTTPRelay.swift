@@ -58,6 +58,8 @@ public final class StdioToHTTPRelay: Sendable {
     public let configuration: Configuration
     /// Where measurements go (one session).
     public let recorder: TrafficRecorder
+    /// mcpwatch's own requests (the dashboard's explorer), posted on the client's session once it is initialized.
+    public let injected = InjectedRequests()
     private let logger: Logger
     private let client: HTTPClient
     private let clientInput: Int32
@@ -154,6 +156,7 @@ public final class StdioToHTTPRelay: Sendable {
             }
             outer.cancelAll()
         }
+        injected.detach()
         await deleteSession()
         try? await client.shutdown()
     }
@@ -215,12 +218,12 @@ public final class StdioToHTTPRelay: Sendable {
 
     // MARK: POST
 
-    /// Sends one client message (or batch) and relays the answer.
-    private func post(_ line: [UInt8]) async {
+    /// Sends one client message (or batch), or one of mcpwatch's own requests (`origin` dashboard), and relays the answer.
+    private func post(_ line: [UInt8], origin: CallOrigin = .client) async {
         var inspector = MessageInspector()
         let store = recorder.store
         let message = line.withUnsafeBytes {
-            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
+            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin)
         }
 
         var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
@@ -243,7 +246,16 @@ public final class StdioToHTTPRelay: Sendable {
             await failed(response, requestIDs: message.requestIDs)
             return
         }
-        if message.method == "notifications/initialized" { initializedInput.yield() }
+        if message.method == "notifications/initialized" {
+            initializedInput.yield()
+            // From now on the session can carry the explorer's requests too: each is its own POST, and its answers are
+            // taken out before the client would see them.
+            injected.attach { [weak self] line, _ in
+                guard let self else { return false }
+                Task { await self.post(line, origin: .dashboard) }
+                return true
+            }
+        }
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("text/event-stream") {
             await relayEvents(response.body, isInitialize: message.isInitialize, requestIDs: message.requestIDs)
@@ -403,8 +415,12 @@ public final class StdioToHTTPRelay: Sendable {
             if let version = result.protocolVersion { session.withLock { $0.protocolVersion = version } }
         }
         var inspector = MessageInspector()
-        line.withUnsafeBytes { _ = recorder.observe(frame: $0, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector) }
-        write(line)
+        let claimed = line.withUnsafeBytes {
+            let id = recorder.observe(frame: $0, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector)
+            // The answer to one of mcpwatch's own requests stays here: the client never asked for it.
+            return injected.claim(id, line: $0)
+        }
+        if !claimed { write(line) }
     }
 
     private func write(_ line: [UInt8]) {
@@ -423,7 +439,10 @@ public final class StdioToHTTPRelay: Sendable {
         if lost {
             let pending = recorder.lose(ids: ids, reason: text, at: store.clock.now())
             if !pending.isEmpty { logger.warning("answered requests with an error", metadata: ["requests": "\(pending.count)", "reason": "\(text)"]) }
-            for id in pending { write(JSONRPCErrorResponse.line(id: id, code: code, message: text)) }
+            for id in pending {
+                let line = JSONRPCErrorResponse.line(id: id, code: code, message: text)
+                if !line.withUnsafeBytes({ injected.claim(id, line: $0) }) { write(line) }
+            }
         } else {
             for id in ids { deliver(JSONRPCErrorResponse.line(id: id, code: code, message: text), isInitialize: false) }
         }

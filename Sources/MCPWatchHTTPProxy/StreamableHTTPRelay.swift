@@ -59,6 +59,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     public let store: MetricsStore
     /// One recorder per session.
     public let sessions: SessionRecorders
+    /// mcpwatch's own requests (the dashboard's explorer), posted on the newest client session.
+    public let injected = InjectedRequests()
     private let origins: OriginPolicy
     private let client: HTTPClient
     private let logger: Logger
@@ -144,10 +146,11 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         }
         if let assigned = upstream.headers.first(name: Self.sessionHeaderName), sessionID == nil {
             sessions.adopt(recorder, as: assigned)
+            attachExplorer()
         }
         if upstream.status == .notFound, let sessionID {
             // The server no longer knows the session (it expired or restarted): so neither do we.
-            sessions.remove(sessionID)
+            forget(sessionID)
         }
         return await relay(upstream, recorder: recorder, requestIDs: requestIDs)
     }
@@ -162,9 +165,80 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
             return failed(error, recorder: recorder, requestIDs: [])
         }
         if request.method == .delete, let sessionID, (200..<300).contains(Int(upstream.status.code)) || upstream.status == .notFound {
-            sessions.remove(sessionID)
+            forget(sessionID)
         }
         return await relay(upstream, recorder: recorder, requestIDs: [])
+    }
+
+    private func forget(_ sessionID: String) {
+        sessions.remove(sessionID)
+        if sessions.count == 0 { injected.detach() }
+    }
+
+    // MARK: the dashboard's explorer
+
+    /// Lets the explorer's requests through, on the newest session: the server has initialized it for its client.
+    private func attachExplorer() {
+        injected.attach { [weak self] line, _ in
+            guard let self, let sessionID = self.sessions.newestID else { return false }
+            Task { await self.inject(line, sessionID: sessionID) }
+            return true
+        }
+    }
+
+    /// Posts one of mcpwatch's own requests on a client's session, measured with origin `dashboard`; its answer goes to
+    /// the explorer's waiter, never to a client.
+    private func inject(_ line: [UInt8], sessionID: String) async {
+        let recorder = sessions.recorder(for: sessionID)
+        var inspector = MessageInspector()
+        let requestIDs = line.withUnsafeBytes {
+            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: .dashboard).requestIDs
+        }
+        var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
+        request.method = .POST
+        let session = UpstreamSession(sessionID: sessionID, protocolVersion: store.session.protocolVersion)
+        for (name, value) in session.headers(for: .post) { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: line.last == 0x0A ? line.dropLast() : line[...]))
+        var failure: String?
+        do {
+            let response = try await client.execute(request, deadline: .now() + .nanoseconds(configuration.responseTimeout.inNanoseconds), logger: logger)
+            let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+            if !(200..<300).contains(Int(response.status.code)) {
+                _ = try? await response.body.collect(upTo: 64 << 10)
+                failure = "the MCP server answered HTTP \(response.status.code) \(response.status.reasonPhrase)"
+            } else if contentType.hasPrefix("text/event-stream") {
+                var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
+                for try await chunk in response.body {
+                    var ready: [[UInt8]] = []
+                    chunk.withUnsafeReadableBytes { bytes in
+                        parser.append(bytes) { event in
+                            if !event.truncated, let line = JSONLine.line(event.data) { ready.append(line) }
+                        }
+                    }
+                    for line in ready { take(line, recorder: recorder) }
+                }
+            } else {
+                let body = try await response.body.collect(upTo: configuration.maxMessageBytes)
+                if let line = body.withUnsafeReadableBytes({ JSONLine.line($0) }) { take(line, recorder: recorder) }
+            }
+        } catch {
+            failure = "the MCP server is unavailable: \(Self.describe(error))"
+        }
+        // Whatever got no answer fails now, rather than when the explorer's wait runs out.
+        let text = failure ?? "the MCP server ended its answer without a response to this request"
+        for id in recorder.lose(ids: requestIDs, reason: text, at: store.clock.now()) {
+            let line = JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
+            _ = line.withUnsafeBytes { injected.claim(id, line: $0) }
+        }
+    }
+
+    /// Measures a line of the server's answer to an injected request, and hands a response to its waiter.
+    private func take(_ line: [UInt8], recorder: TrafficRecorder) {
+        var inspector = MessageInspector()
+        line.withUnsafeBytes {
+            let id = recorder.observe(frame: $0, direction: .serverToClient, at: store.clock.now(), inspector: &inspector, origin: .dashboard)
+            _ = injected.claim(id, line: $0)
+        }
     }
 
     private func send(_ request: Request, body: ByteBuffer?) async throws -> HTTPClientResponse {

@@ -29,7 +29,8 @@ public final class ToolExplorer: Sendable {
     /// Checks that the server can be asked: its client has initialized it, and it runs.
     func ready() throws {
         let session = store.session
-        guard session.serverAlive == true else {
+        // A server mcpwatch started must be running; a remote one (behind --upstream) is known only by its answers.
+        guard session.serverAlive != false else {
             throw Failure(status: 503, message: session.serverExit.map { "the MCP server has exited (\($0))" } ?? "the MCP server is not running")
         }
         guard session.protocolVersion != nil, requests.isConnected else {

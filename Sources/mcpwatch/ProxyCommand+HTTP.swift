@@ -32,7 +32,8 @@ extension ProxyCommand {
                                  connectTimeout: configuration.upstreamConnectTimeout, responseTimeout: configuration.upstreamTimeout,
                                  maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions),
             store: store, logger: logger)
-        let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
+        let services = try MonitoringServices(configuration, store: store, transport: "tcp",
+                                              explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
         try await self.serve(on: serve, services: services, logger: logger) {
             try await relay.run { port in
                 logger.info("relaying Streamable HTTP", metadata: [

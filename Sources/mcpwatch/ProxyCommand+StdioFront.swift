@@ -18,7 +18,8 @@ extension ProxyCommand {
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace),
             recorder: TrafficRecorder(store: store), logger: logger)
-        let services = try MonitoringServices(configuration, store: store, transport: "tcp", logger: logger)
+        let services = try MonitoringServices(configuration, store: store, transport: "tcp",
+                                              explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
             logger.info("received signal \(number); ending the session")
             relay.stop()

@@ -184,10 +184,14 @@ import Testing
     @Test func explorerSaysWhenTheServerCannotBeAsked() async throws {
         let store = MetricsStore()
         let silent = ToolExplorer(requests: InjectedRequests(), store: store, timeout: .seconds(1))
+        store.updateSession {
+            $0.serverAlive = false
+            $0.serverExit = "exited with status 3"
+        }
         try await Self.app(MonitoringSources(store: store, explorer: silent)).test(.router) { client in
             try await client.execute(uri: "/api/explorer/tools", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains("not running"))
+                #expect(String(buffer: response.body).contains("the MCP server has exited (exited with status 3)"))
             }
         }
         store.updateSession { $0.serverAlive = true }

@@ -72,9 +72,10 @@ public final class TrafficRecorder: Sendable {
 
     /// Measures a frame a transport is about to send on, and says which requests it carries: one inspection for both.
     public func observeOutgoing(
-        frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector
+        frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector,
+        origin: CallOrigin = .client
     ) -> PostedMessage {
-        PostedMessage(measure(frame, direction: direction, at: at, inspector: &inspector, origin: .client))
+        PostedMessage(measure(frame, direction: direction, at: at, inspector: &inspector, origin: origin))
     }
 
     /// Measures one frame and gives the whole inspection, for a transport that routes messages by their kind, id and
