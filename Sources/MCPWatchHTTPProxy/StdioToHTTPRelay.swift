@@ -38,11 +38,14 @@ public final class StdioToHTTPRelay: Sendable {
         public var deleteTimeout: Duration
         /// Reconnections of the standalone GET stream in a row before giving up.
         public var maxReconnects: Int
+        /// Which transport the upstream speaks.
+        public var transport: UpstreamTransport
 
         /// Creates a configuration.
         public init(upstream: URL, connectTimeout: Duration = .seconds(5), responseTimeout: Duration = .seconds(60),
                     maxMessageBytes: Int = 64 << 20, maxInFlight: Int = 256, shutdownGrace: Duration = .seconds(5),
-                    deleteTimeout: Duration = .seconds(2), maxReconnects: Int = 6) {
+                    deleteTimeout: Duration = .seconds(2), maxReconnects: Int = 6, transport: UpstreamTransport = .auto) {
+            self.transport = transport
             self.upstream = upstream
             self.connectTimeout = connectTimeout
             self.responseTimeout = responseTimeout
@@ -73,6 +76,19 @@ public final class StdioToHTTPRelay: Sendable {
     private let idle: AsyncStream<Void>
     private let idleInput: AsyncStream<Void>.Continuation
     private let slots: DispatchSemaphore
+    /// The older HTTP+SSE transport, once in use: the stream that carries every server message, and where to POST.
+    private let legacy = Mutex<LegacyState>(LegacyState())
+    /// The one attempt to open that stream under way, shared by the messages that wait for it.
+    private let connecting = Mutex<Task<Bool, Never>?>(nil)
+
+    private struct LegacyState: Sendable {
+        /// Where messages are POSTed (the stream's `endpoint` event); nil until connected.
+        var endpoint: URL?
+        /// The task reading the stream.
+        var reader: Task<Void, Never>?
+        /// Set once the stream has ended: the session is over.
+        var ended = false
+    }
 
     private struct InFlight: Sendable {
         var count = 0
@@ -101,6 +117,9 @@ public final class StdioToHTTPRelay: Sendable {
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         client = HTTPClient(eventLoopGroupProvider: .shared(StreamableHTTPRelay.eventLoops), configuration: http)
     }
+
+    /// Whether the upstream ended the session itself (its HTTP+SSE stream closed): mcpwatch then exits with status 1.
+    public var upstreamEnded: Bool { legacy.withLock { $0.ended } }
 
     /// What the relay knows of its session (for tests and logs).
     public var currentSession: UpstreamSession { session.withLock { $0 } }
@@ -157,6 +176,7 @@ public final class StdioToHTTPRelay: Sendable {
             outer.cancelAll()
         }
         injected.detach()
+        legacy.withLock { $0.reader }?.cancel()
         await deleteSession()
         try? await client.shutdown()
     }
@@ -225,6 +245,10 @@ public final class StdioToHTTPRelay: Sendable {
         let message = line.withUnsafeBytes {
             recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin)
         }
+        if configuration.transport == .sse || legacy.withLock({ $0.endpoint != nil || $0.ended }) {
+            await postLegacy(line, message: message)
+            return
+        }
 
         var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
         request.method = .POST
@@ -242,20 +266,25 @@ public final class StdioToHTTPRelay: Sendable {
             recorder.bind(sessionID: assigned)
         }
         let status = Int(response.status.code)
+        if configuration.transport == .auto, message.isInitialize, (400..<500).contains(status), status != 401, status != 403 {
+            // The backwards-compatible way to find an older server: initialize refused with a 4xx, then a GET that
+            // opens an SSE stream whose first event names where to POST.
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            if await connectLegacy() {
+                logger.info("the upstream speaks the older HTTP+SSE transport (2024-11-05); relaying over it")
+                await postLegacy(line, message: message)
+                return
+            }
+            fail(message.requestIDs,
+                 because: "MCP server at \(configuration.upstream.absoluteString) answered HTTP \(status) \(response.status.reasonPhrase) to initialize, and offers no HTTP+SSE stream either",
+                 code: JSONRPCErrorCode.upstreamUnavailable, lost: false)
+            return
+        }
         guard (200..<300).contains(status) else {
             await failed(response, requestIDs: message.requestIDs)
             return
         }
-        if message.method == "notifications/initialized" {
-            initializedInput.yield()
-            // From now on the session can carry the explorer's requests too: each is its own POST, and its answers are
-            // taken out before the client would see them.
-            injected.attach { [weak self] line, _ in
-                guard let self else { return false }
-                Task { await self.post(line, origin: .dashboard) }
-                return true
-            }
-        }
+        if message.method == "notifications/initialized" { initialized(transportReady: true) }
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("text/event-stream") {
             await relayEvents(response.body, isInitialize: message.isInitialize, requestIDs: message.requestIDs)
@@ -279,6 +308,151 @@ public final class StdioToHTTPRelay: Sendable {
         fail(message.requestIDs,
              because: "MCP server at \(configuration.upstream.absoluteString) ended its answer (HTTP \(status)) without a response to this request",
              code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+    }
+
+    /// The client has initialized the session: the standalone stream (Streamable HTTP only) may open, and the explorer's
+    /// requests may go on the session too (each its own POST, its answers taken out before the client would see them).
+    private func initialized(transportReady: Bool) {
+        if transportReady { initializedInput.yield() }
+        injected.attach { [weak self] line, _ in
+            guard let self else { return false }
+            Task { await self.post(line, origin: .dashboard) }
+            return true
+        }
+    }
+
+    // MARK: the older HTTP+SSE transport (2024-11-05)
+
+    /// Opens the SSE stream and waits for its `endpoint` event; then a task relays every message on it to the client.
+    /// - Returns: whether the stream is open and the endpoint known.
+    private func connectLegacy() async -> Bool {
+        if legacy.withLock({ $0.endpoint != nil }) { return true }
+        let attempt = connecting.withLock { current -> Task<Bool, Never> in
+            if let current { return current }
+            let task = Task { await self.openLegacy() }
+            current = task
+            return task
+        }
+        let connected = await attempt.value
+        if !connected { connecting.withLock { $0 = nil } }
+        return connected
+    }
+
+    private func openLegacy() async -> Bool {
+        var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, deadline: deadline(), logger: logger)
+        } catch {
+            logger.warning("cannot open the HTTP+SSE stream", metadata: ["error": "\(StreamableHTTPRelay.describe(error))"])
+            return false
+        }
+        guard (200..<300).contains(Int(response.status.code)),
+              response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true else {
+            logger.warning("the upstream has no HTTP+SSE stream either", metadata: ["status": "\(response.status.code)"])
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            return false
+        }
+        let (endpoints, endpointInput) = AsyncStream.makeStream(of: URL?.self, bufferingPolicy: .bufferingNewest(1))
+        let reader = Task { [self] in
+            var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
+            var announced = false
+            do {
+                for try await chunk in response.body {
+                    var ready: [[UInt8]] = []
+                    chunk.withUnsafeReadableBytes { bytes in
+                        parser.append(bytes) { event in
+                            if event.type == "endpoint" {
+                                let text = String(decoding: event.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                                let url = URL(string: text, relativeTo: configuration.upstream)?.absoluteURL
+                                if !announced, let url {
+                                    announced = true
+                                    legacy.withLock { $0.endpoint = url }
+                                    endpointInput.yield(url)
+                                }
+                                return
+                            }
+                            guard event.type == nil || event.type == "message" else { return }
+                            guard !event.truncated else {
+                                recorder.store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: recorder.store.clock.now(), sample: nil)
+                                return
+                            }
+                            if let line = JSONLine.line(event.data) { ready.append(line) }
+                        }
+                    }
+                    for line in ready { deliver(line, isInitialize: false) }
+                }
+            } catch {}
+            endpointInput.yield(nil)
+            legacyEnded()
+        }
+        legacy.withLock { $0.reader = reader }
+        // The endpoint event comes first; a stream that names none within the response timeout is of no use.
+        let waited = Task {
+            try? await Task.sleep(for: configuration.responseTimeout)
+            endpointInput.yield(nil)
+        }
+        defer { waited.cancel() }
+        for await endpoint in endpoints {
+            if endpoint == nil { reader.cancel() }
+            return endpoint != nil
+        }
+        return false
+    }
+
+    /// The HTTP+SSE stream ended: the server's session is gone, so every request still waiting gets an error and the
+    /// relay ends, as it does when a stdio server exits.
+    private func legacyEnded() {
+        let wasOpen = legacy.withLock { state -> Bool in
+            guard state.endpoint != nil, !state.ended else { return false }
+            state.ended = true
+            state.endpoint = nil
+            return true
+        }
+        guard wasOpen, !Task.isCancelled else { return }
+        let text = "the MCP server at \(configuration.upstream.absoluteString) ended its HTTP+SSE stream before answering this request"
+        for id in recorder.serverGone(at: recorder.store.clock.now()) {
+            let line = JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
+            if !line.withUnsafeBytes({ injected.claim(id, line: $0) }) { write(line) }
+        }
+        logger.warning("the MCP server ended its HTTP+SSE stream; ending the session")
+        stop()
+    }
+
+    /// Sends one message over the older transport: a POST to the stream's endpoint (answered 202); the answers come on
+    /// the stream.
+    private func postLegacy(_ line: [UInt8], message: PostedMessage) async {
+        let endpoint: URL?
+        if legacy.withLock({ $0.ended }) {
+            endpoint = nil
+        } else if await connectLegacy() {
+            endpoint = legacy.withLock { $0.endpoint }
+        } else {
+            endpoint = nil
+        }
+        guard let endpoint else {
+            fail(message.requestIDs, because: "MCP server at \(configuration.upstream.absoluteString) is unavailable: no HTTP+SSE stream",
+                 code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+            return
+        }
+        var request = HTTPClientRequest(url: endpoint.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: line.dropLast()))
+        do {
+            let response = try await client.execute(request, deadline: deadline(), logger: logger)
+            guard (200..<300).contains(Int(response.status.code)) else {
+                await failed(response, requestIDs: message.requestIDs)
+                return
+            }
+            _ = try? await response.body.collect(upTo: 64 << 10)
+        } catch {
+            fail(message.requestIDs, because: unavailable(error), code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+            return
+        }
+        if message.method == "notifications/initialized" { initialized(transportReady: false) }
     }
 
     /// Relays each event of an SSE answer as one line, as it arrives.

@@ -24,6 +24,10 @@ extension ProxyCommand {
             try await runStdioFront(configuration, upstream: url)
             return
         }
+        guard configuration.upstreamTransport != .sse else {
+            FileHandle.standardError.write(Data("mcpwatch: error: the reverse proxy (--serve-http with --upstream) relays Streamable HTTP only; the older HTTP+SSE transport is supported by the stdio front (--upstream without --serve-http)\n".utf8))
+            throw ExitCode(2)
+        }
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))

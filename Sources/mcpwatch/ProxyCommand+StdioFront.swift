@@ -16,7 +16,7 @@ extension ProxyCommand {
         let relay = StdioToHTTPRelay(
             configuration: .init(upstream: url, connectTimeout: configuration.upstreamConnectTimeout,
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
-                                 shutdownGrace: configuration.shutdownGrace),
+                                 shutdownGrace: configuration.shutdownGrace, transport: configuration.upstreamTransport),
             recorder: TrafficRecorder(store: store), logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                               explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
@@ -43,5 +43,6 @@ extension ProxyCommand {
             group.cancelAll()
         }
         services.reports?.writeNow()
+        if relay.upstreamEnded { throw ExitCode(1) }
     }
 }

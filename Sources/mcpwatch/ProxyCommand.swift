@@ -76,6 +76,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-origin"), help: ArgumentHelp("With --serve-http: a browser origin (scheme://host[:port]) allowed besides loopback and the served host; repeatable, * for any.", valueName: "origin"))
     var allowOrigin: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("The transport of --upstream without --serve-http: auto (default: Streamable HTTP, or the older HTTP+SSE when initialize is refused with a 4xx), streamable-http or sse.", valueName: "transport"))
+    var upstreamTransport: String?
+
     @Option(name: .long, help: ArgumentHelp("Seconds to connect to the upstream (default 5).", valueName: "seconds"))
     var upstreamConnectTimeout: Double?
 
@@ -117,6 +120,12 @@ struct ProxyCommand: AsyncParsableCommand {
         if let upstream { configuration.upstreamURL = upstream }
         if let serveHttp { configuration.serveHTTP = try ListenAddress(parsing: serveHttp) }
         if !allowOrigin.isEmpty { configuration.allowedOrigins = allowOrigin }
+        if let upstreamTransport {
+            guard let transport = UpstreamTransport(rawValue: upstreamTransport) else {
+                throw ValidationError("--upstream-transport must be auto, streamable-http or sse (got '\(upstreamTransport)')")
+            }
+            configuration.upstreamTransport = transport
+        }
         if let upstreamConnectTimeout { configuration.upstreamConnectTimeout = .nanoseconds(Int64(upstreamConnectTimeout * 1e9)) }
         if let upstreamTimeout { configuration.upstreamTimeout = .nanoseconds(Int64(upstreamTimeout * 1e9)) }
         if sharedServer { configuration.sharedServer = true }

@@ -21,6 +21,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var serveHTTP: ListenAddress?
     /// Browser origins allowed on the served endpoint besides loopback and the served host.
     public var allowedOrigins: [String] = []
+    /// Which transport the upstream speaks (`--upstream-transport`).
+    public var upstreamTransport: UpstreamTransport = .auto
     /// Time to connect to the upstream.
     public var upstreamConnectTimeout: Duration = .seconds(5)
     /// Time from a request to the upstream's response head.
@@ -227,6 +229,7 @@ public enum ConfigSchema {
             }
         }, render: { $0.serveHTTP.map { "\"\($0)\"" } ?? "null" }),
         list("upstream.allowed_origins", "browser origins (scheme://host[:port]) allowed on the served endpoint besides loopback and the served host; * for any") { $0.allowedOrigins = $1 } render: { $0.allowedOrigins },
+        scalar("upstream.transport", "the transport upstream.url speaks, for the stdio front: auto (Streamable HTTP, or the older HTTP+SSE when initialize is refused with a 4xx), streamable-http, or sse (HTTP+SSE, 2024-11-05)", { UpstreamTransport(rawValue: $0) }, "auto, streamable-http or sse") { $0.upstreamTransport = $1 } render: { $0.upstreamTransport.rawValue },
         duration("upstream.connect_timeout", "time to connect to the upstream; then a request gets JSON-RPC error -32002 with 502") { $0.upstreamConnectTimeout = $1 } render: { $0.upstreamConnectTimeout },
         duration("upstream.timeout", "time from a request to the upstream's response head; then JSON-RPC error -32002 with 504 (an SSE stream then runs as long as it needs)") { $0.upstreamTimeout = $1 } render: { $0.upstreamTimeout },
         scalar("upstream.max_sessions", "Streamable HTTP sessions tracked and listed at once; the least recent is dropped first", { Int($0).flatMap { $0 >= 1 && $0 <= 100_000 ? $0 : nil } }, "a whole number from 1 to 100000") { $0.maxSessions = $1 } render: { "\($0.maxSessions)" },
@@ -377,4 +380,14 @@ public enum ConfigSchema {
         }
         return a.isEmpty ? b.count : b.isEmpty ? a.count : previous[b.count]
     }
+}
+
+/// The transport an HTTP upstream speaks.
+public enum UpstreamTransport: String, Sendable, CaseIterable {
+    /// Streamable HTTP, falling back to HTTP+SSE when `initialize` is refused with a 4xx (the specification's way).
+    case auto
+    /// Streamable HTTP (2025-03-26 and later).
+    case streamableHTTP = "streamable-http"
+    /// The older HTTP+SSE transport (2024-11-05): a GET stream that names where to POST, answers on the stream.
+    case sse
 }
