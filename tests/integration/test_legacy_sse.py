@@ -109,3 +109,24 @@ def test_explorer_works_and_a_vanished_server_ends_the_session_with_errors(mcpwa
     assert answer["id"] == 2 and answer["error"]["code"] == -32002, answer
     assert "ended its HTTP+SSE stream" in answer["error"]["message"]
     assert s.wait(30) == 1
+
+
+def test_mcp_proxy_serving_http_sse_as_the_upstream(mcpwatch, peers):
+    # mcp-proxy (PyPI) serves a stdio server over both transports; its /sse endpoint is the older one.
+    port = free_port()
+    upstream = subprocess.Popen([peers["mcp_proxy"], "--port", str(port), "--host", "127.0.0.1", "--", peers["sdk1_python"],
+                                 peers["echo_server"]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(port), 30, what="mcp-proxy")
+        url = f"http://127.0.0.1:{port}/sse"
+        direct = run_stdio(peers["sdk2_python"], SSE_CLIENT, url, json.dumps(CALLS))
+        listen = free_port()
+        lines = run_stdio(peers["sdk2_python"], STDIO_CLIENT, mcpwatch,
+                          json.dumps(["proxy", "--upstream", url, "--listen", f"127.0.0.1:{listen}"]),
+                          f"http://127.0.0.1:{listen}/api/report", json.dumps(CALLS))
+        assert lines[:-2] == direct[:-1]
+        report = lines[-2]["report"]
+        assert {(t["method"], t["name"]) for t in report["targets"]} >= {("tools/call", "echo"), ("tools/call", "sleep_ms")}
+        assert report["overview"]["outcomes"].get("lost", 0) == 0 and report["anomalies"]["total"] == 0
+    finally:
+        stop(upstream)
