@@ -11,6 +11,7 @@ import pytest
 
 from conftest import free_port, wait_for
 from test_http_proxy import CALLS, PROGRESS_CLIENT, get, port_open, post, run_client
+from test_explorer_http import explorer as explorer_request
 
 HERE = pathlib.Path(__file__).parent
 
@@ -407,15 +408,7 @@ def test_the_dashboard_explorer_works_through_the_bridge(bridge, peers, mode):
     base = f"http://127.0.0.1:{b.listen_port}"
 
     def explorer(path, body=None):
-        import urllib.error
-        import urllib.request
-        request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
-                                         headers={"Content-Type": "application/json"}, method="POST" if body else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return explorer_request(base, path, body)
 
     # No session yet: nothing to send on.
     status, body = explorer("/api/explorer/tools")

@@ -3,38 +3,20 @@ SDK's server with `--transport sse`, reached by the SDK's stdio client through `
 compared with the SDK's own SSE client connected directly."""
 import json
 import subprocess
-import textwrap
 import urllib.request
 
 import pytest
 
 from conftest import free_port, stop, wait_for
 from test_explorer_http import explorer
-from test_http_proxy import CALLS, port_open
+from test_http_proxy import CALLS, CLIENT, port_open
 from test_stdio_to_http import CONCURRENT_CLIENT, STDIO_CLIENT, run_stdio
 
-# The SDK's own client for the older transport, connected directly (runs in either SDK's venv).
-SSE_CLIENT = textwrap.dedent("""
-    import json, sys
-    import anyio
-    from mcp import ClientSession
-    from mcp.client.sse import sse_client
-
-    def dump(model):
-        return json.dumps(model.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True)
-
-    async def main(url, calls):
-        with anyio.fail_after(60):
-            async with sse_client(url) as streams, ClientSession(streams[0], streams[1]) as s:
-                init = await s.initialize()
-                print(json.dumps({"server": init.model_dump(mode="json", by_alias=True)["serverInfo"]["name"]}), flush=True)
-                print(dump(await s.list_tools()), flush=True)
-                for name, arguments in calls:
-                    print(dump(await s.call_tool(name, arguments)), flush=True)
-        print(json.dumps({"done": True}), flush=True)
-
-    anyio.run(main, sys.argv[1], json.loads(sys.argv[2]))
-""")
+# The SDK's own client for the older transport, connected directly (runs in either SDK's venv): test_http_proxy's
+# client with the SSE transport's connect.
+SSE_CLIENT = CLIENT.replace(CLIENT[CLIENT.index("try:"):CLIENT.index("def dump")],
+                            "from mcp.client.sse import sse_client as connect\n\n")
+assert "sse_client as connect" in SSE_CLIENT
 
 
 @pytest.fixture
