@@ -1,6 +1,7 @@
 import Foundation
 
-/// A run compared with an earlier `--json` result: did throughput fall, or p99 latency rise, by more than allowed?
+/// A run compared with an earlier `--json` result: did throughput fall, p99 latency rise, or the share of failed calls
+/// rise, by more than allowed? Also says when the two runs were not made alike (mode, concurrency, rate, tools).
 public struct BaselineComparison: Codable, Sendable, Equatable {
     /// One figure, then and now.
     public struct Change: Codable, Sendable, Equatable {
@@ -29,41 +30,73 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         public var callsPerSecond: Double
         /// `latency_us.p99`.
         public var p99Microseconds: Double
+        /// `calls`, `ok` and the sum of `errors` (nil in files that lack them).
+        public var calls: Int?
+        public var ok: Int?
+        public var errors: Int?
+        /// How the run was made: `mode`, `concurrency`, `rate`, `tools` (nil in files that lack them).
+        public var mode: String?
+        public var concurrency: Int?
+        public var rate: Double?
+        public var tools: String?
 
         /// Creates figures.
-        public init(callsPerSecond: Double, p99Microseconds: Double) {
+        public init(callsPerSecond: Double, p99Microseconds: Double, calls: Int? = nil, ok: Int? = nil, errors: Int? = nil,
+                    mode: String? = nil, concurrency: Int? = nil, rate: Double? = nil, tools: String? = nil) {
             self.callsPerSecond = callsPerSecond
             self.p99Microseconds = p99Microseconds
+            self.calls = calls
+            self.ok = ok
+            self.errors = errors
+            self.mode = mode
+            self.concurrency = concurrency
+            self.rate = rate
+            self.tools = tools
         }
 
         private struct LatencyP99: Decodable { var p99: Double }
 
         enum CodingKeys: String, CodingKey {
-            case callsPerSecond = "calls_per_second", latencyUs = "latency_us"
+            case callsPerSecond = "calls_per_second", latencyUs = "latency_us", calls, ok, errors, mode, concurrency, rate, tools
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             callsPerSecond = try container.decode(Double.self, forKey: .callsPerSecond)
             p99Microseconds = try container.decode(LatencyP99.self, forKey: .latencyUs).p99
+            calls = try container.decodeIfPresent(Int.self, forKey: .calls)
+            ok = try container.decodeIfPresent(Int.self, forKey: .ok)
+            errors = try container.decodeIfPresent([String: Int].self, forKey: .errors).map { $0.values.reduce(0, +) }
+            mode = try container.decodeIfPresent(String.self, forKey: .mode)
+            concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency)
+            rate = try container.decodeIfPresent(Double.self, forKey: .rate)
+            tools = try container.decodeIfPresent(String.self, forKey: .tools)
         }
 
         /// Reads a `mcpwatch bench --json` result.
-        /// - Throws: ``BenchError`` with code `invalidBaseline`, saying what is missing.
+        /// - Throws: ``BenchError`` with code `invalidBaseline`, saying what is missing, or that the run it describes
+        ///   answered no call (there is nothing to compare with).
         public static func parse(_ data: Data, source: String) throws(BenchError) -> Figures {
+            let figures: Figures
             do {
-                return try JSONDecoder().decode(Figures.self, from: data)
+                figures = try JSONDecoder().decode(Figures.self, from: data)
             } catch {
                 throw BenchError(.invalidBaseline, "baseline \(source) is not a `mcpwatch bench --json` result "
                     + "(it needs calls_per_second and latency_us.p99): \(Self.reason(error))")
             }
+            if figures.ok == 0 || (figures.ok == nil && figures.callsPerSecond <= 0) {
+                throw BenchError(.invalidBaseline, "baseline \(source) is of a run in which no call succeeded: there is nothing to compare with")
+            }
+            return figures
         }
 
         private static func reason(_ error: any Error) -> String {
             switch error {
             case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
             case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-                "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+                context.codingPath.isEmpty
+                    ? "it is not a JSON object"
+                    : "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
             case DecodingError.dataCorrupted: "not valid JSON"
             default: "\(error)"
             }
@@ -78,12 +111,21 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
     public var throughput: Change
     /// p99 latency, in microseconds.
     public var p99: Change
+    /// The share of measured calls that failed, in percent (nil when the baseline does not say).
+    public var errorRate: Change?
     /// What regressed, one sentence each; empty when nothing did.
     public var regressions: [String]
+    /// How the two runs were not made alike (mode, concurrency, rate, tools), one sentence each; empty when alike.
+    public var warnings: [String]
+
+    /// A rise in p99 smaller than this is timer noise, not a regression, whatever its percentage (8 → 10 µs is 25 %).
+    public static let p99NoiseFloorMicroseconds: Double = 20
+    /// A rise in the error rate smaller than this many points is not a regression, whatever its ratio.
+    public static let errorRateFloorPoints: Double = 1
 
     enum CodingKeys: String, CodingKey {
         case baselineFile = "baseline_file", maxRegressionPercent = "max_regression_percent", throughput
-        case p99 = "p99_us", regressions
+        case p99 = "p99_us", errorRate = "error_rate_percent", regressions, warnings
     }
 
     /// Whether throughput fell or p99 rose by more than allowed.
@@ -100,16 +142,36 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         self.maxRegressionPercent = maxRegressionPercent
         throughput = Change(baseline: baseline.callsPerSecond, current: current.callsPerSecond)
         p99 = Change(baseline: baseline.p99Microseconds, current: current.latencyUs.p99)
+        if let calls = baseline.calls, let errors = baseline.errors, calls > 0 {
+            errorRate = Change(baseline: Double(errors) / Double(calls) * 100,
+                               current: current.calls > 0 ? Double(current.errors.total) / Double(current.calls) * 100 : 0)
+        }
         var regressions: [String] = []
         if -throughput.changePercent > maxRegressionPercent {
             regressions.append("throughput fell by \(format1(-throughput.changePercent))%: "
                 + "\(format1(throughput.baseline)) → \(format1(throughput.current)) calls/s (allowed: \(format1(maxRegressionPercent))%)")
         }
-        if p99.changePercent > maxRegressionPercent {
+        if p99.changePercent > maxRegressionPercent, p99.current - p99.baseline >= Self.p99NoiseFloorMicroseconds {
             regressions.append("p99 latency rose by \(format1(p99.changePercent))%: "
                 + "\(Int(p99.baseline)) → \(Int(p99.current)) µs (allowed: \(format1(maxRegressionPercent))%)")
         }
+        if let errorRate, errorRate.current - errorRate.baseline >= Self.errorRateFloorPoints,
+           errorRate.current > errorRate.baseline * (1 + maxRegressionPercent / 100) {
+            regressions.append("the share of failed calls rose from \(format1(errorRate.baseline))% to \(format1(errorRate.current))% "
+                + "(allowed: a rise of at most \(format1(maxRegressionPercent))%, or of less than \(format1(Self.errorRateFloorPoints)) point)")
+        }
         self.regressions = regressions
+
+        var warnings: [String] = []
+        func differs(_ what: String, _ then: String?, _ now: String?) {
+            guard let then, let now, then != now else { return }
+            warnings.append("the baseline was measured with \(what) \(then), this run with \(now): the figures may differ for that reason alone")
+        }
+        differs("mode", baseline.mode, current.mode)
+        differs("concurrency", baseline.concurrency.map(String.init), current.concurrency.map(String.init))
+        differs("rate", baseline.rate.map { String(format1($0)) }, current.rate.map { String(format1($0)) })
+        differs("tools", baseline.tools, current.tools)
+        self.warnings = warnings
     }
 
     /// The comparison for people, a few lines.
@@ -120,6 +182,10 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
             "  throughput  \(format1(throughput.baseline)) → \(format1(throughput.current)) calls/s (\(signed(throughput.changePercent)))",
             "  p99         \(Int(p99.baseline)) → \(Int(p99.current)) µs (\(signed(p99.changePercent)))",
         ]
+        if let errorRate {
+            lines.append("  failed      \(format1(errorRate.baseline))% → \(format1(errorRate.current))% of calls")
+        }
+        lines += warnings.map { "  warning: \($0)" }
         lines.append(regressions.isEmpty ? "  no regression" : regressions.map { "  REGRESSION: \($0)" }.joined(separator: "\n"))
         return lines.joined(separator: "\n")
     }

@@ -82,13 +82,17 @@ struct BenchCommand: AsyncParsableCommand {
               completed         false when the run ended early
               failure           why it ended early
               comparison        with --baseline: baseline_file,
-                                max_regression_percent, throughput and p99_us
-                                (each {baseline, current, change_percent}) and
-                                regressions (sentences; empty when none)
+                                max_regression_percent, throughput, p99_us and
+                                error_rate_percent (each {baseline, current,
+                                change_percent}), regressions and warnings
+                                (sentences; empty when none)
 
             --baseline FILE compares with an earlier --json result. Throughput
-            falling, or p99 rising, by more than --max-regression percent
-            (default 10) is a regression.
+            falling, p99 rising (by 20 µs at least), or the share of failed
+            calls rising (by 1 point at least), by more than --max-regression
+            percent (default 10) is a regression. A baseline in which no call
+            succeeded is refused; one made with another mode, concurrency,
+            rate or tools is compared with a warning.
 
             Exit status:
               0    done
@@ -295,6 +299,9 @@ struct BenchCommand: AsyncParsableCommand {
                 current: result, baseline: baselineFigures, maxRegressionPercent: maxRegression ?? 10, baselineFile: baseline)
         }
         print(json ? result.json() : result.table)
+        if json, let comparison = result.comparison {
+            Self.writeStderr(comparison.warnings.map { "mcpwatch bench: warning: \($0)\n" }.joined())
+        }
 
         if let failure = result.failure {
             Self.printError("the run ended early: \(failure)\(exit.map { " (the server \($0))" } ?? "")")
