@@ -181,7 +181,10 @@ final class BenchHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             send(.ok, json: out, head: head, context: context, extra: extra)
         case .DELETE:
-            guard let session, sessions.close(session) else {
+            guard let session else {
+                return sendError(.badRequest, code: -32600, "Bad Request: DELETE ends the session named by Mcp-Session-Id", head: head, context: context)
+            }
+            guard sessions.close(session) else {
                 return sendError(.notFound, code: -32001, "Session not found", head: head, context: context)
             }
             send(.ok, text: nil, head: head, context: context)

@@ -115,6 +115,8 @@ public final class StdioToHTTPRelay: Sendable {
             timeout: .init(connect: .nanoseconds(configuration.connectTimeout.inNanoseconds)),
             decompression: .disabled)
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // An upstream that refuses connections is down: answer at once instead of retrying until the connect timeout.
+        http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .shared(StreamableHTTPRelay.eventLoops), configuration: http)
     }
 

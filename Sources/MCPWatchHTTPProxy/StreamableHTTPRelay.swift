@@ -79,6 +79,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
             timeout: .init(connect: .nanoseconds(configuration.connectTimeout.inNanoseconds)),
             decompression: .disabled)
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // An upstream that refuses connections is down: answer at once instead of retrying until the connect timeout.
+        http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .shared(Self.eventLoops), configuration: http)
     }
 

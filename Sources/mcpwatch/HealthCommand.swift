@@ -47,8 +47,8 @@ struct HealthCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let maxResponseTime, !(maxResponseTime >= 0) || !maxResponseTime.isFinite {
-            throw ValidationError("--max-response-time must be a number of seconds, 0 or more")
+        if let maxResponseTime, !(maxResponseTime > 0) || !maxResponseTime.isFinite {
+            throw ValidationError("--max-response-time must be a positive number of seconds")
         }
         if !(timeout > 0) || !timeout.isFinite { throw ValidationError("--timeout must be a positive number of seconds") }
         guard Self.healthURL(url) != nil else {
@@ -74,10 +74,12 @@ struct HealthCommand: AsyncParsableCommand {
         let address = Self.healthURL(url)!
         let key = try readKey()
         let verdict = await Self.check(url: address, apiKey: key, timeout: .milliseconds(Int64(timeout * 1_000)),
-                                       maxResponseTime: maxResponseTime.map { .milliseconds(Int64(($0 * 1_000).rounded())) })
+                                       maxResponseTime: maxResponseTime.map { .microseconds(Int64(max(1, ($0 * 1_000_000).rounded()))) })
         if !quiet {
             if json, let health = verdict.health {
                 print(String(decoding: try Report.encoder().encode(health), as: UTF8.self))
+            } else if json {
+                print(verdict.jsonWithoutReport(url: address))
             } else {
                 print(verdict.line)
             }
@@ -103,14 +105,25 @@ struct HealthCommand: AsyncParsableCommand {
         request.headers.add(name: "User-Agent", value: "mcpwatch-health")
         request.headers.add(name: "Accept", value: "application/json")
         if let apiKey { request.headers.add(name: "X-API-Key", value: apiKey) }
+        // A refused connection is an answer: say so at once rather than retrying it until the timeout.
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let verdict = await check(request, url: url, apiKey: apiKey, timeout: timeout, maxResponseTime: maxResponseTime, client: client)
+        try? await client.shutdown()
+        return verdict
+    }
+
+    private static func check(_ request: HTTPClientRequest, url: String, apiKey: String?, timeout: TimeAmount, maxResponseTime: Duration?,
+                              client: HTTPClient) async -> HealthCheckVerdict {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let response = try await client.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 20)
             let elapsed = clock.now - start
             return HealthCheckVerdict.judge(status: Int(response.status.code), body: Array(body.readableBytesView),
-                                            elapsed: elapsed, maxResponseTime: maxResponseTime, url: url)
+                                            elapsed: elapsed, maxResponseTime: maxResponseTime, url: url, sentKey: apiKey != nil)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return .unreachable(url: url, reason: "no answer within \(timeout.nanoseconds / 1_000_000) ms")
         } catch {

@@ -23,7 +23,10 @@ import Testing
         let v = HealthCheckVerdict.judge(status: 200, body: try Self.body(.healthy, summary: "healthy: 12 calls, server running"),
                                          elapsed: .milliseconds(700), maxResponseTime: .milliseconds(500), url: "u")
         #expect(v.outcome == .slow && v.exitCode == 1)
-        #expect(v.line.contains("slow: answered in 700 ms, over the allowed 500 ms"))
+        #expect(v.line == "slow: answered in 700 ms, over the allowed 500 ms; healthy: 12 calls, server running (700 ms)")
+        let tiny = HealthCheckVerdict.judge(status: 200, body: try Self.body(.healthy, summary: "healthy: 12 calls, server running"),
+                                            elapsed: .microseconds(900), maxResponseTime: .microseconds(1), url: "u")
+        #expect(tiny.line.hasPrefix("slow: answered in 900 µs, over the allowed 1 µs"))
     }
 
     @Test func degradedExitsOneAndUnhealthyTwoEvenWhenSlow() throws {
@@ -39,9 +42,12 @@ import Testing
         let refused = HealthCheckVerdict.judge(status: 401, body: Array(#"{"error":"missing or wrong API key"}"#.utf8),
                                                elapsed: .milliseconds(1), maxResponseTime: nil, url: "http://h/api/health")
         #expect(refused.exitCode == 2 && refused.line.contains("refused the API key"))
+        let missing = HealthCheckVerdict.judge(status: 401, body: [], elapsed: .milliseconds(1), maxResponseTime: nil,
+                                               url: "http://h/api/health", sentKey: false)
+        #expect(missing.exitCode == 2 && missing.line.contains("needs an API key (HTTP 401)"))
         let foreign = HealthCheckVerdict.judge(status: 200, body: Array("<html>hello</html>".utf8),
                                                elapsed: .milliseconds(1), maxResponseTime: nil, url: "http://h/api/health")
-        #expect(foreign.exitCode == 2 && foreign.line.contains("without a health report: <html>hello</html>"))
+        #expect(foreign.exitCode == 2 && foreign.line.contains("no health report: http://h/api/health answered HTTP 200 without one: <html>hello</html>"))
         #expect(HealthCheckVerdict.unreachable(url: "http://h", reason: "connection refused").exitCode == 2)
     }
 }

@@ -92,6 +92,9 @@ def test_protocol_answers(bench_server):
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(urllib.request.Request(url, data=b"{}" if method == "POST" else None, method=method), timeout=10)
         assert error.value.code == code
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(urllib.request.Request(base, method="DELETE"), timeout=10)
+    assert error.value.code == 400
     request = urllib.request.Request(base, headers=with_session, method="DELETE")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200

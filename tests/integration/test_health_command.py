@@ -70,8 +70,8 @@ def test_healthy_exits_zero_and_slow_exits_one(mcpwatch, demo):
     # A base address with a trailing slash and the full endpoint address mean the same.
     assert health(mcpwatch, p.url + "/")[0] == 0
     assert health(mcpwatch, p.url + "/performance/health")[0] == 0
-    code, line, _ = health(mcpwatch, p.url, "--max-response-time", "0")
-    assert code == 1 and "slow: answered in" in line, line
+    code, line, _ = health(mcpwatch, p.url, "--max-response-time", "0.000001")
+    assert code == 1 and line.startswith("slow: answered in") and "over the allowed 1 µs; healthy: 2 calls" in line, line
     code, out, _ = health(mcpwatch, p.url, "--json")
     assert code == 0 and json.loads(out)["status"] == "healthy" and json.loads(out)["total_calls"] == 2
 
@@ -98,6 +98,8 @@ def test_unreachable_exits_two(mcpwatch):
     code, line, _ = health(mcpwatch, f"http://127.0.0.1:{free_port()}", "--timeout", "5")
     assert code == 2
     assert line.startswith("unreachable: http://127.0.0.1:") and "connection refused" in line, line
+    code, out, _ = health(mcpwatch, f"http://127.0.0.1:{free_port()}", "--json")
+    assert code == 2 and json.loads(out)["status"] == "unreachable" and "connection refused" in json.loads(out)["summary"], out
     code, _, err = health(mcpwatch, "ftp://example.org")
     assert code != 0 and "is not an http:// or https:// address" in err
 
@@ -114,6 +116,6 @@ def test_api_key_from_file(mcpwatch, demo, tmp_path):
     code, line, _ = health(mcpwatch, p.url, "--api-key-file", str(wrong))
     assert code == 2 and "refused the API key (HTTP 401)" in line, line
     code, line, _ = health(mcpwatch, p.url)
-    assert code == 2 and "refused the API key (HTTP 401)" in line, line
+    assert code == 2 and "needs an API key (HTTP 401): pass it with --api-key-file or MCPWATCH_API_KEY" in line, line
     code, _, err = health(mcpwatch, p.url, "--api-key-file", str(tmp_path / "missing"))
     assert code not in (0, 1, 2) and "cannot read the API key file" in err

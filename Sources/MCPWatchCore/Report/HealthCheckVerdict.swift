@@ -32,11 +32,15 @@ public struct HealthCheckVerdict: Sendable, Equatable {
     ///   - elapsed: from sending the request to the end of the body.
     ///   - maxResponseTime: slower than this is `slow` (exit 1) even when healthy; nil for no limit.
     ///   - url: the address asked, for the message.
-    public static func judge(status: Int, body: [UInt8], elapsed: Duration, maxResponseTime: Duration?, url: String) -> HealthCheckVerdict {
+    ///   - sentKey: whether the request carried an API key.
+    public static func judge(status: Int, body: [UInt8], elapsed: Duration, maxResponseTime: Duration?, url: String,
+                             sentKey: Bool = true) -> HealthCheckVerdict {
         let time = Self.millisecondsText(elapsed)
         if status == 401 || status == 403 {
-            return .init(outcome: .unreachable, exitCode: 2,
-                         line: "unreachable: \(url) refused the API key (HTTP \(status)): pass the right one with --api-key-file", health: nil)
+            let line = sentKey
+                ? "unreachable: \(url) refused the API key (HTTP \(status)): pass the right one with --api-key-file or MCPWATCH_API_KEY"
+                : "unreachable: \(url) needs an API key (HTTP \(status)): pass it with --api-key-file or MCPWATCH_API_KEY"
+            return .init(outcome: .unreachable, exitCode: 2, line: line, health: nil)
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -44,7 +48,7 @@ public struct HealthCheckVerdict: Sendable, Equatable {
             let excerpt = String(decoding: body.prefix(120), as: UTF8.self)
                 .replacingOccurrences(of: "\n", with: " ")
             return .init(outcome: .unreachable, exitCode: 2,
-                         line: "unreachable: \(url) answered HTTP \(status) without a health report\(excerpt.isEmpty ? "" : ": \(excerpt)") (is it mcpwatch's address?)",
+                         line: "no health report: \(url) answered HTTP \(status) without one\(excerpt.isEmpty ? "" : ": \(excerpt)") (is it mcpwatch's address?)",
                          health: nil)
         }
         var outcome: Outcome = switch health.status {
@@ -54,8 +58,13 @@ public struct HealthCheckVerdict: Sendable, Equatable {
         }
         var line = "\(health.summary) (\(time))"
         if let limit = maxResponseTime, elapsed > limit {
-            line += "; slow: answered in \(time), over the allowed \(Self.millisecondsText(limit))"
-            if outcome == .healthy { outcome = .slow }
+            let slow = "slow: answered in \(time), over the allowed \(Self.millisecondsText(limit))"
+            if outcome == .healthy {
+                outcome = .slow
+                line = "\(slow); \(line)"
+            } else {
+                line += "; \(slow)"
+            }
         }
         let code: Int32 = switch outcome {
         case .healthy: 0
@@ -67,6 +76,14 @@ public struct HealthCheckVerdict: Sendable, Equatable {
 
     static func millisecondsText(_ duration: Duration) -> String {
         let ms = duration.inSeconds * 1_000
+        if ms < 1 { return String(format: "%.0f µs", ms * 1_000) }
         return String(format: ms < 10 ? "%.2f ms" : "%.0f ms", ms)
+    }
+
+    /// The verdict as JSON when the answer held no health document: `{"status": ..., "summary": ..., "url": ...}`.
+    public func jsonWithoutReport(url: String) -> String {
+        let object: [String: String] = ["status": outcome.rawValue, "summary": line, "url": url]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }
