@@ -117,6 +117,7 @@ let package = Package(
         .testTarget(name: "MCPWatchHTTPProxyTests", dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
+        .testTarget(name: "MCPWatchDemoTests", dependencies: ["MCPWatchDemo", .product(name: "MCP", package: "swift-sdk")]),
         .testTarget(
             name: "MCPWatchServerTests",
             dependencies: [

@@ -7,7 +7,7 @@ public enum DemoServer {
     /// The tools it offers.
     public static var toolNames: [String] { DemoTools.all.map(\.name) }
 
-    /// Serves MCP on stdin/stdout until the client closes stdin.
+    /// Serves MCP on stdin/stdout until the client closes stdin, then answers the calls still in flight.
     /// - Parameter seed: makes latencies and failures repeatable (also `MCPWATCH_DEMO_SEED`).
     public static func run(seed: UInt64?) async throws {
         let random = DemoRandom(seed: seed ?? ProcessInfo.processInfo.environment["MCPWATCH_DEMO_SEED"].flatMap { UInt64($0) })
@@ -43,7 +43,12 @@ public enum DemoServer {
                 throw MCPError.invalidParams("unknown resource '\(params.uri)'")
             }
         }
-        try await server.start(transport: StdioTransport(logger: logger))
-        await server.waitUntilCompleted()
+        // Not the SDK's StdioTransport: it interleaves concurrent large results on stdout (see DemoStdioTransport).
+        let transport = DemoStdioTransport(logger: logger)
+        try await server.start(transport: transport)
+        await server.waitUntilCompleted()  // end of input
+        // The calls still in flight finish and their answers are written (for a few seconds at most) before the process ends.
+        await transport.finish(within: .seconds(5))
+        await server.stop()
     }
 }
