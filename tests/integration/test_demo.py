@@ -1,8 +1,13 @@
-"""`mcpwatch demo`, as a new user runs it: live traffic on the demo's tools, alerts that fire, a clean Ctrl-C."""
+"""`mcpwatch demo`, as a new user runs it: live traffic on the demo's tools, alerts that fire, a clean Ctrl-C; and the demo
+server on its own, with large results and end of input."""
 import json
 import signal
 import subprocess
+import threading
+import time
 import urllib.request
+
+import pytest
 
 from conftest import free_port, wait_for
 
@@ -43,3 +48,96 @@ def test_demo_drives_live_traffic_fires_alerts_and_stops_on_ctrl_c(mcpwatch):
         if demo.poll() is None:
             demo.kill()
             demo.wait(10)
+
+
+# `mcpwatch demo-server` on its own, driven byte by byte: large results written concurrently, and end of input while calls
+# are still running. (The SDK's StdioTransport interleaved the partial writes of concurrent large results on stdout, and
+# the server exited at end of input before its pending answers were written.)
+
+LARGE_KB = 2048
+LARGE_TEXT = ("mcpwatch demo data " * 53 + "\n") * LARGE_KB  # what large_result returns
+
+
+def _demo_server_with_large_calls(mcpwatch, calls: int, extra=()):
+    proc = subprocess.Popen([mcpwatch, "demo-server", "--seed", "7"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test_demo", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+    messages += [{"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
+                  "params": {"name": "large_result", "arguments": {"kilobytes": LARGE_KB}}} for i in range(calls)]
+    messages += list(extra)
+    proc.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
+    proc.stdin.flush()
+    return proc
+
+
+def _read_lines(stream, count=None, timeout=30.0):
+    """Reads `count` lines (or up to end of output) in a thread, so that a stuck server fails the test instead of hanging it."""
+    lines, done = [], threading.Event()
+
+    def reader():
+        try:
+            while count is None or len(lines) < count:
+                line = stream.readline()
+                if not line:
+                    break
+                lines.append(line)
+        finally:
+            done.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    done.wait(timeout)
+    return lines
+
+
+def _check_large_answers(lines, ids):
+    answers = {}
+    for n, line in enumerate(lines):
+        assert line.endswith(b"\n"), f"line {n} is cut off after {len(line)} bytes"
+        try:
+            message = json.loads(line)
+        except ValueError:
+            starts = line.count(b'{"id"')
+            pytest.fail(f"line {n} ({len(line)} bytes, {starts} id starts) is not JSON: {line[:80]!r}...")
+        answers[message.get("id")] = message
+    for i in ids:
+        assert i in answers, f"no answer to call {i}: got {sorted(answers, key=str)}"
+        text = answers[i]["result"]["content"][0]["text"]
+        assert text == LARGE_TEXT, (i, len(text))
+    return answers
+
+
+def test_demo_server_writes_concurrent_large_results_whole(mcpwatch):
+    proc = _demo_server_with_large_calls(mcpwatch, calls=4)
+    try:
+        time.sleep(1.5)  # all four results are ready before the client reads: their writes meet a full pipe together
+        lines = _read_lines(proc.stdout, count=5)
+        assert len(lines) == 5, f"{len(lines)} lines of 5"
+        answers = _check_large_answers(lines, ids=range(10, 14))
+        assert answers[1]["result"]["serverInfo"]["name"] == "mcpwatch-demo"
+        proc.stdin.close()
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_demo_server_answers_calls_in_flight_at_end_of_input(mcpwatch):
+    slow = {"jsonrpc": "2.0", "id": 20, "method": "tools/call", "params": {"name": "slow_report", "arguments": {"seconds": 1}}}
+    proc = _demo_server_with_large_calls(mcpwatch, calls=4, extra=[slow])
+    try:
+        proc.stdin.close()  # end of input with five calls in flight, one of them still running for a second
+        time.sleep(0.5)  # and a client slower than the server
+        lines = _read_lines(proc.stdout, timeout=30)
+        answers = _check_large_answers(lines, ids=range(10, 14))
+        assert answers[20]["result"]["content"][0]["text"] == "report ready after 1.0 s"
+        assert len(lines) == 6
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
