@@ -235,6 +235,23 @@ struct BenchState {
         }
     }
 
+    /// Connections refused in a row, with no answer in between (HTTP).
+    private(set) var refusalsInARow = 0
+    /// Refusals in a row after which the server counts as gone: one may be a hiccup, three with no answer between
+    /// them (each worker reconnects at once) mean nothing listens any more.
+    static let refusalsToGiveUp = 3
+
+    /// One call could not connect: the server refused the connection. A `transport` error; after
+    /// ``refusalsToGiveUp`` in a row the run ends with `reason`, instead of counting refused attempts as calls.
+    mutating func refuse(id: Int?, at now: UInt64, reason: String) {
+        if let id { lose(id: id, at: now) }
+        refusalsInARow += 1
+        if refusalsInARow >= Self.refusalsToGiveUp { fail(reason, at: now) }
+    }
+
+    /// A call got an HTTP answer: the server is there, refusals so far were passing.
+    mutating func reached() { refusalsInARow = 0 }
+
     /// One call timed out on its own (its HTTP request's deadline passed).
     mutating func expireCall(id: Int, at now: UInt64) {
         guard let pending = outstanding.removeValue(forKey: id) else { return }

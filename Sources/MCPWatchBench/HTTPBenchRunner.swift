@@ -49,6 +49,9 @@ public final class HTTPBenchRunner: Sendable {
         var http = HTTPClient.Configuration()
         http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections))
         http.timeout = .init(connect: .seconds(10))
+        // A refused connection must fail its request at once (and count towards the server being gone), not be
+        // retried until the request's deadline.
+        http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
@@ -62,6 +65,13 @@ public final class HTTPBenchRunner: Sendable {
         }
         try? await client.shutdown()
         return try outcome.get()
+    }
+
+    /// Ends the run early (an interrupt): calls still out count as `transport` errors, the result is returned with
+    /// `completed` false and this reason. Safe from any thread.
+    public func abort(_ reason: String) {
+        let now = clock.now().nanoseconds
+        state.withLock { $0.fail(reason, at: now) }
     }
 
     private func measure(progress: (@Sendable (BenchProgress) -> Void)?) async throws(BenchError) -> BenchResult {
@@ -78,14 +88,31 @@ public final class HTTPBenchRunner: Sendable {
                 }
             }
         }
+        final class Running: Sendable { let count = Atomic(0) }
+        let running = Running()
         await withDiscardingTaskGroup { group in
+            func add(_ work: @escaping @Sendable () async -> Void) {
+                running.count.add(1, ordering: .sequentiallyConsistent)
+                group.addTask {
+                    await work()
+                    running.count.subtract(1, ordering: .sequentiallyConsistent)
+                }
+            }
             switch configuration.load {
             case .closed(let concurrency) where rawTarget != nil:
-                group.addTask { await self.rawWorkers(concurrency, target: self.rawTarget!) }
+                add { await self.rawWorkers(concurrency, target: self.rawTarget!) }
             case .closed(let concurrency):
-                for _ in 0..<concurrency { group.addTask { await self.worker() } }
+                for _ in 0..<concurrency { add { await self.worker() } }
             case .open(let rate, _):
-                group.addTask { await self.schedule(rate: rate) }
+                add { await self.schedule(rate: rate) }
+            }
+            // A run that ends early (the server went away, or abort) does not wait for the requests still out.
+            while running.count.load(ordering: .sequentiallyConsistent) > 0 {
+                if state.withLock({ $0.failure != nil }) {
+                    group.cancelAll()
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(20))
             }
         }
         reporter?.cancel()
@@ -201,6 +228,8 @@ public final class HTTPBenchRunner: Sendable {
 
         var fds = [pollfd](repeating: pollfd(fd: -1, events: Int16(POLLIN), revents: 0), count: count)
         while true {
+            // Ended early (the server is gone, or an interrupt): calls still out were counted; do not wait for them.
+            if state.withLock({ $0.isFinished }) { break }
             if sending {
                 for i in slots.indices where !slots[i].busy {
                     if !start(i) {
@@ -249,6 +278,7 @@ public final class HTTPBenchRunner: Sendable {
         switch error {
         case .timeout: .timeout
         case .transport(let text): .transport(text)
+        case .refused(let text): .refused(text)
         }
     }
 
@@ -265,6 +295,12 @@ public final class HTTPBenchRunner: Sendable {
         guard (200..<300).contains(status) else { return .failure(.status(status, String(decoding: body.prefix(200), as: UTF8.self))) }
         if status == 202 || body.isEmpty { return .success([]) }
         return .success(eventStream ? sseData(body) : [body])
+    }
+
+    /// Why the run ends when the server refuses connections.
+    private var refusedReason: String {
+        let address = URLComponents(string: url).map { "\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" } ?? url
+        return "the server stopped accepting connections (connection refused at \(address)): it exited or crashed"
     }
 
     /// Sends one request line (with its newline) and records how it ended.
@@ -290,6 +326,7 @@ public final class HTTPBenchRunner: Sendable {
             for message in answer { message.withUnsafeBytes { batch.take($0, inspector: &inspector, replies: &replies) } }
             let now = clock.now().nanoseconds
             state.withLock { s in
+                s.reached()
                 if batch.completions.isEmpty, let id {
                     s.unexpectedLines += 1
                     s.lose(id: id, at: now)
@@ -301,8 +338,16 @@ public final class HTTPBenchRunner: Sendable {
         case .failure(let error):
             let now = clock.now().nanoseconds
             state.withLock { s in
-                if let id {
-                    if case .timeout = error { s.expireCall(id: id, at: now) } else { s.lose(id: id, at: now) }
+                switch error {
+                case .timeout:
+                    if let id { s.expireCall(id: id, at: now) }
+                case .refused:
+                    s.refuse(id: id, at: now, reason: refusedReason)
+                case .status:
+                    s.reached()
+                    if let id { s.lose(id: id, at: now) }
+                case .transport:
+                    if let id { s.lose(id: id, at: now) }
                 }
                 s.advance(to: now)
             }
@@ -322,6 +367,8 @@ public final class HTTPBenchRunner: Sendable {
         case timeout
         case status(Int, String)
         case transport(String)
+        /// Nothing listens at the URL's address (any more).
+        case refused(String)
     }
 
     /// POSTs one JSON-RPC message; returns the messages of the answer (JSON body, or each SSE `data:` event).
@@ -351,8 +398,13 @@ public final class HTTPBenchRunner: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw .timeout
         } catch {
-            throw .transport("\(error)")
+            let text = "\(error)"
+            throw Self.isRefusal(text) ? .refused(text) : .transport(text)
         }
+    }
+
+    static func isRefusal(_ text: String) -> Bool {
+        text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED")
     }
 
     /// The `data:` payloads of an SSE body, one per event (multi-line data joined with newlines).
@@ -420,7 +472,8 @@ public final class HTTPBenchRunner: Sendable {
         switch error {
         case .timeout: "timed out"
         case .status(let code, let body): "HTTP \(code)\(body.isEmpty ? "" : ": \(body)")"
-        case .transport(let text): text.contains("connectionRefused") || text.contains("Connection refused") ? "connection refused" : text
+        case .transport(let text): isRefusal(text) ? "connection refused" : text
+        case .refused: "connection refused"
         }
     }
 }

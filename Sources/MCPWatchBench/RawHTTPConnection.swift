@@ -20,6 +20,8 @@ final class RawHTTPConnection {
     enum Failure: Error {
         case timeout
         case transport(String)
+        /// The connection was refused: nothing listens at the address (any more).
+        case refused(String)
     }
 
     /// The socket.
@@ -41,6 +43,7 @@ final class RawHTTPConnection {
         var candidate: UnsafeMutablePointer<addrinfo>? = first
         var connected: Int32 = -1
         var lastError = ""
+        var refused = false
         while let info = candidate {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd >= 0 {
@@ -48,12 +51,16 @@ final class RawHTTPConnection {
                     connected = fd
                     break
                 }
+                refused = errno == ECONNREFUSED
                 lastError = String(cString: strerror(errno))
                 close(fd)
             }
             candidate = info.pointee.ai_next
         }
-        guard connected >= 0 else { throw .transport("cannot connect to \(host):\(port): \(lastError)") }
+        guard connected >= 0 else {
+            let text = "cannot connect to \(host):\(port): \(lastError)"
+            throw refused ? .refused(text) : .transport(text)
+        }
         fd = connected
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

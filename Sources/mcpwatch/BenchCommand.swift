@@ -21,7 +21,9 @@ struct BenchCommand: AsyncParsableCommand {
             the Streamable HTTP transport: one session (Mcp-Session-Id), each call
             its own POST, answered as JSON or as an SSE stream; --concurrency N
             keeps N requests in flight over up to N connections. The session is
-            ended with DELETE at the end.
+            ended with DELETE at the end. A refused connection is a transport
+            error; three in a row, with no answer between them, mean the server
+            is gone: the run ends there, incomplete.
 
             Load:
               closed loop (default)  --concurrency N calls always in flight; the
@@ -97,8 +99,9 @@ struct BenchCommand: AsyncParsableCommand {
             Exit status:
               0    done
               1    the run failed: no MCP session, the server died or closed its
-                   pipes mid-run (partial results are still printed), or no
-                   measured call succeeded
+                   pipes mid-run, or (--url) stopped accepting connections
+                   (partial results are still printed), or no measured call
+                   succeeded
               3    a regression against --baseline
               64   invalid options
               127  the server command could not be started

@@ -1,12 +1,13 @@
 """`mcpwatch bench --url`: load over the Streamable HTTP transport, against mcp-proxy (PyPI) bridging a stdio server."""
 import json
+import re
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import free_port, wait_for
+from conftest import free_port, stop, wait_for
 
 
 def listening(port):
@@ -50,3 +51,32 @@ def test_an_unreachable_url_is_a_clear_error(mcpwatch):
     assert "no answer to initialize from http://127.0.0.1:" in err and "connection refused" in err
     code, _, err = bench(mcpwatch, "--url", "http://127.0.0.1:1/mcp", "--", "x")
     assert code == 64 and "either --url or a command" in err
+
+
+@pytest.fixture
+def bench_server_http(mcpwatch):
+    """`mcpwatch bench-server --http 127.0.0.1:0`: the process and its endpoint, read from what it prints."""
+    server = subprocess.Popen([mcpwatch, "bench-server", "--http", "127.0.0.1:0"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    match = re.search(r"at (http://127\.0\.0\.1:\d+/mcp)$", server.stderr.readline().strip())
+    assert match
+    yield server, match.group(1)
+    stop(server)
+
+
+@pytest.mark.parametrize("load", [["-c", "2"], ["--rate", "200"]])
+def test_a_server_that_dies_mid_run_ends_it_as_incomplete(mcpwatch, bench_server_http, load):
+    # As the reviewer found: the server killed 1 s into a 30 s run. Refused reconnections must end the run with a
+    # clear reason and status 1, not be counted by the thousand as calls until the duration is over.
+    server, url = bench_server_http
+    run = subprocess.Popen([mcpwatch, "bench", "--url", url, *load, "--duration", "30s", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    server.kill()
+    server.wait(5)
+    out, err = run.communicate(timeout=20)
+    assert run.returncode == 1, err
+    r = json.loads(out)
+    assert r["completed"] is False and "stopped accepting connections" in r["failure"] and "connection refused" in r["failure"]
+    assert r["ok"] > 0 and r["errors"]["transport"] < 50, r
+    assert "the run ended early: the server stopped accepting connections" in err

@@ -1,0 +1,51 @@
+import Testing
+@testable import MCPWatchBench
+
+/// The bookkeeping driven step by step, with the time given: no clock, no I/O.
+@Suite struct BenchStateTests {
+    func state(_ load: BenchConfiguration.Load = .closed(concurrency: 2), length: BenchSpan = .calls(1000)) throws -> BenchState {
+        var state = BenchState(configuration: try BenchConfiguration(mix: ToolMix(entries: [.init(tool: "echo")]), load: load, length: length))
+        state.begin(at: 1_000)
+        return state
+    }
+
+    /// Starts a call and returns its id (ids count from 1).
+    func start(_ s: inout BenchState, at now: UInt64) -> Int {
+        var out: [UInt8] = []
+        let started = s.startCall(intended: now, into: &out)
+        #expect(started)
+        return s.outstanding.keys.max()!
+    }
+
+    @Test func aRefusalBetweenAnswersIsOneTransportError() throws {
+        var s = try state()
+        for round in 0..<5 {
+            let refused = start(&s, at: 2_000)
+            s.refuse(id: refused, at: 3_000, reason: "gone")
+            let answered = start(&s, at: 4_000)
+            s.reached()
+            s.complete(id: answered, outcome: .ok, at: 5_000)
+            #expect(s.failure == nil, "round \(round)")
+        }
+        #expect(s.errors.transport == 5 && s.ok == 5 && !s.isFinished)
+    }
+
+    @Test func refusalsInARowEndTheRunAsIncomplete() throws {
+        var s = try state()
+        let inFlight = start(&s, at: 2_000)
+        for _ in 0..<BenchState.refusalsToGiveUp {
+            #expect(s.failure == nil)
+            s.refuse(id: start(&s, at: 3_000), at: 3_000, reason: "the server stopped accepting connections")
+        }
+        #expect(s.failure == "the server stopped accepting connections" && s.isFinished)
+        // The refused attempts and the call that was out are the only errors; nothing more starts.
+        #expect(s.errors.transport == BenchState.refusalsToGiveUp + 1)
+        #expect(s.measuredStarted == BenchState.refusalsToGiveUp + 1)
+        var out: [UInt8] = []
+        let started = s.startCall(intended: 4_000, into: &out)
+        let answered = s.complete(id: inFlight, outcome: .ok, at: 5_000)
+        #expect(!started && !answered && out.isEmpty)
+        let result = s.result(startedAt: "", server: nil)
+        #expect(!result.completed && result.failure == "the server stopped accepting connections")
+    }
+}
