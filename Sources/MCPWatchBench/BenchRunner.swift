@@ -104,7 +104,7 @@ public final class BenchRunner: Sendable {
         send(Array((initialize + "\n").utf8), writer: writer)
         let deadline = clock.now().nanoseconds &+ configuration.handshakeTimeout.totalNanoseconds
         while true {
-            let (handshake, failure) = state.withLock { ($0.handshake, $0.failure) }
+            let (handshake, failure, unexpected) = state.withLock { ($0.handshake, $0.failure, $0.unexpectedLines) }
             switch handshake {
             case .answered(let server)?:
                 send(Array("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n".utf8), writer: writer)
@@ -113,16 +113,24 @@ public final class BenchRunner: Sendable {
                 abort(reason)
                 throw BenchError(.initializeFailed, "the server refused initialize: \(reason)")
             case nil:
-                if let failure { throw BenchError(.initializeFailed, "no answer to initialize: \(failure)") }
+                if let failure { throw BenchError(.initializeFailed, "no answer to initialize: \(failure)\(Self.notJSONRPC(unexpected))") }
             }
             let now = clock.now().nanoseconds
             if now >= deadline {
                 let reason = "no answer to initialize within \(configuration.handshakeTimeout.shortDescription) (is it an MCP server on stdio?)"
                 abort(reason)
-                throw BenchError(.initializeFailed, reason)
+                let unexpected = state.withLock { $0.unexpectedLines }
+                throw BenchError(.initializeFailed, reason + Self.notJSONRPC(unexpected))
             }
             wait(until: deadline, writer: writer)
         }
+    }
+
+    /// What to add to a failed handshake's message when the server printed lines that are not JSON-RPC.
+    static func notJSONRPC(_ lines: Int) -> String {
+        guard lines > 0 else { return "" }
+        return "; it printed \(lines) \(lines == 1 ? "line" : "lines") on stdout that \(lines == 1 ? "is" : "are") not JSON-RPC "
+            + "(a stdio MCP server must print only JSON-RPC messages there, and its logs on stderr)"
     }
 
     private func schedule(writer: RequestWriter, begin: UInt64, progress: (@Sendable (BenchProgress) -> Void)?) {

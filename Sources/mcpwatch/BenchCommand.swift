@@ -149,7 +149,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Calls before measuring, not counted: a duration (2s) or a number of calls (500).", valueName: "duration|n"))
     var warmup: String?
 
-    @Option(name: .long, help: ArgumentHelp("How long a call may take before it counts as a timeout error (default 30s).", valueName: "duration"))
+    @Option(name: .long, help: ArgumentHelp("How long a call may take before it counts as a timeout error (default 30s); also how long the server has to answer initialize (default 60s).", valueName: "duration"))
     var timeout: String?
 
     @Flag(name: .long, help: "Print the result as one JSON object (fields in the discussion above).")
@@ -221,10 +221,11 @@ struct BenchCommand: AsyncParsableCommand {
             } else {
                 .duration(try BenchSpan.parseDuration(duration ?? "10s", option: "duration"))
             }
+            let callTimeout = try BenchSpan.parseDuration(timeout ?? "30s", option: "timeout")
             return try BenchConfiguration(
                 mix: toolMix, load: load, length: length,
                 warmup: try warmup.map { text throws(BenchError) in try BenchSpan.parse(text, option: "warmup") },
-                timeout: try BenchSpan.parseDuration(timeout ?? "30s", option: "timeout"))
+                timeout: callTimeout, handshakeTimeout: timeout == nil ? Self.defaultHandshakeTimeout : callTimeout)
         } catch let error as BenchError {
             throw ValidationError(error.message)
         }
@@ -286,7 +287,7 @@ struct BenchCommand: AsyncParsableCommand {
         case .success(let value):
             result = value
         case .failure(let error):
-            Self.printError("\(error.message)\(exit.map { " (the server \($0))" } ?? "")\(Self.misplacedOptionsHint(command))")
+            Self.printError("\(error.message) (the server \(exit))\(Self.misplacedOptionsHint(command))")
             throw ExitCode(1)
         }
         result.command = command
@@ -294,7 +295,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// Prints the result and turns failures and regressions into the exit status.
-    func finish(_ result: BenchResult, url: String?, baselineFigures: BaselineComparison.Figures?, exit: ChildExit?) throws {
+    func finish(_ result: BenchResult, url: String?, baselineFigures: BaselineComparison.Figures?, exit: ExitWatcher.Stop?) throws {
         var result = result
         if let url { result.url = url }
         if let baselineFigures, let baseline {
@@ -320,6 +321,10 @@ struct BenchCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
     }
+
+    /// How long the server has to answer `initialize` without --timeout: it may be starting up (`uvx` may first
+    /// download it).
+    static let defaultHandshakeTimeout = Duration.seconds(60)
 
     /// Everything after `--` is the server's command line: bench options put there reach the server instead.
     static let ownOptions: Set<String> = ["--tool", "--args", "--mix", "--concurrency", "-c", "--rate", "--max-in-flight", "--duration",

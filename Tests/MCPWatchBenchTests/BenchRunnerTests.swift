@@ -107,6 +107,23 @@ import Testing
         #expect(error?.code == .initializeFailed)
     }
 
+    @Test func aHandshakeWithoutAnswerEndsAtItsTimeoutAndCountsNonJSONRPCLines() async throws {
+        // Logs on stdout instead of answering: the error must say how long it waited and what it saw.
+        let server = InProcessServer { input, output in
+            var reader = InProcessServer.LineReader(fd: input)
+            guard reader.waitForLines(1) else { return }
+            InProcessServer.write(output, "starting up\nlistening on stdio\n{\"not\": \"json-rpc\"}\n")
+            reader.drain()
+        }
+        let error = await #expect(throws: BenchError.self) {
+            _ = try await run(BenchConfiguration(mix: ToolMix.single(tool: "echo", argumentsJSON: "{}"), length: .calls(1),
+                                                 handshakeTimeout: .milliseconds(300)), against: server)
+        }
+        #expect(error?.code == .initializeFailed)
+        #expect(error?.message.contains("no answer to initialize within 300ms") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("it printed 3 lines on stdout that are not JSON-RPC") == true, "\(error?.message ?? "")")
+    }
+
     @Test func rejectsOutOfRangeConfigurations() {
         let mix = ToolMix(entries: [.init(tool: "echo")])
         #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, load: .closed(concurrency: 0)) }

@@ -40,3 +40,18 @@ def test_a_baseline_from_json_catches_an_injected_slowdown(mcpwatch, tmp_path):
     assert comparison["max_regression_percent"] == 10 and len(comparison["regressions"]) == 2
     assert comparison["throughput"]["change_percent"] < -10 and comparison["p99_us"]["change_percent"] > 10
     assert "REGRESSION: throughput fell by" in out.stderr
+
+
+def test_the_handshake_waits_as_long_as_timeout_and_says_who_stopped_the_server(mcpwatch):
+    # A command that is no MCP server: the wait for initialize follows --timeout (it was a silent 60 s), and the
+    # SIGTERM that ends it afterwards is mcpwatch's, not a crash.
+    out = subprocess.run([mcpwatch, "bench", "--requests", "10", "--timeout", "2s", "--", "sleep", "1000"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "no answer to initialize within 2s" in out.stderr
+    assert "mcpwatch stopped it with SIGTERM" in out.stderr and "killed by signal" not in out.stderr
+    # One that prints something else on stdout: the error says how many such lines there were.
+    out = subprocess.run([mcpwatch, "bench", "--requests", "10", "--timeout", "1s", "--", "bash", "-c", "printf 'a\\nb\\n'; exec sleep 1000"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "it printed 2 lines on stdout that are not JSON-RPC" in out.stderr, out.stderr
