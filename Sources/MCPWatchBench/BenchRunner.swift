@@ -36,9 +36,15 @@ public final class BenchRunner: Sendable {
 
     /// Ends the run early, for example because the server process exited; calls still out count as `transport`
     /// errors. Safe from any thread.
-    public func abort(_ reason: String) {
+    public func abort(_ reason: String) { end(reason, dropOutstanding: false) }
+
+    /// Ends the run early because the user asked (Ctrl-C): the result counts the calls that ended, and the calls
+    /// still out neither as calls nor as errors. Safe from any thread.
+    public func interrupt(_ reason: String) { end(reason, dropOutstanding: true) }
+
+    private func end(_ reason: String, dropOutstanding: Bool) {
         let now = clock.now().nanoseconds
-        state.withLock { $0.fail(reason, at: now) }
+        state.withLock { $0.fail(reason, at: now, dropOutstanding: dropOutstanding) }
         doorbell.ring()
     }
 

@@ -209,7 +209,8 @@ struct BenchState {
     @discardableResult
     mutating func complete(id: Int, outcome: Outcome, at now: UInt64) -> Bool {
         guard let pending = outstanding.removeValue(forKey: id) else {
-            lateResponses += 1
+            // After the run ended early, answers to calls given up on are not late: the run was no longer waiting.
+            if failure == nil { lateResponses += 1 }
             return false
         }
         answeredAll += 1
@@ -285,12 +286,17 @@ struct BenchState {
     /// When the oldest call still out expires.
     var nextDeadline: UInt64? { deadlines.first?.deadline }
 
-    /// The connection broke: every call still out is lost, and the run ends.
-    mutating func fail(_ reason: String, at now: UInt64) {
+    /// The connection broke: every call still out is lost, and the run ends. With `dropOutstanding` (an
+    /// interrupt) calls still out are not errors but not counted at all: `calls` are those that ended.
+    mutating func fail(_ reason: String, at now: UInt64, dropOutstanding: Bool = false) {
         guard phase != .finished else { return }
         failure = reason
         for pending in outstanding.values where pending.measured {
-            errors.transport += 1
+            if dropOutstanding {
+                measuredStarted -= 1
+            } else {
+                errors.transport += 1
+            }
             lastEnd = max(lastEnd, now)
         }
         outstanding.removeAll()

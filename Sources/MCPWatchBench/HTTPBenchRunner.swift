@@ -67,16 +67,36 @@ public final class HTTPBenchRunner: Sendable {
         return try outcome.get()
     }
 
-    /// Ends the run early (an interrupt): calls still out count as `transport` errors, the result is returned with
+    /// Ends the run early: calls still out count as `transport` errors, the result is returned with
     /// `completed` false and this reason. Safe from any thread.
-    public func abort(_ reason: String) {
+    public func abort(_ reason: String) { end(reason, dropOutstanding: false) }
+
+    /// Ends the run early because the user asked (Ctrl-C): the result counts the calls that ended, and the calls
+    /// still out neither as calls nor as errors. Safe from any thread.
+    public func interrupt(_ reason: String) { end(reason, dropOutstanding: true) }
+
+    private func end(_ reason: String, dropOutstanding: Bool) {
         let now = clock.now().nanoseconds
-        state.withLock { $0.fail(reason, at: now) }
+        state.withLock { $0.fail(reason, at: now, dropOutstanding: dropOutstanding) }
+        pendingHandshake.withLock { $0?.cancel() }
     }
+
+    /// The handshake while it runs, so that ``abort(_:)`` can end the wait for it.
+    private let pendingHandshake = Mutex<Task<BenchResult.Server, any Error>?>(nil)
 
     private func measure(progress: (@Sendable (BenchProgress) -> Void)?) async throws(BenchError) -> BenchResult {
         let startedAt = Date().ISO8601Format()
-        let server = try await handshake()
+        let handshake = Task { try await self.handshake() }
+        pendingHandshake.withLock { $0 = handshake }
+        let server: BenchResult.Server
+        do {
+            server = try await handshake.value
+        } catch let error as BenchError {
+            throw error
+        } catch {
+            throw BenchError(.initializeFailed, "no answer to initialize from \(url): \(error)")
+        }
+        pendingHandshake.withLock { $0 = nil }
         let begin = clock.now().nanoseconds
         state.withLock { $0.begin(at: begin) }
         let reporter = progress.map { progress in

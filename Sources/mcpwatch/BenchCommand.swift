@@ -4,6 +4,7 @@ import Foundation
 import MCPWatchBench
 import MCPWatchCore
 import MCPWatchProxy
+import Synchronization
 
 /// `mcpwatch bench`: load an MCP server over stdio with `tools/call` and measure throughput and latency.
 struct BenchCommand: AsyncParsableCommand {
@@ -47,6 +48,11 @@ struct BenchCommand: AsyncParsableCommand {
                {"tool": "noop"}]
 
             A progress line goes to stderr once a second when it is a terminal.
+
+            Ctrl-C (SIGINT) stops the run and prints what was measured so far,
+            marked incomplete (completed false, failure "interrupted (SIGINT)";
+            calls still in flight are left out), with exit status 130. A second
+            Ctrl-C exits at once, without results.
 
             Results: a table on stdout, or with --json one JSON object. Only
             measured calls count; fields that do not apply are left out.
@@ -105,6 +111,7 @@ struct BenchCommand: AsyncParsableCommand {
               3    a regression against --baseline
               64   invalid options
               127  the server command could not be started
+              130  interrupted by Ctrl-C (SIGINT)
 
             Examples:
               mcpwatch bench --tool echo --args '{"text":"hi"}' --duration 10s \\
@@ -244,11 +251,17 @@ struct BenchCommand: AsyncParsableCommand {
         if isatty(STDERR_FILENO) == 1 {
             progress = { (report: BenchProgress) in Self.writeStderr("\r\u{1B}[K" + report.line) }
         }
+        let interrupts = Interrupts()
+        let signals = SignalForwarder(signals: [SIGINT]) { _ in
+            if interrupts.next() == 1 { runner.interrupt(Self.interruptedReason) } else { Self.exitAtOnce() }
+        }
+        defer { signals.cancel() }
         let result: BenchResult
         do {
             result = try await runner.run(progress: progress)
         } catch {
             if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+            if interrupts.count > 0 { throw Self.interruptedBeforeTheRun() }
             Self.printError(error.message)
             throw ExitCode(1)
         }
@@ -270,6 +283,17 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let runner = try Self.check { () throws(BenchError) in try BenchRunner(configuration: configuration) }
         let watcher = ExitWatcher(process: process, runner: runner)
+        // The server runs in a process group of its own: a terminal's Ctrl-C reaches only mcpwatch.
+        let interrupts = Interrupts()
+        let signals = SignalForwarder(signals: [SIGINT]) { _ in
+            if interrupts.next() == 1 {
+                runner.interrupt(Self.interruptedReason)
+            } else {
+                process.signal(SIGKILL)
+                Self.exitAtOnce()
+            }
+        }
+        defer { signals.cancel() }
 
         var progress: (@Sendable (BenchProgress) -> Void)?
         if isatty(STDERR_FILENO) == 1 {
@@ -287,6 +311,7 @@ struct BenchCommand: AsyncParsableCommand {
         case .success(let value):
             result = value
         case .failure(let error):
+            if interrupts.count > 0 { throw Self.interruptedBeforeTheRun() }
             Self.printError("\(error.message) (the server \(exit))\(Self.misplacedOptionsHint(command))")
             throw ExitCode(1)
         }
@@ -308,6 +333,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         if let failure = result.failure {
+            if failure == Self.interruptedReason {
+                Self.printError("the run ended early: \(failure); the figures cover the calls until then")
+                throw ExitCode(130)
+            }
             Self.printError("the run ended early: \(failure)\(exit.map { " (the server \($0))" } ?? "")")
             throw ExitCode(1)
         }
@@ -320,6 +349,20 @@ struct BenchCommand: AsyncParsableCommand {
             if json { Self.writeStderr(comparison.regressions.map { "mcpwatch bench: REGRESSION: \($0)\n" }.joined()) }
             throw ExitCode(3)
         }
+    }
+
+    /// The `failure` of a run stopped by Ctrl-C.
+    static let interruptedReason = "interrupted (SIGINT)"
+
+    /// A second Ctrl-C: no waiting for anything.
+    @Sendable static func exitAtOnce() -> Never {
+        writeStderr("\nmcpwatch bench: interrupted again: exiting without results\n")
+        _exit(130)
+    }
+
+    static func interruptedBeforeTheRun() -> ExitCode {
+        printError("interrupted (SIGINT) before the MCP handshake was done: nothing was measured")
+        return ExitCode(130)
     }
 
     /// How long the server has to answer `initialize` without --timeout: it may be starting up (`uvx` may first
@@ -353,4 +396,14 @@ struct BenchCommand: AsyncParsableCommand {
         var text = text
         text.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
     }
+}
+
+/// Counts SIGINTs: the first stops the run, the second exits.
+final class Interrupts: Sendable {
+    private let received = Mutex(0)
+
+    /// Counts one more; returns how many so far.
+    func next() -> Int { received.withLock { $0 += 1; return $0 } }
+
+    var count: Int { received.withLock { $0 } }
 }

@@ -48,4 +48,18 @@ import Testing
         let result = s.result(startedAt: "", server: nil)
         #expect(!result.completed && result.failure == "the server stopped accepting connections")
     }
+
+    @Test func anInterruptCountsOnlyTheCallsThatEnded() throws {
+        var s = try state()
+        let first = start(&s, at: 2_000)
+        _ = start(&s, at: 2_000)
+        s.complete(id: first, outcome: .ok, at: 3_000)
+        s.fail("interrupted (SIGINT)", at: 9_000, dropOutstanding: true)
+        let result = s.result(startedAt: "", server: nil)
+        #expect(!result.completed && result.failure == "interrupted (SIGINT)")
+        #expect(result.calls == 1 && result.ok == 1 && result.errors.total == 0)
+        // The answer to the call given up on is not a late answer: the run had stopped waiting.
+        _ = s.complete(id: first + 1, outcome: .ok, at: 10_000)
+        #expect(s.lateResponses == 0)
+    }
 }

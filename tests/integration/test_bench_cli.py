@@ -1,6 +1,8 @@
 """`mcpwatch bench` from the command line, as people first type it."""
 import json
+import signal
 import subprocess
+import time
 
 
 def test_bench_options_after_the_double_dash_get_a_hint(mcpwatch):
@@ -55,3 +57,32 @@ def test_the_handshake_waits_as_long_as_timeout_and_says_who_stopped_the_server(
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "it printed 2 lines on stdout that are not JSON-RPC" in out.stderr, out.stderr
+
+
+def interrupt(cmd, signals=1, after=1.5):
+    run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    for _ in range(signals):
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+    out, err = run.communicate(timeout=15)
+    return run.returncode, out, err
+
+
+def test_ctrl_c_stops_the_run_and_prints_what_was_measured(mcpwatch):
+    # As wrk and oha do: the first SIGINT ends a 30 s run early with its figures so far, marked incomplete, status 130.
+    code, out, err = interrupt([mcpwatch, "bench", "--json", "-c", "2", "--duration", "30s", "--", mcpwatch, "bench-server"])
+    assert code == 130, err
+    r = json.loads(out)
+    assert r["completed"] is False and "interrupted" in r["failure"]
+    assert r["ok"] > 0 and r["calls"] == r["ok"] + sum(r["errors"].values()) and r["errors"]["transport"] == 0
+    assert r["elapsed_seconds"] < 30
+    assert "interrupted (SIGINT)" in err
+    code, out, err = interrupt([mcpwatch, "bench", "--duration", "30s", "--", mcpwatch, "bench-server"])
+    assert code == 130 and "INCOMPLETE   interrupted (SIGINT)" in out and "throughput" in out, (out, err)
+
+
+def test_a_second_ctrl_c_exits_at_once(mcpwatch):
+    # The server never answers; the first SIGINT waits for it to stop, the second does not wait for anything.
+    code, out, err = interrupt([mcpwatch, "bench", "--duration", "30s", "--", "sleep", "1000"], signals=2, after=1)
+    assert code == 130 and out == "" and "interrupted again" in err

@@ -1,6 +1,7 @@
 """`mcpwatch bench --url`: load over the Streamable HTTP transport, against mcp-proxy (PyPI) bridging a stdio server."""
 import json
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -80,3 +81,17 @@ def test_a_server_that_dies_mid_run_ends_it_as_incomplete(mcpwatch, bench_server
     assert r["completed"] is False and "stopped accepting connections" in r["failure"] and "connection refused" in r["failure"]
     assert r["ok"] > 0 and r["errors"]["transport"] < 50, r
     assert "the run ended early: the server stopped accepting connections" in err
+
+
+@pytest.mark.parametrize("load", [["-c", "2"], ["--rate", "200"]])
+def test_ctrl_c_stops_an_http_run_with_its_figures(mcpwatch, bench_server_http, load):
+    _, url = bench_server_http
+    run = subprocess.Popen([mcpwatch, "bench", "--url", url, *load, "--duration", "30s", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=15)
+    assert run.returncode == 130, err
+    r = json.loads(out)
+    assert r["completed"] is False and "interrupted" in r["failure"] and r["ok"] > 0
+    assert r["calls"] == r["ok"] + sum(r["errors"].values())
