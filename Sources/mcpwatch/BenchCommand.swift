@@ -371,11 +371,35 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Everything after `--` is the server's command line: bench options put there reach the server instead.
     static let ownOptions: Set<String> = ["--tool", "--args", "--mix", "--concurrency", "-c", "--rate", "--max-in-flight", "--duration",
-                                          "-d", "--requests", "-n", "--warmup", "--timeout", "--json", "--baseline", "--max-regression", "--url"]
+                                          "-d", "--requests", "-r", "--warmup", "--timeout", "--json", "--baseline", "--max-regression", "--url"]
+
+    /// Programs whose own `-c` (and other short options) are common in a server's command line: `bash -c '…'`,
+    /// `python3 -c '…'`.
+    static let interpreters: Set<String> = ["sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "python", "python3", "python2",
+                                            "pypy", "pypy3", "node", "nodejs", "deno", "bun", "perl", "ruby", "php", "pwsh", "lua", "tclsh"]
+
+    /// The bench options in the server's command line. The short ones (`-c`, `-d`, `-r`) are common in other
+    /// programs, so they count only when the program is not an interpreter and their value reads as bench's would
+    /// (`-c 16`, `-d 10s`, `-r 500`).
+    static func misplacedOptions(_ command: [String]) -> [String] {
+        guard let program = command.first else { return [] }
+        let name = program.split(separator: "/").last.map(String.init) ?? program
+        let interpreter = interpreters.contains(name) || (name.hasPrefix("python") && name.dropFirst(6).allSatisfy { $0.isNumber || $0 == "." })
+        let arguments = Array(command.dropFirst())
+        return arguments.indices.compactMap { i -> String? in
+            let parts = arguments[i].split(separator: "=", maxSplits: 1).map(String.init)
+            guard let option = parts.first, ownOptions.contains(option) else { return nil }
+            guard !option.hasPrefix("--") else { return option }
+            guard !interpreter else { return nil }
+            guard let value = parts.count > 1 ? parts[1] : (i + 1 < arguments.count ? arguments[i + 1] : nil) else { return nil }
+            let fits = option == "-d" ? (try? BenchSpan.parseDuration(value)) != nil : Int(value) != nil
+            return fits ? option : nil
+        }
+    }
 
     /// A hint when the server's command holds bench options (the server then usually refuses to start).
     static func misplacedOptionsHint(_ command: [String]) -> String {
-        let misplaced = command.dropFirst().filter { ownOptions.contains($0.split(separator: "=").first.map(String.init) ?? $0) }
+        let misplaced = misplacedOptions(command)
         guard !misplaced.isEmpty else { return "" }
         return "\nmcpwatch bench: hint: \(misplaced.joined(separator: ", ")) came after `--`, so the server got them; bench options go before it: "
             + "mcpwatch bench --tool echo --args '{...}' --duration 10s -- COMMAND"

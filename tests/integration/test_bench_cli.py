@@ -86,3 +86,17 @@ def test_a_second_ctrl_c_exits_at_once(mcpwatch):
     # The server never answers; the first SIGINT waits for it to stop, the second does not wait for anything.
     code, out, err = interrupt([mcpwatch, "bench", "--duration", "30s", "--", "sleep", "1000"], signals=2, after=1)
     assert code == 130 and out == "" and "interrupted again" in err
+
+
+def test_no_hint_for_an_interpreters_own_dash_c(mcpwatch):
+    # `-c` belongs to bash and python here, not to bench: no hint about misplaced options.
+    for server in (["bash", "-c", "echo x >&2; exit 2"], ["python3", "-c", "import sys; sys.exit(3)"]):
+        out = subprocess.run([mcpwatch, "bench", "--requests", "10", "--", *server], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1 and "no answer to initialize" in out.stderr
+        assert "hint" not in out.stderr, out.stderr
+    # Bench's own -c with a number after `--` still gets it; -c followed by something else does not.
+    out = subprocess.run([mcpwatch, "bench", "--requests", "10", "--", mcpwatch, "demo-server", "-c", "16"], capture_output=True, text=True, timeout=60)
+    assert "hint: -c came after `--`" in out.stderr, out.stderr
+    out = subprocess.run([mcpwatch, "bench", "--requests", "10", "--", mcpwatch, "demo-server", "-c", "config.json"],
+                         capture_output=True, text=True, timeout=60)
+    assert "hint" not in out.stderr, out.stderr
