@@ -68,6 +68,9 @@ struct BenchState {
     private(set) var warmupStart: UInt64 = 0
     private(set) var measureStart: UInt64?
     private(set) var lastEnd: UInt64 = 0
+    /// When the measured phase's schedule ended: its --duration, or in an open loop the last call's interval. The
+    /// elapsed time covers it even when the last answer came sooner (at 2 calls/s, 4 calls take 2 s, not 1.5).
+    private(set) var scheduleEnd: UInt64 = 0
 
     /// Open loop: calls scheduled so far, and when the schedule began.
     private(set) var scheduled = 0
@@ -124,8 +127,11 @@ struct BenchState {
                 switch configuration.length {
                 case .calls(let count):
                     guard measuredStarted >= count else { return }
+                    // Open loop: `now` is the last call's slot in the schedule, which ends one interval later.
+                    if case .open(let rate, _) = configuration.load { scheduleEnd = now &+ UInt64((1e9 / rate).rounded()) }
                 case .duration(let duration):
                     guard let start = measureStart, now >= start &+ duration.totalNanoseconds else { return }
+                    scheduleEnd = start &+ duration.totalNanoseconds
                 }
                 phase = .draining
                 phaseChanged = true
@@ -314,7 +320,8 @@ struct BenchState {
     }
 
     func result(startedAt: String, server: BenchResult.Server?) -> BenchResult {
-        let elapsed = measureStart.map { Double(lastEnd &- min(lastEnd, $0)) / 1e9 } ?? 0
+        let end = max(lastEnd, scheduleEnd)
+        let elapsed = measureStart.map { Double(end &- min(end, $0)) / 1e9 } ?? 0
         let answered = ok + errors.toolError + errors.jsonrpcError
         let latency: BenchResult.Latency = histogram.totalCount == 0 ? .zero : BenchResult.Latency(
             min: Double(histogram.min), p50: Double(histogram.valueAtPercentile(50)), p90: Double(histogram.valueAtPercentile(90)),

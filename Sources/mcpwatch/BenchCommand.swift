@@ -77,7 +77,9 @@ struct BenchCommand: AsyncParsableCommand {
                                   transport      lost: the connection broke
                                   overload       not sent: --max-in-flight hit
               elapsed_seconds   from the start of the measured phase to the end
-                                of its last call
+                                of its last call, or of its schedule when that
+                                is later (--duration; in an open loop with
+                                --requests, the last call's 1/rate interval)
               calls_per_second  answered calls (ok, tool_error, jsonrpc_error)
                                 per elapsed second
               latency_us        latency of answered calls in microseconds: min,

@@ -62,4 +62,28 @@ import Testing
         _ = s.complete(id: first + 1, outcome: .ok, at: 10_000)
         #expect(s.lateResponses == 0)
     }
+
+    /// An open loop at 2 calls/s, each call answered 1 ms after it starts; returns the result.
+    func openLoopAtTwoPerSecond(length: BenchSpan) throws -> BenchResult {
+        var s = try state(.open(rate: 2, maxInFlight: 10), length: length)
+        let second: UInt64 = 1_000_000_000
+        var now: UInt64 = 1_000
+        while !s.isFinished && now < 10 * second {
+            var out: [UInt8] = []
+            s.startScheduledCalls(now: now, rate: 2, into: &out)
+            s.advance(to: now)
+            for id in s.outstanding.keys { s.complete(id: id, outcome: .ok, at: now + 1_000_000) }
+            s.advance(to: now + 1_000_000)
+            now += second / 4
+        }
+        return s.result(startedAt: "", server: nil)
+    }
+
+    @Test func openLoopElapsedCoversTheSchedule() throws {
+        // 4 calls at 0, 0.5, 1 and 1.5 s: the run lasted 2 s (it read 1.501 s, and 2.7 calls/s).
+        let timed = try openLoopAtTwoPerSecond(length: .duration(.seconds(2)))
+        #expect(timed.ok == 4 && timed.elapsedSeconds == 2 && timed.callsPerSecond == 2)
+        let counted = try openLoopAtTwoPerSecond(length: .calls(4))
+        #expect(counted.ok == 4 && counted.elapsedSeconds == 2 && counted.callsPerSecond == 2)
+    }
 }
