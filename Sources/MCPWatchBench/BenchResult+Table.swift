@@ -14,12 +14,16 @@ extension BenchResult {
         lines.append("  load         \(load), tools \(tools)")
         lines.append("  calls        \(calls) in \(format3(elapsedSeconds)) s (ok \(ok), errors \(errors.total)\(warmupCalls > 0 ? ", after \(warmupCalls) warmup calls" : ""))")
         lines.append("  throughput   \(format1(callsPerSecond)) calls/s")
-        lines.append("  latency            µs          ms")
-        let rows: [(String, Double)] = [
-            ("p50", latencyUs.p50), ("p90", latencyUs.p90), ("p99", latencyUs.p99), ("p99.9", latencyUs.p99_9), ("max", latencyUs.max),
-        ]
-        for (name, micros) in rows {
-            lines.append("    " + pad(name, 8) + padLeft(String(Int(micros)), 12) + padLeft(format3(micros / 1_000), 12))
+        if answered == 0 {
+            lines.append("  latency      no answered calls")
+        } else {
+            lines.append("  latency            µs          ms")
+            let rows: [(String, Double)] = [
+                ("p50", latencyUs.p50), ("p90", latencyUs.p90), ("p99", latencyUs.p99), ("p99.9", latencyUs.p99_9), ("max", latencyUs.max),
+            ]
+            for (name, micros) in rows {
+                lines.append("    " + pad(name, 8) + padLeft(String(Int(micros)), 12) + padLeft(format3(micros / 1_000), 12))
+            }
         }
         lines.append("  errors       jsonrpc_error \(errors.jsonrpcError)  tool_error \(errors.toolError)  timeout \(errors.timeout)  "
             + "transport \(errors.transport)  overload \(errors.overload)")

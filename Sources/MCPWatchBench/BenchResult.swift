@@ -120,7 +120,8 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var elapsedSeconds: Double
     /// Answered calls per second of `elapsed_seconds`.
     public var callsPerSecond: Double
-    /// Latency of answered calls, in microseconds (HdrHistogram, 3 significant digits).
+    /// Latency of answered calls, in microseconds (HdrHistogram, 3 significant digits). All zero, and left out of
+    /// the JSON, when no call was answered.
     public var latencyUs: Latency
     /// The same, in milliseconds.
     public var latencyMs: Latency
@@ -143,6 +144,38 @@ public struct BenchResult: Codable, Sendable, Equatable {
         case completed, failure, comparison
     }
 
+    /// As the synthesized encoding (nil fields left out), and latency left out when no call was answered: zeros
+    /// would read as measured.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(format, forKey: .format)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encodeIfPresent(command, forKey: .command)
+        try c.encodeIfPresent(url, forKey: .url)
+        try c.encodeIfPresent(server, forKey: .server)
+        try c.encode(tools, forKey: .tools)
+        try c.encode(mode, forKey: .mode)
+        try c.encodeIfPresent(concurrency, forKey: .concurrency)
+        try c.encodeIfPresent(rate, forKey: .rate)
+        try c.encodeIfPresent(maxInFlight, forKey: .maxInFlight)
+        try c.encode(timeoutMs, forKey: .timeoutMs)
+        try c.encode(warmupCalls, forKey: .warmupCalls)
+        try c.encode(calls, forKey: .calls)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(elapsedSeconds, forKey: .elapsedSeconds)
+        try c.encode(callsPerSecond, forKey: .callsPerSecond)
+        if answered > 0 {
+            try c.encode(latencyUs, forKey: .latencyUs)
+            try c.encode(latencyMs, forKey: .latencyMs)
+        }
+        try c.encode(lateResponses, forKey: .lateResponses)
+        try c.encode(unexpectedLines, forKey: .unexpectedLines)
+        try c.encode(completed, forKey: .completed)
+        try c.encodeIfPresent(failure, forKey: .failure)
+        try c.encodeIfPresent(comparison, forKey: .comparison)
+    }
+
     /// Answered calls (`ok` + `tool_error` + `jsonrpc_error`).
     public var answered: Int { ok + errors.toolError + errors.jsonrpcError }
 
@@ -153,5 +186,36 @@ public struct BenchResult: Codable, Sendable, Equatable {
         // Encoding plain structs of numbers and strings cannot fail; an empty object would be a bug, not input.
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension BenchResult {
+    /// As the synthesized decoding, with latency all zero when it was left out (no call was answered).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        startedAt = try c.decode(String.self, forKey: .startedAt)
+        command = try c.decodeIfPresent([String].self, forKey: .command)
+        url = try c.decodeIfPresent(String.self, forKey: .url)
+        server = try c.decodeIfPresent(Server.self, forKey: .server)
+        tools = try c.decode(String.self, forKey: .tools)
+        mode = try c.decode(String.self, forKey: .mode)
+        concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency)
+        rate = try c.decodeIfPresent(Double.self, forKey: .rate)
+        maxInFlight = try c.decodeIfPresent(Int.self, forKey: .maxInFlight)
+        timeoutMs = try c.decode(Double.self, forKey: .timeoutMs)
+        warmupCalls = try c.decode(Int.self, forKey: .warmupCalls)
+        calls = try c.decode(Int.self, forKey: .calls)
+        ok = try c.decode(Int.self, forKey: .ok)
+        errors = try c.decode(Errors.self, forKey: .errors)
+        elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
+        callsPerSecond = try c.decode(Double.self, forKey: .callsPerSecond)
+        latencyUs = try c.decodeIfPresent(Latency.self, forKey: .latencyUs) ?? .zero
+        latencyMs = try c.decodeIfPresent(Latency.self, forKey: .latencyMs) ?? .zero
+        lateResponses = try c.decode(Int.self, forKey: .lateResponses)
+        unexpectedLines = try c.decode(Int.self, forKey: .unexpectedLines)
+        completed = try c.decode(Bool.self, forKey: .completed)
+        failure = try c.decodeIfPresent(String.self, forKey: .failure)
+        comparison = try c.decodeIfPresent(BaselineComparison.self, forKey: .comparison)
     }
 }

@@ -84,7 +84,8 @@ struct BenchCommand: AsyncParsableCommand {
                                 per elapsed second
               latency_us        latency of answered calls in microseconds: min,
                                 p50, p90, p99, p99_9, max, mean (HdrHistogram,
-                                1 µs to 1 h, 3 significant digits)
+                                1 µs to 1 h, 3 significant digits); left out
+                                when no call was answered
               latency_ms        the same in milliseconds
               late_responses    answers after their call timed out (ignored)
               unexpected_lines  server output that was not JSON-RPC or answered
