@@ -40,9 +40,9 @@ public struct BenchConfiguration: Sendable, Equatable {
                 throw BenchError(.invalidArgument, "--max-in-flight must be from 1 to 1000000, not \(maxInFlight)")
             }
         }
-        for span in [length] + (warmup.map { [$0] } ?? []) {
-            if case .calls(let n) = span, n < 1 { throw BenchError(.invalidArgument, "a number of calls must be at least 1") }
-            if case .duration(let d) = span, d <= .zero { throw BenchError(.invalidArgument, "a duration must be above zero") }
+        for (span, option) in [(length, length.isCalls ? "--requests" : "--duration")] + (warmup.map { [($0, "--warmup")] } ?? []) {
+            if case .calls(let n) = span, n < 1 { throw BenchError(.invalidArgument, "\(option) must be at least 1 call, not \(n)") }
+            if case .duration(let d) = span, d <= .zero { throw BenchError(.invalidArgument, "\(option) must be above zero") }
         }
         guard timeout > .zero, handshakeTimeout > .zero else { throw BenchError(.invalidArgument, "--timeout must be above zero") }
         guard !mix.entries.isEmpty else { throw BenchError(.invalidArgument, "no tool to call") }

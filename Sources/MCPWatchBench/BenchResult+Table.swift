@@ -28,12 +28,15 @@ extension BenchResult {
         lines.append("  errors       jsonrpc_error \(errors.jsonrpcError)  tool_error \(errors.toolError)  timeout \(errors.timeout)  "
             + "transport \(errors.transport)  overload \(errors.overload)")
         if lateResponses > 0 || unexpectedLines > 0 {
-            lines.append("  ignored      \(lateResponses) late answers, \(unexpectedLines) unexpected lines")
+            lines.append("  ignored      \(counted(lateResponses, "late answer")), \(counted(unexpectedLines, "unexpected line"))")
         }
         if let failure { lines.append("  INCOMPLETE   \(failure)") }
         if let comparison { lines.append(comparison.text) }
         return lines.joined(separator: "\n")
     }
+
+    /// `1 late answer`, `2 late answers`.
+    private func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
     private func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
     private func padLeft(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }

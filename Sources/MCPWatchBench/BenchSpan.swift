@@ -22,6 +22,11 @@ public enum BenchSpan: Sendable, Equatable, CustomStringConvertible {
             guard nanoseconds >= 1, nanoseconds < 1e18 else { break }
             return .nanoseconds(Int64(nanoseconds.rounded()))
         }
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            if let value = Double(trimmed.dropLast(unit.suffix.count)), value <= 0 {
+                throw BenchError(.invalidArgument, "--\(option) must be above zero, not `\(text)`")
+            }
+        }
         if let _ = Double(trimmed) {
             throw BenchError(.invalidArgument, "--\(option) `\(text)` has no unit: write it like 500ms, 10s or 2m")
         }
@@ -50,6 +55,8 @@ public enum BenchSpan: Sendable, Equatable, CustomStringConvertible {
             throw BenchError(.invalidArgument, "--\(option) `\(text)` is neither a number of calls (200) nor a duration (500ms, 10s, 2m)")
         }
     }
+
+    var isCalls: Bool { if case .calls = self { true } else { false } }
 
     public var description: String {
         switch self {

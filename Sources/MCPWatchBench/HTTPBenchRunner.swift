@@ -26,10 +26,7 @@ public final class HTTPBenchRunner: Sendable {
 
     /// Creates a runner; it owns an HTTP client until ``run(progress:)`` returns.
     public init(configuration: BenchConfiguration, url: String) throws(BenchError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", components.host?.isEmpty == false else {
-            throw BenchError(.invalidArgument, "--url must be an http:// or https:// address of an MCP endpoint, not '\(url)'")
-        }
+        let (components, scheme) = try Self.check(url: url)
         self.configuration = configuration
         self.url = url
         state = Mutex(BenchState(configuration: configuration))
@@ -53,6 +50,17 @@ public final class HTTPBenchRunner: Sendable {
         // retried until the request's deadline.
         http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Checks that `url` is an http(s) address with a host; returns its parts.
+    /// - Throws: ``BenchError`` with code `invalidArgument`.
+    @discardableResult
+    public static func check(url: String) throws(BenchError) -> (URLComponents, String) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", components.host?.isEmpty == false else {
+            throw BenchError(.invalidArgument, "--url must be an http:// or https:// address of an MCP endpoint, not '\(url)'")
+        }
+        return (components, scheme)
     }
 
     /// Handshake, warmup, measured phase; returns when the last call is answered or timed out.

@@ -141,25 +141,25 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A JSON file of tools with weights and arguments, instead of --tool and --args.", valueName: "file"))
     var mix: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Closed loop: calls kept in flight (default 1).", valueName: "n"))
+    @Option(name: [.short, .long], parsing: .unconditional, help: ArgumentHelp("Closed loop: calls kept in flight (default 1).", valueName: "n"))
     var concurrency: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Open loop: calls started per second, on a fixed schedule.", valueName: "calls/s"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Open loop: calls started per second, on a fixed schedule.", valueName: "calls/s"))
     var rate: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Open loop: unanswered calls beyond which calls count as overload errors (default 1000).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Open loop: unanswered calls beyond which calls count as overload errors (default 1000).", valueName: "n"))
     var maxInFlight: Int?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("How long to measure: 500ms, 10s, 2m (default 10s).", valueName: "duration"))
+    @Option(name: [.short, .long], parsing: .unconditional, help: ArgumentHelp("How long to measure: 500ms, 10s, 2m (default 10s).", valueName: "duration"))
     var duration: String?
 
-    @Option(name: [.short, .customLong("requests")], help: ArgumentHelp("How many calls to measure, instead of --duration.", valueName: "n"))
+    @Option(name: [.short, .customLong("requests")], parsing: .unconditional, help: ArgumentHelp("How many calls to measure, instead of --duration.", valueName: "n"))
     var requests: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Calls before measuring, not counted: a duration (2s) or a number of calls (500).", valueName: "duration|n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Calls before measuring, not counted: a duration (2s) or a number of calls (500).", valueName: "duration|n"))
     var warmup: String?
 
-    @Option(name: .long, help: ArgumentHelp("How long a call may take before it counts as a timeout error (default 30s); also how long the server has to answer initialize (default 60s).", valueName: "duration"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long a call may take before it counts as a timeout error (default 30s); also how long the server has to answer initialize (default 60s).", valueName: "duration"))
     var timeout: String?
 
     @Flag(name: .long, help: "Print the result as one JSON object (fields in the discussion above).")
@@ -168,7 +168,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("An earlier --json result to compare with; a regression exits with status 3.", valueName: "file"))
     var baseline: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --baseline: the largest fall in calls/s, or rise in p99, allowed, in percent (default 10).", valueName: "pct"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --baseline: the largest fall in calls/s, or rise in p99, allowed, in percent (default 10).", valueName: "pct"))
     var maxRegression: Double?
 
     @Option(name: .long, help: ArgumentHelp("A Streamable HTTP MCP endpoint to load instead of starting a command, e.g. http://127.0.0.1:8080/mcp.", valueName: "url"))
@@ -188,6 +188,9 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("give the server command after `--`, e.g. `mcpwatch bench -- mcpwatch bench-server`, or --url of a Streamable HTTP endpoint")
         }
         if !command.isEmpty && url != nil { throw ValidationError("give either --url or a command after `--`, not both") }
+        if let url {
+            do { try HTTPBenchRunner.check(url: url) } catch { throw ValidationError(error.message) }
+        }
         _ = try benchConfiguration()
         _ = try baselineFigures()
     }

@@ -31,4 +31,13 @@ import Testing
         #expect(some.json().contains(#""latency_us":{"#) && some.table.contains("p50"))
         #expect(try JSONDecoder().decode(BenchResult.self, from: Data(some.json().utf8)) == some)
     }
+
+    @Test func ignoredCountsAreSingularForOne() throws {
+        var one = try result(ok: 1, timeouts: 0)
+        one.lateResponses = 1
+        one.unexpectedLines = 1
+        #expect(one.table.split(separator: "\n").contains("  ignored      1 late answer, 1 unexpected line"), "\(one.table)")
+        one.unexpectedLines = 2
+        #expect(one.table.split(separator: "\n").contains("  ignored      1 late answer, 2 unexpected lines"), "\(one.table)")
+    }
 }

@@ -22,6 +22,20 @@ import Testing
         #expect(error?.message.contains("--duration") == true)
     }
 
+    @Test(arguments: ["-1s", "0s", "-500ms", "0.0m"])
+    func aDurationThatIsNotPositiveSaysSo(text: String) {
+        let error = #expect(throws: BenchError.self) { try BenchSpan.parseDuration(text, option: "duration") }
+        #expect(error?.message == "--duration must be above zero, not `\(text)`")
+    }
+
+    @Test func countsBelowOneNameTheirOption() {
+        let mix = ToolMix(entries: [.init(tool: "echo")])
+        let requests = #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, length: .calls(0)) }
+        #expect(requests?.message == "--requests must be at least 1 call, not 0")
+        let warmup = #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, warmup: .calls(-2)) }
+        #expect(warmup?.message == "--warmup must be at least 1 call, not -2")
+    }
+
     @Test func warmupTakesACountOrADuration() throws {
         #expect(try BenchSpan.parse("200") == .calls(200))
         #expect(try BenchSpan.parse("2s") == .duration(.seconds(2)))

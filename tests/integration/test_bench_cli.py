@@ -100,3 +100,17 @@ def test_no_hint_for_an_interpreters_own_dash_c(mcpwatch):
     out = subprocess.run([mcpwatch, "bench", "--requests", "10", "--", mcpwatch, "demo-server", "-c", "config.json"],
                          capture_output=True, text=True, timeout=60)
     assert "hint" not in out.stderr, out.stderr
+
+
+def test_invalid_values_are_usage_errors_that_say_what_is_wrong(mcpwatch):
+    cases = [
+        (["-c", "-3"], "--concurrency must be from 1 to 100000, not -3"),
+        (["--duration", "-1s"], "--duration must be above zero, not `-1s`"),
+        (["--requests", "0"], "--requests must be at least 1 call, not 0"),
+        (["--url", "not-a-url"], "--url must be an http:// or https:// address of an MCP endpoint, not 'not-a-url'"),
+    ]
+    for options, message in cases:
+        server = [] if "--url" in options else ["--", mcpwatch, "bench-server"]
+        out = subprocess.run([mcpwatch, "bench", *options, *server], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 64, (options, out.stderr)
+        assert message in out.stderr and "Missing value" not in out.stderr, (options, out.stderr)
