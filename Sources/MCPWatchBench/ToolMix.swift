@@ -55,6 +55,56 @@ public struct ToolMix: Sendable, Equatable {
         return ToolMix(entries: [Entry(tool: tool, arguments: [oneLine])])
     }
 
+    /// Reads and parses a mix file.
+    /// - Throws: ``BenchError`` with code `invalidMixFile`: the file cannot be read (and why: missing, a directory,
+    ///   no permission), or it is not a valid mix.
+    public static func load(path: String) throws(BenchError) -> ToolMix {
+        func fail(_ reason: String) -> BenchError { BenchError(.invalidMixFile, "cannot read the mix file \(path): \(reason)") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw fail(String(cString: strerror(errno))) }
+        if info.st_mode & S_IFMT == S_IFDIR { throw fail("it is a directory") }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail(String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+            if data.count > 64 << 20 { throw fail("it is larger than 64 MiB") }
+        }
+        return try parse(data, source: path)
+    }
+
+    /// Where and why JSON parsing failed, as `: line 2, column 15: invalid value`, when the error says where.
+    static func whereJSONFailed(_ error: any Error, in data: Data) -> String {
+        let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+        // Foundation says "Invalid value around character 32." (a byte offset from 0); people count lines.
+        guard let range = text.range(of: "around character "),
+              let offset = Int(text[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
+        else {
+            let reason = text.hasSuffix(".") ? String(text.dropLast()) : text
+            return reason.isEmpty ? "" : ": " + reason.prefix(1).lowercased() + reason.dropFirst()
+        }
+        let what = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        var line = 1
+        var column = 1
+        for byte in data.prefix(offset) {
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {  // count characters, not UTF-8 continuation bytes
+                column += 1
+            }
+        }
+        return " at line \(line), column \(column)\(what.isEmpty ? "" : ": \(what.prefix(1).lowercased() + what.dropFirst())")"
+    }
+
     /// Parses a mix file.
     /// - Parameters:
     ///   - data: the file's content.
@@ -66,7 +116,7 @@ public struct ToolMix: Sendable, Equatable {
         do {
             root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw fail("not valid JSON (\(error.localizedDescription))")
+            throw fail("not valid JSON\(Self.whereJSONFailed(error, in: data))")
         }
         guard let list = root as? [Any] else {
             throw fail(#"expected a list like [{"tool":"echo","weight":3,"args":[{"text":"a"}]}]"#)

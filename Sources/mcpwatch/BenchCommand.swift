@@ -212,18 +212,8 @@ struct BenchCommand: AsyncParsableCommand {
     /// The run's configuration from the options; every mistake becomes a usage error that says what to write.
     func benchConfiguration() throws -> BenchConfiguration {
         do {
-            let toolMix: ToolMix
-            if let mix {
-                let data: Data
-                do {
-                    data = try Data(contentsOf: URL(fileURLWithPath: mix))
-                } catch {
-                    throw BenchError(.invalidMixFile, "cannot read the mix file \(mix): \(error.localizedDescription)")
-                }
-                toolMix = try ToolMix.parse(data, source: mix)
-            } else {
-                toolMix = try ToolMix.single(tool: tool ?? "echo", argumentsJSON: args ?? "{}")
-            }
+            let toolMix = try mix.map { path throws(BenchError) in try ToolMix.load(path: path) }
+                ?? ToolMix.single(tool: tool ?? "echo", argumentsJSON: args ?? "{}")
             let load: BenchConfiguration.Load = if let rate {
                 .open(rate: rate, maxInFlight: maxInFlight ?? 1000)
             } else {

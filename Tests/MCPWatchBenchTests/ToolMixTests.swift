@@ -35,6 +35,24 @@ import Testing
         #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
     }
 
+    @Test func invalidJSONSaysWhere() {
+        let error = #expect(throws: BenchError.self) { try parse("[{\"tool\": \"echo\",\n  \"weight\": 3,,}]") }
+        #expect(error?.message == "mix file mix.json: not valid JSON at line 2, column 15: invalid value")
+        #expect(error?.message.contains("correct format") == false)
+    }
+
+    @Test func filesThatCannotBeReadSayWhy() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        let asDirectory = #expect(throws: BenchError.self) { try ToolMix.load(path: directory) }
+        #expect(asDirectory?.message == "cannot read the mix file \(directory): it is a directory")
+        let missing = #expect(throws: BenchError.self) { try ToolMix.load(path: directory + "/no-such-mix-\(getpid()).json") }
+        #expect(missing?.message.hasSuffix(": No such file or directory") == true, "\(missing?.message ?? "")")
+        let file = directory + "/mix-\(getpid()).json"
+        try Data(#"[{"tool":"noop"}]"#.utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try ToolMix.load(path: file).entries == [ToolMix.Entry(tool: "noop")])
+    }
+
     @Test func singleToolKeepsArgumentsAsWrittenOnOneLine() throws {
         let mix = try ToolMix.single(tool: "echo", argumentsJSON: "{\"text\": \"hi\",\n \"n\": 1.0}")
         #expect(mix.entries == [ToolMix.Entry(tool: "echo", arguments: ["{\"text\": \"hi\",  \"n\": 1.0}"])])
