@@ -27,6 +27,9 @@ extension BenchResult {
         }
         lines.append("  errors       jsonrpc_error \(errors.jsonrpcError)  tool_error \(errors.toolError)  timeout \(errors.timeout)  "
             + "transport \(errors.transport)  overload \(errors.overload)")
+        for (kind, text) in (errorExamples ?? [:]).sorted(by: { $0.key < $1.key }) {
+            lines.append("    first \(kind): \(text)")
+        }
         if lateResponses > 0 || unexpectedLines > 0 {
             lines.append("  ignored      \(counted(lateResponses, "late answer")), \(counted(unexpectedLines, "unexpected line"))")
         }

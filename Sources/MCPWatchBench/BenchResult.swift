@@ -135,13 +135,15 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var failure: String?
     /// The comparison with `--baseline`, when one was given.
     public var comparison: BaselineComparison?
+    /// The first failed answer of each kind (`jsonrpc_error`, `tool_error`) as the server worded it; nil without any.
+    public var errorExamples: [String: String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case format, startedAt = "started_at", command, url, server, tools, mode, concurrency, rate
         case maxInFlight = "max_in_flight", timeoutMs = "timeout_ms", warmupCalls = "warmup_calls", calls, ok, errors
         case elapsedSeconds = "elapsed_seconds", callsPerSecond = "calls_per_second", latencyUs = "latency_us"
         case latencyMs = "latency_ms", lateResponses = "late_responses", unexpectedLines = "unexpected_lines"
-        case completed, failure, comparison
+        case completed, failure, comparison, errorExamples = "error_examples"
     }
 
     /// As the synthesized encoding (nil fields left out), and latency left out when no call was answered: zeros
@@ -174,6 +176,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
         try c.encode(completed, forKey: .completed)
         try c.encodeIfPresent(failure, forKey: .failure)
         try c.encodeIfPresent(comparison, forKey: .comparison)
+        try c.encodeIfPresent(errorExamples, forKey: .errorExamples)
     }
 
     /// Answered calls (`ok` + `tool_error` + `jsonrpc_error`).
@@ -217,5 +220,6 @@ extension BenchResult {
         completed = try c.decode(Bool.self, forKey: .completed)
         failure = try c.decodeIfPresent(String.self, forKey: .failure)
         comparison = try c.decodeIfPresent(BaselineComparison.self, forKey: .comparison)
+        errorExamples = try c.decodeIfPresent([String: String].self, forKey: .errorExamples)
     }
 }

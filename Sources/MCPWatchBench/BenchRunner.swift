@@ -259,6 +259,7 @@ public final class BenchRunner: Sendable {
                 answered += 1
             }
             s.unexpectedLines += batch.unexpected
+            s.note(batch.errorExample)
             var ring = false
             if let handshake = batch.handshake, s.handshake == nil {
                 s.handshake = handshake

@@ -64,6 +64,8 @@ struct BenchState {
     private(set) var answeredAll = 0
     var lateResponses = 0
     var unexpectedLines = 0
+    /// The first failed answer of each kind, as the server worded it.
+    var errorExamples: [String: String] = [:]
 
     private(set) var warmupStart: UInt64 = 0
     private(set) var measureStart: UInt64?
@@ -233,6 +235,13 @@ struct BenchState {
         return true
     }
 
+    /// Keeps the first failed answer of its kind, so that the result can say why calls failed.
+    mutating func note(_ example: (outcome: Outcome, text: String)?) {
+        guard let example else { return }
+        let key = example.outcome == .jsonrpcError ? "jsonrpc_error" : "tool_error"
+        if errorExamples[key] == nil { errorExamples[key] = String(example.text.prefix(300)) }
+    }
+
     /// One call was lost (its HTTP request failed): a `transport` error, the run goes on.
     mutating func lose(id: Int, at now: UInt64) {
         guard let pending = outstanding.removeValue(forKey: id) else { return }
@@ -338,7 +347,8 @@ struct BenchState {
             timeoutMs: Double(timeoutNanoseconds) / 1e6, warmupCalls: warmupStarted, calls: measuredStarted, ok: ok, errors: errors,
             elapsedSeconds: elapsed, callsPerSecond: elapsed > 0 ? Double(answered) / elapsed : 0,
             latencyUs: latency, latencyMs: latency.scaled(by: 1_000), lateResponses: lateResponses, unexpectedLines: unexpectedLines,
-            completed: failure == nil, failure: failure, comparison: nil)
+            completed: failure == nil, failure: failure, comparison: nil,
+            errorExamples: errorExamples.isEmpty ? nil : errorExamples)
     }
 }
 

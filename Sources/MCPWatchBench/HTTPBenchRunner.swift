@@ -361,6 +361,7 @@ public final class HTTPBenchRunner: Sendable {
                 }
                 for completion in batch.completions { s.complete(id: completion.id, outcome: completion.outcome, at: now) }
                 s.unexpectedLines += batch.unexpected
+                s.note(batch.errorExample)
                 s.advance(to: now)
             }
         case .failure(let error):

@@ -6,6 +6,8 @@ struct ReadBatch {
     var completions: [(id: Int, outcome: BenchState.Outcome)] = []
     var handshake: BenchState.Handshake?
     var unexpected = 0
+    /// The first failed answer of this read, as the server worded it (for the result's `error_examples`).
+    var errorExample: (outcome: BenchState.Outcome, text: String)?
 
     init() { completions.reserveCapacity(1024) }
 
@@ -15,6 +17,7 @@ struct ReadBatch {
         completions.removeAll(keepingCapacity: true)
         handshake = nil
         unexpected = 0
+        errorExample = nil
     }
 
     /// Sorts one line; answers the server's own requests (`ping`) into `replies`.
@@ -33,7 +36,13 @@ struct ReadBatch {
                         : .answered(Self.server(InitializeMessage.parseResult(line)))
                     return
                 }
-                completions.append((id, info.kind == .error ? .jsonrpcError : info.isToolError ? .toolError : .ok))
+                let outcome: BenchState.Outcome = info.kind == .error ? .jsonrpcError : info.isToolError ? .toolError : .ok
+                completions.append((id, outcome))
+                if outcome != .ok, errorExample == nil {
+                    errorExample = outcome == .jsonrpcError
+                        ? (outcome, "error \(info.errorCode.map(String.init) ?? "?"): \(info.errorMessage ?? "")")
+                        : (outcome, info.toolErrorText ?? "(the result gave no text)")
+                }
             case .request:
                 // The server asks something of us: answer ping as MCP requires, refuse the rest (we declared no
                 // client capabilities, so a correct server asks nothing else).

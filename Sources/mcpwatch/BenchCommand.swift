@@ -92,6 +92,8 @@ struct BenchCommand: AsyncParsableCommand {
                                 no call of ours (ignored)
               completed         false when the run ended early
               failure           why it ended early
+              error_examples    the first jsonrpc_error and tool_error, as
+                                the server worded them (left out without any)
               comparison        with --baseline: baseline_file,
                                 max_regression_percent, throughput, p99_us and
                                 error_rate_percent (each {baseline, current,

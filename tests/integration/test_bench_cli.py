@@ -114,3 +114,17 @@ def test_invalid_values_are_usage_errors_that_say_what_is_wrong(mcpwatch):
         out = subprocess.run([mcpwatch, "bench", *options, *server], capture_output=True, text=True, timeout=60)
         assert out.returncode == 64, (options, out.stderr)
         assert message in out.stderr and "Missing value" not in out.stderr, (options, out.stderr)
+
+
+def test_failed_calls_show_the_servers_own_words(mcpwatch, tmp_path):
+    # A count of tool errors says nothing of why: the first one of each kind is shown as the server worded it.
+    mix = tmp_path / "mix.json"
+    mix.write_text(json.dumps([{"tool": "echo"}, {"tool": "no_such_tool"}]))
+    out = subprocess.run([mcpwatch, "bench", "--mix", str(mix), "--requests", "100", "--", mcpwatch, "bench-server"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "tool_error 50" in out.stdout and "first tool_error: unknown tool: no_such_tool" in out.stdout
+    out = subprocess.run([mcpwatch, "bench", "--tool", "calculate", "--args", '{"a":1,"b":0,"op":"div"}', "--requests", "5", "--json",
+                          "--", mcpwatch, "demo-server"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["error_examples"] == {"jsonrpc_error": "error -32602: Invalid params: division by zero"}
