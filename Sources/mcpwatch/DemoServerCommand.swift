@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MCPWatchDemo
 
 /// `mcpwatch demo-server`: the built-in demo MCP server on stdio.
@@ -17,6 +18,9 @@ struct DemoServerCommand: AsyncParsableCommand {
     var seed: UInt64?
 
     func run() async throws {
+        // A client that closes our stdout makes writes fail (EPIPE), which the transport reports, rather than killing us
+        // in the middle of answering the calls still in flight.
+        signal(SIGPIPE, SIG_IGN)
         try await DemoServer.run(seed: seed)
     }
 }
