@@ -359,32 +359,22 @@ public final class StdioToHTTPRelay: Sendable {
         }
         let (endpoints, endpointInput) = AsyncStream.makeStream(of: URL?.self, bufferingPolicy: .bufferingNewest(1))
         let reader = Task { [self] in
-            var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
             var announced = false
             do {
-                for try await chunk in response.body {
-                    var ready: [[UInt8]] = []
-                    chunk.withUnsafeReadableBytes { bytes in
-                        parser.append(bytes) { event in
-                            if event.type == "endpoint" {
-                                let text = String(decoding: event.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                                let url = URL(string: text, relativeTo: configuration.upstream)?.absoluteURL
-                                if !announced, let url {
-                                    announced = true
-                                    legacy.withLock { $0.endpoint = url }
-                                    endpointInput.yield(url)
-                                }
-                                return
-                            }
-                            guard event.type == nil || event.type == "message" else { return }
-                            guard !event.truncated else {
-                                recorder.store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: recorder.store.clock.now(), sample: nil)
-                                return
-                            }
-                            if let line = JSONLine.line(event.data) { ready.append(line) }
+                try await SSEMessages.read(response.body, maxEventBytes: configuration.maxMessageBytes, anomalies: recorder.store) { event in
+                    if event.type == "endpoint" {
+                        let text = String(decoding: event.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                        let url = URL(string: text, relativeTo: configuration.upstream)?.absoluteURL
+                        if !announced, let url {
+                            announced = true
+                            legacy.withLock { $0.endpoint = url }
+                            endpointInput.yield(url)
                         }
+                        return false
                     }
-                    for line in ready { deliver(line, isInitialize: false) }
+                    return event.type == nil || event.type == "message"
+                } deliver: { line in
+                    deliver(line, isInitialize: false)
                 }
             } catch {}
             endpointInput.yield(nil)
@@ -459,20 +449,9 @@ public final class StdioToHTTPRelay: Sendable {
 
     /// Relays each event of an SSE answer as one line, as it arrives.
     private func relayEvents(_ body: HTTPClientResponse.Body, isInitialize: Bool, requestIDs: [JSONRPCID]) async {
-        var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
         do {
-            for try await chunk in body {
-                var ready: [[UInt8]] = []
-                chunk.withUnsafeReadableBytes { bytes in
-                    parser.append(bytes) { event in
-                        guard !event.truncated else {
-                            recorder.store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: recorder.store.clock.now(), sample: nil)
-                            return
-                        }
-                        if let line = JSONLine.line(event.data) { ready.append(line) }
-                    }
-                }
-                for line in ready { deliver(line, isInitialize: isInitialize) }
+            try await SSEMessages.read(body, maxEventBytes: configuration.maxMessageBytes, anomalies: recorder.store) { line in
+                deliver(line, isInitialize: isInitialize)
             }
         } catch {
             guard !Task.isCancelled else { return }
@@ -526,23 +505,12 @@ public final class StdioToHTTPRelay: Sendable {
                     throw StreamEnded()
                 }
                 logger.debug("listening on the standalone SSE stream")
-                var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
-                for try await chunk in response.body {
-                    var ready: [[UInt8]] = []
-                    chunk.withUnsafeReadableBytes { bytes in
-                        parser.append(bytes) { event in
-                            if let id = event.id { session.withLock { $0.lastEventID = id } }
-                            guard !event.truncated else {
-                                recorder.store.recordAnomaly(.oversizedMessage, direction: .serverToClient, at: recorder.store.clock.now(), sample: nil)
-                                return
-                            }
-                            if let line = JSONLine.line(event.data) { ready.append(line) }
-                        }
-                    }
-                    for line in ready {
-                        delivered = true
-                        deliver(line, isInitialize: false)
-                    }
+                try await SSEMessages.read(response.body, maxEventBytes: configuration.maxMessageBytes, anomalies: recorder.store) { event in
+                    if let id = event.id { session.withLock { $0.lastEventID = id } }
+                    return true
+                } deliver: { line in
+                    delivered = true
+                    deliver(line, isInitialize: false)
                 }
                 logger.debug("the standalone SSE stream ended")
             } catch {

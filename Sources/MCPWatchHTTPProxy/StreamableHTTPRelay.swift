@@ -209,15 +209,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
                 _ = try? await response.body.collect(upTo: 64 << 10)
                 failure = "the MCP server answered HTTP \(response.status.code) \(response.status.reasonPhrase)"
             } else if contentType.hasPrefix("text/event-stream") {
-                var parser = SSEEventParser(maxEventBytes: configuration.maxMessageBytes)
-                for try await chunk in response.body {
-                    var ready: [[UInt8]] = []
-                    chunk.withUnsafeReadableBytes { bytes in
-                        parser.append(bytes) { event in
-                            if !event.truncated, let line = JSONLine.line(event.data) { ready.append(line) }
-                        }
-                    }
-                    for line in ready { take(line, recorder: recorder) }
+                try await SSEMessages.read(response.body, maxEventBytes: configuration.maxMessageBytes, anomalies: nil) { line in
+                    take(line, recorder: recorder)
                 }
             } else {
                 let body = try await response.body.collect(upTo: configuration.maxMessageBytes)
@@ -282,11 +275,15 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         }
         // Only a JSON body carries MCP messages; a text or HTML one (a 405 for GET, a load balancer's error page) is the
         // HTTP layer speaking and is relayed unmeasured rather than counted as a malformed message.
+        var answered: MCPWatchCore.RequestID?
         if body.readableBytes > 0 && Self.isJSON(contentType) {
             var inspector = MessageInspector()
-            body.withUnsafeReadableBytes { _ = recorder.observe(frame: $0, direction: .serverToClient, at: store.clock.now(), inspector: &inspector) }
+            answered = body.withUnsafeReadableBytes {
+                recorder.observe(frame: $0, direction: .serverToClient, at: store.clock.now(), inspector: &inspector)
+            }
         }
-        if !requestIDs.isEmpty {
+        // The usual case, one request and its response, needs no second look at the pending calls.
+        if !requestIDs.isEmpty && !(requestIDs.count == 1 && answered == requestIDs[0]) {
             // Requests this answer did not answer will never be answered: end them now instead of leaving them in flight.
             _ = recorder.lose(ids: requestIDs, reason: "the MCP server answered HTTP \(upstream.status.code) without a response to this request",
                               at: store.clock.now())

@@ -47,6 +47,18 @@ CALLS = [
 ]
 
 
+def assert_calls_measured(report) -> dict:
+    """What a run of CALLS leaves in the report, whatever the transport; returns the targets by (method, name)."""
+    targets = {(t["method"], t["name"]): t for t in report["targets"]}
+    assert targets[("tools/call", "echo")]["calls"] == 2
+    assert targets[("tools/call", "sleep_ms")]["min_ms"] >= 290
+    assert targets[("tools/call", "fail")]["outcomes"]["tool_error"] == 1
+    assert targets[("initialize", "initialize")]["calls"] == 1
+    assert report["overview"]["outcomes"].get("lost", 0) == 0
+    assert report["anomalies"]["total"] == 0
+    return targets
+
+
 def get(url, headers=None, timeout=10):
     request = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -143,15 +155,9 @@ def test_sdk_client_gets_identical_results_and_every_call_is_measured(stack, pee
     assert "slept 300 ms" in json.dumps(proxied[4])
 
     report = json.loads(s.api("/api/report"))
-    targets = {(t["method"], t["name"]): t for t in report["targets"]}
-    assert targets[("tools/call", "echo")]["calls"] == 2
+    targets = assert_calls_measured(report)
     assert targets[("tools/call", "sleep_ms")]["calls"] == 1
-    assert targets[("tools/call", "sleep_ms")]["min_ms"] >= 290
-    assert targets[("tools/call", "fail")]["outcomes"]["tool_error"] == 1
     assert targets[("tools/list", "tools/list")]["calls"] >= 1  # SDK 1.x may list again to validate a result
-    assert targets[("initialize", "initialize")]["calls"] == 1
-    assert report["overview"]["outcomes"].get("lost", 0) == 0
-    assert report["anomalies"]["total"] == 0
     assert report["session"]["client"]["name"] == "mcp"
 
     # The session, with its client and calls, in the report and /api/sessions; not as a metric label.

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import free_port, stop, wait_for
 from test_explorer_http import explorer
-from test_http_proxy import CALLS, CLIENT, port_open
+from test_http_proxy import CALLS, CLIENT, assert_calls_measured, port_open
 from test_stdio_to_http import CONCURRENT_CLIENT, STDIO_CLIENT, run_stdio
 
 # The SDK's own client for the older transport, connected directly (runs in either SDK's venv): test_http_proxy's
@@ -51,13 +51,7 @@ def test_stdio_client_gets_the_results_of_a_direct_sse_client(mcpwatch, peers, s
     assert lines[0] == {"server": "echo-peer"}
     assert "slept 300 ms" in json.dumps(lines[4])
 
-    targets = {(t["method"], t["name"]): t for t in report["targets"]}
-    assert targets[("tools/call", "echo")]["calls"] == 2
-    assert targets[("tools/call", "sleep_ms")]["min_ms"] >= 290
-    assert targets[("tools/call", "fail")]["outcomes"]["tool_error"] == 1
-    assert targets[("initialize", "initialize")]["calls"] == 1
-    assert report["overview"]["outcomes"].get("lost", 0) == 0
-    assert report["anomalies"]["total"] == 0
+    assert_calls_measured(report)
     assert report["session"]["client"]["name"] == "mcp"
 
 
