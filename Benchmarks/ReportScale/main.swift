@@ -63,7 +63,7 @@ for (shape, latency) in [("narrow", { (t: Int, i: Int) in UInt64(100 + i * 37 + 
         let scrape = scrapeText()
         return gzip.compress(scrape.text, segments: scrape.segments).count
     }
-    // 200 calls/s over 1,000 tools, scraped every 0.2 s (benchmarks/scale-http): about 40 tools change between scrapes.
+    // 200 calls/s over 1,000 tools, scraped every 0.2 s (scripts/bench/scale-http): about 40 tools change between scrapes.
     var next = 0
     let touchSome = { for _ in 0..<40 { store.record(call("tool-\(next % 1_000)", micros: 500)); next += 7 } }
     measure("\(shape): /metrics gzip, segmented, 40 changed", prepare: touchSome) {

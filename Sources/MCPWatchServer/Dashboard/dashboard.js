@@ -641,7 +641,7 @@
     return getComputedStyle(document.documentElement).getPropertyValue("--chart-3").trim() || "#dc2626";
   }
 
-  // The first moment the overview shows live figures over its history: what benchmarks/dashboard times.
+  // The first moment the overview shows live figures over its history: what scripts/bench/dashboard times.
   let firstRenderMarked = false;
   function markFirstRender() {
     if (firstRenderMarked || !state.update || state.series.status !== "ok" || state.view !== "overview") return;

@@ -1,6 +1,6 @@
 """`mcpwatch proxy --upstream URL --serve-http HOST:PORT` with a client that is not Python: the official MCP Swift SDK's
 Streamable HTTP client (modelcontextprotocol/swift-sdk 0.12.1, HTTPClientTransport over URLSession on Linux), built by
-scripts/test from tests/peers/swift-sdk-client, compared with the same client connected to the server directly.
+scripts/test from IntegrationTests/peers/swift-sdk-client, compared with the same client connected to the server directly.
 
 On Linux that client reads only application/json answers to its POSTs: it hands an SSE answer's raw text to its JSON
 decoder, drops it, and waits forever (HTTPClientTransport.swift, processResponse, `#if os(Linux)`). So the echo server

@@ -9,7 +9,7 @@
 // passes an SSE answer (text/event-stream) on as if it were one JSON message (HTTPClientTransport.swift:327-329,
 // "SSE responses aren't fully supported on Linux"); Client then cannot decode it ("Unexpected message received by
 // client", Client.swift:241) and the request waits forever. So the server must answer with application/json:
-// tests/peers/echo_server.py --json-response. The GET stream for server-initiated messages is not opened on Linux
+// IntegrationTests/peers/echo_server.py --json-response. The GET stream for server-initiated messages is not opened on Linux
 // either, and disconnect() sends no DELETE, so a session it opened stays open on the server.
 import Foundation
 import MCP

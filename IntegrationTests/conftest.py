@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 PEERS_DIR = pathlib.Path(os.environ.get("MCPWATCH_PEERS", ROOT / ".peers"))
 
 
@@ -27,8 +27,8 @@ def mcpwatch() -> str:
 
 @pytest.fixture(scope="session")
 def swift_sdk_client() -> str:
-    """The official MCP Swift SDK's Streamable HTTP client (tests/peers/swift-sdk-client), built by scripts/test."""
-    default = ROOT / "tests/peers/swift-sdk-client/.build/debug/swift-sdk-client"
+    """The official MCP Swift SDK's Streamable HTTP client (IntegrationTests/peers/swift-sdk-client), built by scripts/test."""
+    default = ROOT / "IntegrationTests/peers/swift-sdk-client/.build/debug/swift-sdk-client"
     return _need(pathlib.Path(os.environ.get("MCPWATCH_SWIFT_CLIENT", default)), "the Swift SDK client")
 
 
@@ -38,7 +38,7 @@ def peers() -> dict:
         "sdk1_python": _need(PEERS_DIR / "sdk1/bin/python", "SDK 1.x python"),
         "sdk2_python": _need(PEERS_DIR / "sdk2/bin/python", "SDK 2.x python"),
         "time_server": _need(PEERS_DIR / "sdk2/bin/mcp-server-time", "mcp-server-time"),
-        "echo_server": _need(ROOT / "tests/peers/echo_server.py", "echo_server.py"),
+        "echo_server": _need(ROOT / "IntegrationTests/peers/echo_server.py", "echo_server.py"),
         "mcp_proxy": _need(PEERS_DIR / "sdk1/bin/mcp-proxy", "mcp-proxy"),
     }
 
