@@ -5,6 +5,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchProxy
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// Serves a stdio MCP server to many Streamable HTTP clients at once (`mcpwatch proxy --serve-http HOST:PORT --
@@ -16,7 +17,10 @@ import Synchronization
 /// as lines (a batch as one line per message); the answer is JSON when only responses come back, and becomes an SSE
 /// stream as soon as the server sends something else for those requests (progress, a log message, a request of its
 /// own) and the client accepts one. GET opens the session's standalone stream, DELETE ends the session.
-public final class StdioBridge: HTTPResponder, Sendable {
+///
+/// A `Service`: ``run()`` serves until graceful shutdown; then new sessions are refused, GET streams end, the POSTs
+/// under way get their answers (for at most `shutdownGrace`), and every session ends with its server.
+public final class StdioBridge: HTTPResponder, Service, Sendable {
     public typealias Context = BasicRequestContext
 
     /// How to run the bridge.
@@ -39,7 +43,8 @@ public final class StdioBridge: HTTPResponder, Sendable {
         public var responseTimeout: Duration
         /// Largest request body, and largest line from the server, relayed.
         public var maxMessageBytes: Int
-        /// Time a child has to exit after its input closes, before SIGTERM and again before SIGKILL.
+        /// Time a child has to exit after its input closes, before SIGTERM and again before SIGKILL; also how long
+        /// the POSTs under way may take to be answered once graceful shutdown begins.
         public var shutdownGrace: Duration
         /// Origins allowed besides loopback and the served host.
         public var allowedOrigins: [String]
@@ -72,6 +77,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
     /// The newest session (the explorer's way to a server).
     private let newest = Mutex<BridgeSession?>(nil)
     private let logger: Logger
+    private let eventLoopGroup: any EventLoopGroup
     private let origins: OriginPolicy
     private let sessions = Mutex<[String: BridgeSession]>([:])
     private let shared: SharedServer?
@@ -81,36 +87,47 @@ public final class StdioBridge: HTTPResponder, Sendable {
     /// The server processes running now, oldest first (the newest is the one the system sampler watches).
     private let running = Mutex<[pid_t]>([])
 
-    /// Creates a bridge; call ``run(onRunning:)`` to serve and ``shutdown()`` when done.
-    public init(configuration: Configuration, store: MetricsStore, logger: Logger) {
+    /// Creates a bridge; ``run()`` serves.
+    /// - Parameter eventLoopGroup: the loops for the served side.
+    public init(configuration: Configuration, store: MetricsStore, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
         tap = ExplorerTap(requests: injected, recorder: TrafficRecorder(store: store))
         shared = configuration.sharedServer ? SharedServer(store: store, tap: tap) : nil
     }
 
-    /// Serves until cancelled, ending idle sessions and answering for a server that does not answer meanwhile.
-    /// - Parameter onRunning: called with the bound port once listening.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        var quiet = logger
-        quiet.logLevel = .critical
-        let app = Application(
-            responder: self,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: .shared(StreamableHTTPRelay.eventLoops),
-            logger: quiet)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            group.addTask { await self.sweep() }
-            try await group.next()
-            group.cancelAll()
-        }
+    /// Serves until graceful shutdown (then drains) or cancellation, ending idle sessions and answering for a server
+    /// that does not answer meanwhile; at the end every session ends and the servers stop.
+    public func run() async throws {
+        try await run(onRunning: { _ in })
     }
 
-    /// Ends every session and stops the children.
+    /// Serves until graceful shutdown (then drains) or cancellation; see ``run()``.
+    /// - Parameter onRunning: called with the bound port once listening.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let server = MCPEndpointServer(host: configuration.host, port: configuration.port, eventLoopGroup: eventLoopGroup, logger: logger)
+        do {
+            try await server.run(self, grace: configuration.shutdownGrace, onRunning: onRunning, alongside: [{ await self.sweep() }]) {
+                self.drain()
+            }
+        } catch {
+            await shutdown()
+            throw error
+        }
+        await shutdown()
+    }
+
+    /// Graceful shutdown has begun: no new sessions, and the GET streams end (they would keep the server open), so
+    /// that only the POSTs under way are waited for.
+    private func drain() {
+        stopping.store(true, ordering: .relaxed)
+        for session in sessions.withLock({ Array($0.values) }) { session.endStandalone() }
+    }
+
+    /// Ends every session and stops the children (``run()`` does, when it ends).
     public func shutdown() async {
         stopping.store(true, ordering: .relaxed)
         for session in sessions.withLock({ Array($0.values) }) {
@@ -125,13 +142,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
     // MARK: Requests
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        guard origins.allows(origin: request.headers[.origin]) else {
-            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
-            return Self.error(.forbidden, "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
-        }
-        guard request.uri.path == configuration.path else {
-            return Self.error(.notFound, "Not Found: the MCP endpoint is \(configuration.path)")
-        }
+        if let refusal = MCPEndpoint.refusal(of: request, origins: origins, path: configuration.path, logger: logger) { return refusal }
         switch request.method {
         case .post: return try await post(request)
         case .get: return get(request)
@@ -154,7 +165,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
         if body.contains(0x0A) || body.contains(0x0D) { body = JSONLine.line(body).map { Array($0.dropLast()) } ?? [] }
         let session: BridgeSession
         var created = false
-        if let id = request.headers[StreamableHTTPRelay.sessionHeader] {
+        if let id = request.headers[MCPEndpoint.sessionHeader] {
             guard let known = sessions.withLock({ $0[id] }) else { return Self.unknownSession() }
             session = known
         } else {
@@ -199,7 +210,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
                 }
             }
         }
-        let sessionHeaders: HTTPFields = created ? [StreamableHTTPRelay.sessionHeader: session.id] : [:]
+        let sessionHeaders: HTTPFields = created ? [MCPEndpoint.sessionHeader: session.id] : [:]
         guard !requests.isEmpty else {
             // Notifications and responses: accepted once written.
             guard send(messages, of: body, from: session) else {
@@ -249,7 +260,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
                 collected.append(line)
             case .failure(let ids, let code, let message, let failureStatus):
                 if collected.isEmpty && ids.count == exchange.ids.count { status = failureStatus }
-                collected += ids.map { StreamableHTTPRelay.errorObject(id: $0, code: code, message: message) }
+                collected += ids.map { MCPEndpoint.errorObject(id: $0, code: code, message: message) }
             case .message(let line):
                 return stream(first: collected + [line], then: items, headers: headers)
             }
@@ -277,15 +288,15 @@ public final class StdioBridge: HTTPResponder, Sendable {
         fields[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: fields, body: ResponseBody { writer in
             var out = ByteBuffer()
-            for line in first { out.writeBytes(BridgeSession.event(line)) }
+            for line in first { out.writeBytes(MCPEndpoint.event(line)) }
             try await writer.write(out)
             while let item = await items.next() {
                 switch item {
                 case .response(let line), .message(let line):
-                    try await writer.write(ByteBuffer(bytes: BridgeSession.event(line)))
+                    try await writer.write(ByteBuffer(bytes: MCPEndpoint.event(line)))
                 case .failure(let ids, let code, let message, _):
                     var out = ByteBuffer()
-                    for id in ids { out.writeBytes(BridgeSession.event(StreamableHTTPRelay.errorObject(id: id, code: code, message: message))) }
+                    for id in ids { out.writeBytes(MCPEndpoint.event(MCPEndpoint.errorObject(id: id, code: code, message: message))) }
                     try await writer.write(out)
                 }
             }
@@ -297,7 +308,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
         guard (request.headers[.accept] ?? "").contains("text/event-stream") else {
             return Self.error(.notAcceptable, "Not Acceptable: the GET stream is text/event-stream; send Accept: text/event-stream")
         }
-        guard let id = request.headers[StreamableHTTPRelay.sessionHeader] else {
+        guard let id = request.headers[MCPEndpoint.sessionHeader] else {
             return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required")
         }
         guard let session = sessions.withLock({ $0[id] }) else { return Self.unknownSession() }
@@ -314,7 +325,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
     }
 
     private func delete(_ request: Request) -> Response {
-        guard let id = request.headers[StreamableHTTPRelay.sessionHeader] else {
+        guard let id = request.headers[MCPEndpoint.sessionHeader] else {
             return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required")
         }
         guard let session = sessions.withLock({ $0.removeValue(forKey: id) }) else { return Self.unknownSession() }
@@ -503,16 +514,16 @@ public final class StdioBridge: HTTPResponder, Sendable {
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        StreamableHTTPRelay.errorResponse(status, id: nil, code: JSONRPCErrorCode.invalidRequest, message: message)
+        MCPEndpoint.error(status, message)
     }
 
     /// 400 for a body that is not a JSON-RPC message (counted as an anomaly, not sent to the server).
     static func invalid(_ kind: AnomalyKind) -> Response {
         switch kind {
         case .invalidJSON, .invalidUTF8:
-            StreamableHTTPRelay.errorResponse(.badRequest, id: nil, code: -32700, message: "Parse error: the body is not valid JSON (\(kind.rawValue)) and was not sent to the server")
+            MCPEndpoint.errorResponse(.badRequest, id: nil, code: -32700, message: "Parse error: the body is not valid JSON (\(kind.rawValue)) and was not sent to the server")
         default:
-            StreamableHTTPRelay.errorResponse(.badRequest, id: nil, code: JSONRPCErrorCode.invalidRequest,
+            MCPEndpoint.errorResponse(.badRequest, id: nil, code: JSONRPCErrorCode.invalidRequest,
                 message: "Invalid Request: the body is not a JSON-RPC message or batch (\(kind.rawValue)) and was not sent to the server")
         }
     }

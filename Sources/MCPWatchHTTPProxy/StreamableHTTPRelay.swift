@@ -6,7 +6,7 @@ import Logging
 import MCPWatchCore
 import NIOCore
 import NIOHTTP1
-import NIOPosix
+import ServiceLifecycle
 
 /// A reverse proxy for the MCP Streamable HTTP transport (revisions 2025-03-26, 2025-06-18, 2025-11-25) that
 /// measures every message on the way.
@@ -16,7 +16,10 @@ import NIOPosix
 /// `GET` (the standalone SSE stream) and `DELETE` (end of session) pass through. Headers pass both ways but for the
 /// hop-by-hop ones (``HeaderForwarding``); status codes and bodies are unchanged. When the upstream cannot be
 /// reached or does not answer in time, a request gets a JSON-RPC error (-32002) with 502 or 504, never a hang.
-public final class StreamableHTTPRelay: HTTPResponder, Sendable {
+///
+/// A `Service`: ``run()`` serves until graceful shutdown, then answers what is under way (for at most
+/// `shutdownGrace`) and closes the upstream connections.
+public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     public typealias Context = BasicRequestContext
 
     /// How to run the relay.
@@ -37,11 +40,13 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         public var maxMessageBytes: Int
         /// Sessions tracked at once.
         public var maxSessions: Int
+        /// After graceful shutdown begins: how long requests under way (an SSE stream) may go on before they are cut off.
+        public var shutdownGrace: Duration
 
         /// Creates a configuration.
         public init(upstream: URL, host: String = "127.0.0.1", port: Int = 0, allowedOrigins: [String] = [],
                     connectTimeout: Duration = .seconds(5), responseTimeout: Duration = .seconds(60),
-                    maxMessageBytes: Int = 64 << 20, maxSessions: Int = 1_000) {
+                    maxMessageBytes: Int = 64 << 20, maxSessions: Int = 1_000, shutdownGrace: Duration = .seconds(5)) {
             self.upstream = upstream
             self.host = host
             self.port = port
@@ -50,6 +55,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
             self.responseTimeout = responseTimeout
             self.maxMessageBytes = maxMessageBytes
             self.maxSessions = maxSessions
+            self.shutdownGrace = shutdownGrace
         }
     }
 
@@ -63,45 +69,58 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     public let injected = InjectedRequests()
     private let origins: OriginPolicy
     private let client: HTTPClient
+    private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let path: String
+    /// The explorer's requests, posted by a task of ``run()``.
+    private let injections: AsyncStream<Injection>
+    private let injectionInput: AsyncStream<Injection>.Continuation
 
-    /// Creates a relay; call ``run(onRunning:)`` to serve and ``shutdown()`` when done.
-    public init(configuration: Configuration, store: MetricsStore, logger: Logger) {
+    private struct Injection: Sendable {
+        let line: [UInt8]
+        let sessionID: String
+    }
+
+    /// Creates a relay; ``run()`` serves.
+    /// - Parameter eventLoopGroup: the loops for the served side and the upstream connections.
+    public init(configuration: Configuration, store: MetricsStore, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         sessions = SessionRecorders(store: store, capacity: configuration.maxSessions)
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
         path = configuration.upstream.path.isEmpty ? "/" : configuration.upstream.path
-        var http = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.inNanoseconds)),
-            decompression: .disabled)
-        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        // An upstream that refuses connections is down: answer at once instead of retrying until the connect timeout.
-        http.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroupProvider: .shared(Self.eventLoops), configuration: http)
+        client = UpstreamHTTPClient.make(connectTimeout: configuration.connectTimeout, eventLoopGroup: eventLoopGroup)
+        (injections, injectionInput) = AsyncStream.makeStream(of: Injection.self)
     }
 
-    /// Two event loops for the served side and the upstream connections (the monitoring server has its own).
-    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    /// The MCP endpoint's path (the upstream's).
+    public var endpointPath: String { path }
 
-    /// Serves until cancelled.
+    /// Serves until graceful shutdown (then drains) or cancellation; closes the upstream connections at the end.
+    public func run() async throws {
+        try await run(onRunning: { _ in })
+    }
+
+    /// Serves until graceful shutdown (then drains) or cancellation; closes the upstream connections at the end.
     /// - Parameter onRunning: called with the bound port once listening.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        var quiet = logger
-        quiet.logLevel = .critical
-        let app = Application(
-            responder: self,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: .shared(Self.eventLoops),
-            logger: quiet)
-        try await app.run()
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let server = MCPEndpointServer(host: configuration.host, port: configuration.port, eventLoopGroup: eventLoopGroup, logger: logger)
+        do {
+            try await server.run(self, grace: configuration.shutdownGrace, onRunning: onRunning, alongside: [{ await self.postInjections() }]) {
+                self.stopInjections()
+            }
+        } catch {
+            stopInjections()
+            await shutdown()
+            throw error
+        }
+        stopInjections()
+        await shutdown()
     }
 
-    /// Closes the upstream connections.
+    /// Closes the upstream connections (``run()`` does, when it ends).
     public func shutdown() async {
         try? await client.shutdown()
     }
@@ -109,15 +128,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     // MARK: Requests
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        guard origins.allows(origin: request.headers[.origin]) else {
-            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
-            return Self.errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest,
-                message: "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
-        }
-        guard request.uri.path == path else {
-            return Self.errorResponse(.notFound, id: nil, code: JSONRPCErrorCode.invalidRequest,
-                message: "Not Found: the MCP endpoint is \(path)")
-        }
+        if let refusal = MCPEndpoint.refusal(of: request, origins: origins, path: path, logger: logger) { return refusal }
         switch request.method {
         case .post: return try await post(request)
         case .get, .delete: return try await pass(request)
@@ -133,7 +144,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         case .received(let received): body = received
         case .refused(let response): return response
         }
-        let sessionID = request.headers[Self.sessionHeader]
+        let sessionID = request.headers[MCPEndpoint.sessionHeader]
         let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
         var inspector = MessageInspector()
         let requestIDs = body.withUnsafeReadableBytes {
@@ -146,7 +157,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         } catch {
             return failed(error, recorder: recorder, requestIDs: requestIDs)
         }
-        if let assigned = upstream.headers.first(name: Self.sessionHeaderName), sessionID == nil {
+        if let assigned = upstream.headers.first(name: MCPEndpoint.sessionHeaderName), sessionID == nil {
             sessions.adopt(recorder, as: assigned)
             attachExplorer()
         }
@@ -158,7 +169,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     }
 
     private func pass(_ request: Request) async throws -> Response {
-        let sessionID = request.headers[Self.sessionHeader]
+        let sessionID = request.headers[MCPEndpoint.sessionHeader]
         let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
         let upstream: HTTPClientResponse
         do {
@@ -183,9 +194,25 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     private func attachExplorer() {
         injected.attach { [weak self] line, _ in
             guard let self, let sessionID = self.sessions.newestID else { return false }
-            Task { await self.inject(line, sessionID: sessionID) }
+            if case .terminated = self.injectionInput.yield(Injection(line: line, sessionID: sessionID)) { return false }
             return true
         }
+    }
+
+    /// Posts the explorer's requests as they come, each in a task of its own, until ``stopInjections()``; then waits
+    /// for those under way.
+    private func postInjections() async {
+        await withDiscardingTaskGroup { group in
+            for await injection in injections {
+                group.addTask { await self.inject(injection.line, sessionID: injection.sessionID) }
+            }
+        }
+    }
+
+    /// No more explorer requests: those under way finish, new ones are refused.
+    private func stopInjections() {
+        injected.detach()
+        injectionInput.finish()
     }
 
     /// Posts one of mcpwatch's own requests on a client's session, measured with origin `dashboard`; its answer goes to
@@ -203,7 +230,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         request.body = .bytes(ByteBuffer(bytes: line.last == 0x0A ? line.dropLast() : line[...]))
         var failure: String?
         do {
-            let response = try await client.execute(request, deadline: .now() + .nanoseconds(configuration.responseTimeout.inNanoseconds), logger: logger)
+            let response = try await client.execute(request, deadline: UpstreamHTTPClient.deadline(after: configuration.responseTimeout), logger: logger)
             let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
             if !(200..<300).contains(Int(response.status.code)) {
                 _ = try? await response.body.collect(upTo: 64 << 10)
@@ -217,7 +244,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
                 if let line = body.withUnsafeReadableBytes({ JSONLine.line($0) }) { take(line, recorder: recorder) }
             }
         } catch {
-            failure = "the MCP server is unavailable: \(Self.describe(error))"
+            failure = "the MCP server is unavailable: \(UpstreamHTTPClient.describe(error))"
         }
         // Whatever got no answer fails now, rather than when the explorer's wait runs out.
         let text = failure ?? "the MCP server ended its answer without a response to this request"
@@ -248,7 +275,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
         if let body { outgoing.body = .bytes(body) }
-        return try await client.execute(outgoing, deadline: .now() + .nanoseconds(configuration.responseTimeout.inNanoseconds), logger: logger)
+        return try await client.execute(outgoing, deadline: UpstreamHTTPClient.deadline(after: configuration.responseTimeout), logger: logger)
     }
 
     /// The upstream's answer, relayed: JSON whole (and measured), SSE chunk by chunk as it comes.
@@ -269,9 +296,9 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         } catch {
             let text = (error as? NIOTooManyBytesError) != nil
                 ? "Response too large: the upstream's answer exceeds the limit of \(configuration.maxMessageBytes) bytes (--max-message-bytes)"
-                : "MCP server connection broke while answering: \(Self.describe(error))"
+                : "MCP server connection broke while answering: \(UpstreamHTTPClient.describe(error))"
             let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
-            return Self.errorResponse(.badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
+            return MCPEndpoint.errorResponse(.badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
         }
         // Only a JSON body carries MCP messages; a text or HTML one (a 405 for GET, a load balancer's error page) is the
         // HTTP layer speaking and is relayed unmeasured rather than counted as a malformed message.
@@ -328,13 +355,13 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
             } catch {
                 guard !Task.isCancelled else { throw error }
                 // The upstream broke mid-stream: answer what this stream still owed, then end it.
-                let text = "MCP server connection broke mid-stream: \(Self.describe(error))"
+                let text = "MCP server connection broke mid-stream: \(UpstreamHTTPClient.describe(error))"
                 let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
                 logger.warning("upstream stream broke", metadata: ["error": "\(error)", "answered_lost_requests": "\(lost.count)"])
                 var out = ByteBuffer()
                 for id in lost {
                     out.writeString("event: message\ndata: ")
-                    out.writeBytes(Self.errorObject(id: id, code: JSONRPCErrorCode.upstreamUnavailable, message: text))
+                    out.writeBytes(MCPEndpoint.errorObject(id: id, code: JSONRPCErrorCode.upstreamUnavailable, message: text))
                     out.writeString("\n\n")
                 }
                 if out.readableBytes > 0 { try await writer.write(out) }
@@ -345,54 +372,15 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
 
     /// The upstream could not be reached or did not answer in time: a JSON-RPC error for every request.
     private func failed(_ error: any Error, recorder: TrafficRecorder, requestIDs: [JSONRPCID]) -> Response {
-        let timedOut = (error as? HTTPClientError) == .deadlineExceeded || (error as? HTTPClientError) == .readTimeout
+        let timedOut = UpstreamHTTPClient.timedOut(error)
         let text = timedOut
             ? "MCP server at \(configuration.upstream.absoluteString) did not answer within \(configuration.responseTimeout) (--upstream-timeout)"
-            : "MCP server at \(configuration.upstream.absoluteString) is unavailable: \(Self.describe(error))"
+            : "MCP server at \(configuration.upstream.absoluteString) is unavailable: \(UpstreamHTTPClient.describe(error))"
         let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
         logger.warning("upstream request failed", metadata: ["error": "\(error)", "answered_lost_requests": "\(lost.count)"])
-        return Self.errorResponse(timedOut ? .gatewayTimeout : .badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
-    }
-
-    // MARK: Helpers
-
-    static let sessionHeaderName = "mcp-session-id"
-    static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
-
-    /// A JSON-RPC error response: one object for one id (or none: `id: null`), an array for several.
-    static func errorResponse(_ status: HTTPResponse.Status, ids: [JSONRPCID], code: Int, message: String) -> Response {
-        var body = ByteBuffer()
-        if ids.count <= 1 {
-            body.writeBytes(errorObject(id: ids.first, code: code, message: message))
-        } else {
-            body.writeString("[")
-            for (i, id) in ids.enumerated() {
-                if i > 0 { body.writeString(",") }
-                body.writeBytes(errorObject(id: id, code: code, message: message))
-            }
-            body.writeString("]")
-        }
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
-    }
-
-    static func errorResponse(_ status: HTTPResponse.Status, id: JSONRPCID?, code: Int, message: String) -> Response {
-        errorResponse(status, ids: id.map { [$0] } ?? [], code: code, message: message)
-    }
-
-    static func errorObject(id: JSONRPCID?, code: Int, message: String) -> [UInt8] {
-        var line = JSONRPCErrorResponse.line(id: id ?? JSONRPCID(json: "null"), code: code, message: message)
-        line.removeLast()  // the newline
-        return line
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "\(error)" }
-        return String(describing: error)
+        return MCPEndpoint.errorResponse(timedOut ? .gatewayTimeout : .badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
     }
 }
-
-/// A JSON-RPC request id (Hummingbird has a `RequestID` of its own).
-typealias JSONRPCID = MCPWatchCore.RequestID
 
 /// Tells a failed write to the client (it went away) from a failure of the upstream in the same loop.
 enum ClientWrite {

@@ -4,6 +4,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchHTTPProxy
 import MCPWatchServer
+import NIOPosix
 
 extension ProxyCommand {
     /// `--serve-http HOST:PORT -- COMMAND`: serve a stdio server to many Streamable HTTP clients, measured; monitoring
@@ -19,7 +20,7 @@ extension ProxyCommand {
                                  idleTimeout: configuration.sessionIdleTimeout, responseTimeout: configuration.upstreamTimeout,
                                  maxMessageBytes: configuration.maxMessageBytes, shutdownGrace: configuration.shutdownGrace,
                                  allowedOrigins: configuration.allowedOrigins),
-            store: store, logger: logger)
+            store: store, eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                               explorer: ToolExplorer(requests: bridge.injected, store: store),
                                               serverIsEveryChild: true, logger: logger)

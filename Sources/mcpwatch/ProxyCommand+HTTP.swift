@@ -4,6 +4,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchHTTPProxy
 import MCPWatchServer
+import NIOPosix
 import MCPWatchSystem
 
 extension ProxyCommand {
@@ -35,7 +36,7 @@ extension ProxyCommand {
             configuration: .init(upstream: url, host: serve.host, port: serve.port, allowedOrigins: configuration.allowedOrigins,
                                  connectTimeout: configuration.upstreamConnectTimeout, responseTimeout: configuration.upstreamTimeout,
                                  maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions),
-            store: store, logger: logger)
+            store: store, eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                               explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
         try await self.serve(on: serve, services: services, logger: logger) {

@@ -4,6 +4,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchHTTPProxy
 import MCPWatchServer
+import NIOPosix
 import MCPWatchSystem
 
 extension ProxyCommand {
@@ -17,7 +18,7 @@ extension ProxyCommand {
             configuration: .init(upstream: url, connectTimeout: configuration.upstreamConnectTimeout,
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, transport: configuration.upstreamTransport),
-            recorder: TrafficRecorder(store: store), logger: logger)
+            recorder: TrafficRecorder(store: store), eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                               explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
         let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { number in

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCPWatchCore
+import NIOPosix
 import Testing
 @testable import MCPWatchHTTPProxy
 
@@ -87,7 +88,7 @@ import Testing
         let url = URL(string: "http://127.0.0.1:1/mcp")!
         let relay = StdioToHTTPRelay(
             configuration: .init(upstream: url, connectTimeout: .milliseconds(300)), recorder: TrafficRecorder(store: store),
-            logger: Logger(label: "test"), clientInput: input[0], clientOutput: output[1])
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"), clientInput: input[0], clientOutput: output[1])
         await relay.run()
         close(output[1])
         close(input[0])
@@ -113,5 +114,54 @@ import Testing
         #expect(Set(ids) == ["1", "two"])
         let report = store.report(serverName: nil)
         #expect(report.overview.outcomes["lost"] == 2)
+    }
+}
+
+@Suite struct StdioFrontAnswerTests {
+    /// Runs the stdio front over `lines` (then the end of input) against `upstream`; returns what it wrote to stdout.
+    private func relay(_ lines: [String], to upstream: URL, store: MetricsStore) async throws -> [String] {
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        let text = lines.joined(separator: "\n") + "\n"
+        #expect(write(input[1], text, text.utf8.count) == text.utf8.count)
+        close(input[1])
+        let relay = StdioToHTTPRelay(
+            configuration: .init(upstream: upstream, connectTimeout: .seconds(2)), recorder: TrafficRecorder(store: store),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"), clientInput: input[0], clientOutput: output[1])
+        await relay.run()
+        close(output[1])
+        close(input[0])
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(output[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        close(output[0])
+        #expect(relay.currentSession.sessionID == "s-1")
+        #expect(relay.currentSession.protocolVersion == "2025-06-18")
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// A JSON answer becomes one line as it is; each event of an SSE answer becomes a line as it comes; the session the
+    /// server named goes on every later request and is ended with DELETE at the end of input.
+    @Test func jsonAndSSEAnswersBecomeLinesAndTheSessionIsEndedAtTheEnd() async throws {
+        let log = InProcessUpstream.Log()
+        let store = MetricsStore()
+        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#
+        let call = #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x","arguments":{}}}"#
+        let lines = try await InProcessUpstream.with(log: log) { upstream in
+            try await relay([initialize, call], to: upstream, store: store)
+        }
+        #expect(lines == [
+            InProcessUpstream.initializeAnswer,
+            #"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":1}}"#,
+            #"{"jsonrpc":"2.0","id":2,"result":{"content":[]}}"#,
+            "",
+        ])
+        #expect(log.all == ["POST - \(initialize)", "POST s-1 \(call)", "DELETE s-1"])
+        #expect(store.report(serverName: nil).overview.outcomes["ok"] == 2)
     }
 }

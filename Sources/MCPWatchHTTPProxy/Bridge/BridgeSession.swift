@@ -5,10 +5,9 @@ import Synchronization
 /// One Streamable HTTP session at the stdio bridge: its recorder, the requests it waits for, its standalone SSE
 /// stream, and where its messages go (a child of its own, or the shared one).
 ///
-/// The server's messages arrive through ``receive(_:inspector:)``, already with the client's ids: a response goes to
-/// the POST that carried its request; a progress notification to the POST whose request named its token; anything
-/// else (a log message, a server request) to the newest POST that is still streaming, else to the standalone GET
-/// stream, else to a bounded backlog that the next GET stream gets first.
+/// The server's messages arrive through ``receive(_:inspector:)``, already with the client's ids, and go where
+/// ``BridgeSessionRouter`` says: a response to the POST that carried its request, a progress notification to the
+/// POST whose request named its token, anything else to the newest streaming POST, the GET stream or the backlog.
 final class BridgeSession: Sendable {
     /// The `Mcp-Session-Id`.
     let id: String
@@ -23,18 +22,8 @@ final class BridgeSession: Sendable {
 
     private struct State {
         var child: BridgeChild?
-        var exchanges: [JSONRPCID: BridgeExchange] = [:]
-        /// Progress token (its JSON text) -> the exchange whose request named it, and back.
-        var progress: [String: BridgeExchange] = [:]
-        var tokens: [JSONRPCID: String] = [:]
-        var latestStreaming: BridgeExchange?
+        var routes: BridgeSessionRouter<BridgeExchange>
         var standalone: AsyncStream<[UInt8]>.Continuation?
-        var backlog: [[UInt8]] = []
-        var lastActive = ContinuousClock.now
-        var lastStreamWrite = ContinuousClock.now
-        var ended = false
-        /// Messages dropped because the GET stream's reader fell more than ``backlogLimit`` behind.
-        var dropped = 0
     }
 
     init(id: String, store: MetricsStore, tap: ExplorerTap? = nil) {
@@ -42,7 +31,7 @@ final class BridgeSession: Sendable {
         self.tap = tap
         recorder = TrafficRecorder(store: store)
         recorder.bind(sessionID: id)
-        state = Mutex(State())
+        state = Mutex(State(routes: BridgeSessionRouter(backlogLimit: Self.backlogLimit, now: .now)))
     }
 
     /// The child process of its own (per-session mode).
@@ -52,41 +41,30 @@ final class BridgeSession: Sendable {
     }
 
     /// Notes a request from the client (for the idle timeout).
-    func touch() { state.withLock { $0.lastActive = .now } }
+    func touch() { state.withLock { $0.routes.touch(at: .now) } }
 
     /// Server messages dropped because the client read its GET stream too slowly.
-    var droppedMessages: Int { state.withLock { $0.dropped } }
+    var droppedMessages: Int { state.withLock { $0.routes.dropped } }
 
     /// Whether the session has been ended.
-    var isEnded: Bool { state.withLock { $0.ended } }
+    var isEnded: Bool { state.withLock { $0.routes.isEnded } }
 
     /// Expects answers to these requests (before they are sent, since an answer can come back at once).
     /// - Returns: false when the session has ended meanwhile.
     func register(_ exchange: BridgeExchange, requests: [(id: JSONRPCID, progressToken: String?)]) -> Bool {
-        state.withLock { state in
-            guard !state.ended else { return false }
-            for request in requests {
-                state.exchanges[request.id] = exchange
-                if let token = request.progressToken {
-                    state.progress[token] = exchange
-                    state.tokens[request.id] = token
-                }
-            }
-            if exchange.streams { state.latestStreaming = exchange }
-            return true
-        }
+        state.withLock { $0.routes.register(exchange, streams: exchange.streams, requests: requests) }
     }
 
     /// Takes back requests that will not be answered (not sent, timed out): the ones still waiting.
     func take(_ ids: [JSONRPCID]) -> [JSONRPCID] {
-        state.withLock { state in ids.filter { Self.remove($0, from: &state) != nil } }
+        state.withLock { state in ids.filter { state.routes.take($0) != nil } }
     }
 
     /// The client cancelled these requests (`notifications/cancelled`): their POSTs end now, with an error that the
     /// client ignores (the specification lets a server send no answer at all, which would leave the POST open).
     /// - Returns: the ids that were still waiting.
     func cancel(_ ids: [JSONRPCID]) -> [JSONRPCID] {
-        let cancelled = state.withLock { state in ids.compactMap { id in Self.remove(id, from: &state).map { (id, $0) } } }
+        let cancelled = state.withLock { state in ids.compactMap { id in state.routes.take(id).map { (id, $0) } } }
         for (id, exchange) in cancelled {
             exchange.fail(ids: [id], code: Self.requestCancelled, message: "Request cancelled by the client (notifications/cancelled)", status: .ok)
         }
@@ -108,13 +86,13 @@ final class BridgeSession: Sendable {
             case .result, .error:
                 // An answer nobody waits for any more (its POST timed out, or the session ended) is dropped here;
                 // the recorder has counted it as late.
-                if let id = info.id, let exchange = state.withLock({ Self.remove(id, from: &$0) }) {
+                if let id = info.id, let exchange = state.withLock({ $0.routes.take(id) }) {
                     exchange.answer(bytes)
                 }
                 return
             case .notification where info.method == "notifications/progress":
                 if let token = Self.progressToken(in: line, path: Self.notificationTokenPath),
-                   let exchange = state.withLock({ $0.progress[token] }), exchange.streams {
+                   let exchange = state.withLock({ $0.routes.exchange(forProgressToken: token) }), exchange.streams {
                     exchange.push(bytes)
                     return
                 }
@@ -129,7 +107,7 @@ final class BridgeSession: Sendable {
     func receiveOversized(prefix: UnsafeRawBufferPointer, length: Int, limit: Int, inspector: inout MessageInspector) {
         let verdict = recorder.observeOversized(prefix: prefix, length: length, limit: limit, direction: .serverToClient,
                                                 at: recorder.store.clock.now(), inspector: &inspector)
-        if case .failPendingRequest(let id, let message) = verdict, let exchange = state.withLock({ Self.remove(id, from: &$0) }) {
+        if case .failPendingRequest(let id, let message) = verdict, let exchange = state.withLock({ $0.routes.take(id) }) {
             exchange.fail(ids: [id], code: JSONRPCErrorCode.responseTooLarge, message: message)
         }
     }
@@ -138,19 +116,15 @@ final class BridgeSession: Sendable {
     /// the backlog.
     func deliverUnrelated(_ bytes: [UInt8]) {
         let target: BridgeExchange? = state.withLock { state in
-            if let exchange = state.latestStreaming, exchange.isOpen { return exchange }
-            state.latestStreaming = nil
-            if let stream = state.standalone {
-                state.lastStreamWrite = .now
-                if case .dropped = stream.yield(Self.event(bytes)) { state.dropped += 1 }
+            switch state.routes.deliverUnrelated(bytes, at: .now) {
+            case .exchange(let exchange):
+                return exchange
+            case .standalone:
+                if let stream = state.standalone, case .dropped = stream.yield(MCPEndpoint.event(bytes)) { state.routes.streamDropped() }
+                return nil
+            case .backlog:
                 return nil
             }
-            if state.backlog.count >= Self.backlogLimit {
-                state.backlog.removeFirst()
-                state.dropped += 1
-            }
-            state.backlog.append(bytes)
-            return nil
         }
         target?.push(bytes)
     }
@@ -161,25 +135,38 @@ final class BridgeSession: Sendable {
     func openStandalone() -> AsyncStream<[UInt8]>? {
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(Self.backlogLimit))
         let opened = state.withLock { state -> Bool in
-            guard !state.ended, state.standalone == nil else { return false }
+            guard let backlog = state.routes.openStandalone(at: .now) else { return false }
             state.standalone = continuation
-            state.lastStreamWrite = .now
-            for line in state.backlog { continuation.yield(Self.event(line)) }
-            state.backlog.removeAll()
+            for line in backlog { continuation.yield(MCPEndpoint.event(line)) }
             return true
         }
         guard opened else { return nil }
         continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { $0.standalone = nil }
+            self?.state.withLock { state in
+                state.standalone = nil
+                state.routes.closeStandalone()
+            }
         }
         return stream
+    }
+
+    /// Ends the GET stream, if one is open (graceful shutdown: it carries no answers, and would keep the server open);
+    /// what the server sends from now on waits in the backlog.
+    func endStandalone() {
+        let stream = state.withLock { state -> AsyncStream<[UInt8]>.Continuation? in
+            defer {
+                state.standalone = nil
+                state.routes.closeStandalone()
+            }
+            return state.standalone
+        }
+        stream?.finish()
     }
 
     /// Sends a comment on a quiet GET stream so that intermediaries keep it open.
     func keepAlive(after quiet: Duration) {
         state.withLock { state in
-            guard let stream = state.standalone, ContinuousClock.now - state.lastStreamWrite >= quiet else { return }
-            state.lastStreamWrite = .now
+            guard let stream = state.standalone, state.routes.keepAliveDue(after: quiet, now: .now) else { return }
             stream.yield(Array(": keep-alive\n\n".utf8))
         }
     }
@@ -190,9 +177,7 @@ final class BridgeSession: Sendable {
     /// - Returns: their ids.
     func expire(timeout: Duration, now: ContinuousClock.Instant) -> [JSONRPCID] {
         let overdue = state.withLock { state in
-            let overdue = Self.byExchange(state.exchanges.filter { now - $0.value.started >= timeout && $0.value.isSilent })
-            for (_, ids) in overdue { for id in ids { _ = Self.remove(id, from: &state) } }
-            return overdue
+            state.routes.takeOverdue { now - $0.started >= timeout && $0.isSilent }
         }
         for (exchange, ids) in overdue {
             let text = "MCP server did not answer within \(timeout) (--upstream-timeout)"
@@ -204,22 +189,15 @@ final class BridgeSession: Sendable {
 
     /// Whether nothing waits for an answer and no request came for `idle`.
     func isIdle(for idle: Duration, now: ContinuousClock.Instant) -> Bool {
-        state.withLock { $0.exchanges.isEmpty && now - $0.lastActive >= idle }
+        state.withLock { $0.routes.isIdle(for: idle, now: now) }
     }
 
     /// Ends the session: every waiting request is answered with this error (its call recorded as lost), the GET
     /// stream ends.
     func end(code: Int, message: String) {
         let (waiting, stream) = state.withLock { state -> ([(BridgeExchange, [JSONRPCID])], AsyncStream<[UInt8]>.Continuation?) in
-            state.ended = true
-            let waiting = Self.byExchange(state.exchanges)
-            state.exchanges.removeAll()
-            state.progress.removeAll()
-            state.tokens.removeAll()
-            state.latestStreaming = nil
-            state.backlog.removeAll()
             defer { state.standalone = nil }
-            return (waiting, state.standalone)
+            return (state.routes.end(), state.standalone)
         }
         _ = recorder.serverGone(at: recorder.store.clock.now())
         for (exchange, ids) in waiting { exchange.fail(ids: ids, code: code, message: message) }
@@ -228,21 +206,6 @@ final class BridgeSession: Sendable {
     }
 
     // MARK: Helpers
-
-    /// Waiting requests grouped by the POST that carries them (each POST answers its own with one failure).
-    private static func byExchange(_ exchanges: [JSONRPCID: BridgeExchange]) -> [(BridgeExchange, [JSONRPCID])] {
-        var groups: [ObjectIdentifier: (BridgeExchange, [JSONRPCID])] = [:]
-        for (id, exchange) in exchanges { groups[ObjectIdentifier(exchange), default: (exchange, [])].1.append(id) }
-        return Array(groups.values)
-    }
-
-    private static func remove(_ id: JSONRPCID, from state: inout State) -> BridgeExchange? {
-        guard let exchange = state.exchanges.removeValue(forKey: id) else { return nil }
-        if let token = state.tokens.removeValue(forKey: id), state.progress[token] === exchange {
-            state.progress.removeValue(forKey: token)
-        }
-        return exchange
-    }
 
     static let requestTokenPath = [Array("params".utf8), Array("_meta".utf8), Array("progressToken".utf8)]
     static let notificationTokenPath = [Array("params".utf8), Array("progressToken".utf8)]
@@ -265,15 +228,5 @@ final class BridgeSession: Sendable {
             offset = at + 1
         }
         return false
-    }
-
-    /// An SSE `message` event carrying one JSON-RPC message.
-    static func event(_ json: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(json.count + 24)
-        out.append(contentsOf: "event: message\ndata: ".utf8)
-        out.append(contentsOf: json)
-        out.append(contentsOf: "\n\n".utf8)
-        return out
     }
 }

@@ -6,7 +6,7 @@ import MCPWatchCore
 import MCPWatchProxy
 import NIOCore
 import NIOHTTP1
-import NIOPosix
+import ServiceLifecycle
 import Synchronization
 
 /// The client side of the MCP Streamable HTTP transport behind a stdio front: for clients that only launch
@@ -18,8 +18,12 @@ import Synchronization
 /// ``OutputChannel``, so lines never interleave. After `notifications/initialized` the standalone GET stream
 /// carries the server's own requests and notifications (resumed with `Last-Event-ID` when it drops). An upstream
 /// that is down or slow answers each request with JSON-RPC error -32002, never a hang. At the end of input (or on
-/// ``stop()``) the session is ended with `DELETE`.
-public final class StdioToHTTPRelay: Sendable {
+/// ``stop()``, or graceful shutdown) the session is ended with `DELETE`. The older HTTP+SSE transport (2024-11-05)
+/// is in ``StdioToHTTPRelay+LegacySSE.swift``.
+///
+/// A `Service`: ``run()`` relays until the end of input or graceful shutdown, then lets the calls under way finish
+/// (for at most `shutdownGrace`). The dashboard explorer's requests are posted by tasks of ``run()`` too.
+public final class StdioToHTTPRelay: Service, Sendable {
     /// How to run the relay.
     public struct Configuration: Sendable {
         /// The upstream MCP endpoint, e.g. `http://127.0.0.1:8000/mcp`.
@@ -63,13 +67,14 @@ public final class StdioToHTTPRelay: Sendable {
     public let recorder: TrafficRecorder
     /// mcpwatch's own requests (the dashboard's explorer), posted on the client's session once it is initialized.
     public let injected = InjectedRequests()
-    private let logger: Logger
-    private let client: HTTPClient
+    let logger: Logger
+    let client: HTTPClient
     private let clientInput: Int32
     private let output: OutputChannel
     private let session = Mutex(UpstreamSession())
-    private let lines: AsyncStream<[UInt8]>
-    private let linesInput: AsyncStream<[UInt8]>.Continuation
+    /// The client's messages (from the stdin reader) and the explorer's requests, in the order they come.
+    private let lines: AsyncStream<Outgoing>
+    private let linesInput: AsyncStream<Outgoing>.Continuation
     private let initialized: AsyncStream<Void>
     private let initializedInput: AsyncStream<Void>.Continuation
     private let inFlight = Mutex(InFlight())
@@ -77,17 +82,17 @@ public final class StdioToHTTPRelay: Sendable {
     private let idleInput: AsyncStream<Void>.Continuation
     private let slots: DispatchSemaphore
     /// The older HTTP+SSE transport, once in use: the stream that carries every server message, and where to POST.
-    private let legacy = Mutex<LegacyState>(LegacyState())
-    /// The one attempt to open that stream under way, shared by the messages that wait for it.
-    private let connecting = Mutex<Task<Bool, Never>?>(nil)
+    let legacy = Mutex<LegacyState>(LegacyState())
+    /// The one attempt to open that stream under way, and the messages that wait for it.
+    let connecting = Mutex<LegacyConnecting>(.idle)
+    /// HTTP+SSE streams opened, for the task of ``run()`` that reads them.
+    let legacyStreams: AsyncStream<LegacyStream>
+    let legacyStreamsInput: AsyncStream<LegacyStream>.Continuation
 
-    private struct LegacyState: Sendable {
-        /// Where messages are POSTed (the stream's `endpoint` event); nil until connected.
-        var endpoint: URL?
-        /// The task reading the stream.
-        var reader: Task<Void, Never>?
-        /// Set once the stream has ended: the session is over.
-        var ended = false
+    /// One message to POST: a client's (its slot is given back when done) or the explorer's.
+    private struct Outgoing: Sendable {
+        let line: [UInt8]
+        let origin: CallOrigin
     }
 
     private struct InFlight: Sendable {
@@ -99,25 +104,20 @@ public final class StdioToHTTPRelay: Sendable {
     /// - Parameters:
     ///   - clientInput: the client's side, read end (our stdin by default).
     ///   - clientOutput: the client's side, write end (our stdout by default).
-    public init(configuration: Configuration, recorder: TrafficRecorder, logger: Logger,
+    ///   - eventLoopGroup: the loops for the upstream connections.
+    public init(configuration: Configuration, recorder: TrafficRecorder, eventLoopGroup: any EventLoopGroup, logger: Logger,
                 clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO) {
         self.configuration = configuration
         self.recorder = recorder
         self.logger = logger
         self.clientInput = clientInput
         output = OutputChannel(fd: clientOutput)
-        (lines, linesInput) = AsyncStream.makeStream(of: [UInt8].self)
+        (lines, linesInput) = AsyncStream.makeStream(of: Outgoing.self)
+        (legacyStreams, legacyStreamsInput) = AsyncStream.makeStream(of: LegacyStream.self)
         (initialized, initializedInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (idle, idleInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         slots = DispatchSemaphore(value: configuration.maxInFlight)
-        var http = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(configuration.connectTimeout.inNanoseconds)),
-            decompression: .disabled)
-        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        // An upstream that refuses connections is down: answer at once instead of retrying until the connect timeout.
-        http.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroupProvider: .shared(StreamableHTTPRelay.eventLoops), configuration: http)
+        client = UpstreamHTTPClient.make(connectTimeout: configuration.connectTimeout, eventLoopGroup: eventLoopGroup)
     }
 
     /// Whether the upstream ended the session itself (its HTTP+SSE stream closed): mcpwatch then exits with status 1.
@@ -126,26 +126,35 @@ public final class StdioToHTTPRelay: Sendable {
     /// What the relay knows of its session (for tests and logs).
     public var currentSession: UpstreamSession { session.withLock { $0 } }
 
-    /// Relays until the end of input (or ``stop()``), then ends the session and closes the connections.
+    /// Relays until the end of input (or ``stop()``, or graceful shutdown), then ends the session and closes the
+    /// connections.
     public func run() async {
         startReader()
         struct GraceOver: Error {}
         await withTaskGroup(of: Void.self) { outer in
             outer.addTask { await self.listen() }
+            outer.addTask { await self.readLegacyStreams() }
+            outer.addTask {
+                // Graceful shutdown ends the relay as the end of input does; cancelled: the relay is ending anyway.
+                do { try await gracefulShutdown() } catch { return }
+                self.logger.info("shutting down; ending the session")
+                self.stop()
+            }
             do {
                 try await withThrowingDiscardingTaskGroup { posts in
-                    for await line in lines {
-                        if PostedMessage(inspecting: line).isInitialize {
+                    for await outgoing in lines {
+                        let fromClient = outgoing.origin == .client
+                        if fromClient, PostedMessage(inspecting: outgoing.line).isInitialize {
                             // Whatever the client sends next needs the session id this answer names: a client that
                             // does not wait for it (raw pipelines) would otherwise race it and get HTTP 400.
-                            await post(line)
+                            await post(outgoing.line)
                             slots.signal()
                             continue
                         }
                         inFlight.withLock { $0.count += 1 }
                         posts.addTask {
-                            await self.post(line)
-                            self.slots.signal()
+                            await self.post(outgoing.line, origin: outgoing.origin)
+                            if fromClient { self.slots.signal() }
                             self.finishedOne()
                         }
                     }
@@ -178,7 +187,6 @@ public final class StdioToHTTPRelay: Sendable {
             outer.cancelAll()
         }
         injected.detach()
-        legacy.withLock { $0.reader }?.cancel()
         await deleteSession()
         try? await client.shutdown()
     }
@@ -214,7 +222,7 @@ public final class StdioToHTTPRelay: Sendable {
                     // Measured when sent (post(_:)); a line with CRLF or stray whitespace is sent trimmed.
                     guard let message = JSONLine.line(line) else { return }
                     slots.wait()
-                    if case .terminated = linesInput.yield(message) { slots.signal() }
+                    if case .terminated = linesInput.yield(Outgoing(line: message, origin: .client)) { slots.signal() }
                 case .oversized(let prefix, let length):
                     let verdict = recorder.observeOversized(
                         prefix: prefix, length: length, limit: configuration.maxMessageBytes, direction: .clientToServer,
@@ -241,7 +249,7 @@ public final class StdioToHTTPRelay: Sendable {
     // MARK: POST
 
     /// Sends one client message (or batch), or one of mcpwatch's own requests (`origin` dashboard), and relays the answer.
-    private func post(_ line: [UInt8], origin: CallOrigin = .client) async {
+    func post(_ line: [UInt8], origin: CallOrigin = .client) async {
         var inspector = MessageInspector()
         let store = recorder.store
         let message = line.withUnsafeBytes {
@@ -300,7 +308,7 @@ public final class StdioToHTTPRelay: Sendable {
                 fail(message.requestIDs,
                      because: tooLarge
                         ? "Response too large: the upstream's answer exceeds the limit of \(configuration.maxMessageBytes) bytes (--max-message-bytes)"
-                        : "MCP server at \(configuration.upstream.absoluteString) broke the connection while answering: \(StreamableHTTPRelay.describe(error))",
+                        : "MCP server at \(configuration.upstream.absoluteString) broke the connection while answering: \(UpstreamHTTPClient.describe(error))",
                      code: tooLarge ? JSONRPCErrorCode.responseTooLarge : JSONRPCErrorCode.upstreamUnavailable, lost: true)
                 return
             }
@@ -314,137 +322,14 @@ public final class StdioToHTTPRelay: Sendable {
 
     /// The client has initialized the session: the standalone stream (Streamable HTTP only) may open, and the explorer's
     /// requests may go on the session too (each its own POST, its answers taken out before the client would see them).
-    private func initialized(transportReady: Bool) {
+    func initialized(transportReady: Bool) {
         if transportReady { initializedInput.yield() }
         injected.attach { [weak self] line, _ in
+            // Posted by run(), like the client's messages (without taking a slot: the explorer waits for its own).
             guard let self else { return false }
-            Task { await self.post(line, origin: .dashboard) }
+            if case .terminated = self.linesInput.yield(Outgoing(line: line, origin: .dashboard)) { return false }
             return true
         }
-    }
-
-    // MARK: the older HTTP+SSE transport (2024-11-05)
-
-    /// Opens the SSE stream and waits for its `endpoint` event; then a task relays every message on it to the client.
-    /// - Returns: whether the stream is open and the endpoint known.
-    private func connectLegacy() async -> Bool {
-        if legacy.withLock({ $0.endpoint != nil }) { return true }
-        let attempt = connecting.withLock { current -> Task<Bool, Never> in
-            if let current { return current }
-            let task = Task { await self.openLegacy() }
-            current = task
-            return task
-        }
-        let connected = await attempt.value
-        if !connected { connecting.withLock { $0 = nil } }
-        return connected
-    }
-
-    private func openLegacy() async -> Bool {
-        var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
-        request.method = .GET
-        request.headers.add(name: "Accept", value: "text/event-stream")
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, deadline: deadline(), logger: logger)
-        } catch {
-            logger.warning("cannot open the HTTP+SSE stream", metadata: ["error": "\(StreamableHTTPRelay.describe(error))"])
-            return false
-        }
-        guard (200..<300).contains(Int(response.status.code)),
-              response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true else {
-            logger.warning("the upstream has no HTTP+SSE stream either", metadata: ["status": "\(response.status.code)"])
-            _ = try? await response.body.collect(upTo: 64 << 10)
-            return false
-        }
-        let (endpoints, endpointInput) = AsyncStream.makeStream(of: URL?.self, bufferingPolicy: .bufferingNewest(1))
-        let reader = Task { [self] in
-            var announced = false
-            do {
-                try await SSEMessages.read(response.body, maxEventBytes: configuration.maxMessageBytes, anomalies: recorder.store) { event in
-                    if event.type == "endpoint" {
-                        let text = String(decoding: event.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                        let url = URL(string: text, relativeTo: configuration.upstream)?.absoluteURL
-                        if !announced, let url {
-                            announced = true
-                            legacy.withLock { $0.endpoint = url }
-                            endpointInput.yield(url)
-                        }
-                        return false
-                    }
-                    return event.type == nil || event.type == "message"
-                } deliver: { line in
-                    deliver(line, isInitialize: false)
-                }
-            } catch {}
-            endpointInput.yield(nil)
-            legacyEnded()
-        }
-        legacy.withLock { $0.reader = reader }
-        // The endpoint event comes first; a stream that names none within the response timeout is of no use.
-        let waited = Task {
-            try? await Task.sleep(for: configuration.responseTimeout)
-            endpointInput.yield(nil)
-        }
-        defer { waited.cancel() }
-        for await endpoint in endpoints {
-            if endpoint == nil { reader.cancel() }
-            return endpoint != nil
-        }
-        return false
-    }
-
-    /// The HTTP+SSE stream ended: the server's session is gone, so every request still waiting gets an error and the
-    /// relay ends, as it does when a stdio server exits.
-    private func legacyEnded() {
-        let wasOpen = legacy.withLock { state -> Bool in
-            guard state.endpoint != nil, !state.ended else { return false }
-            state.ended = true
-            state.endpoint = nil
-            return true
-        }
-        guard wasOpen, !Task.isCancelled else { return }
-        let text = "the MCP server at \(configuration.upstream.absoluteString) ended its HTTP+SSE stream before answering this request"
-        for id in recorder.serverGone(at: recorder.store.clock.now()) {
-            let line = JSONRPCErrorResponse.line(id: id, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
-            if !line.withUnsafeBytes({ injected.claim(id, line: $0) }) { write(line) }
-        }
-        logger.warning("the MCP server ended its HTTP+SSE stream; ending the session")
-        stop()
-    }
-
-    /// Sends one message over the older transport: a POST to the stream's endpoint (answered 202); the answers come on
-    /// the stream.
-    private func postLegacy(_ line: [UInt8], message: PostedMessage) async {
-        let endpoint: URL?
-        if legacy.withLock({ $0.ended }) {
-            endpoint = nil
-        } else if await connectLegacy() {
-            endpoint = legacy.withLock { $0.endpoint }
-        } else {
-            endpoint = nil
-        }
-        guard let endpoint else {
-            fail(message.requestIDs, because: "MCP server at \(configuration.upstream.absoluteString) is unavailable: no HTTP+SSE stream",
-                 code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
-            return
-        }
-        var request = HTTPClientRequest(url: endpoint.absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: line.dropLast()))
-        do {
-            let response = try await client.execute(request, deadline: deadline(), logger: logger)
-            guard (200..<300).contains(Int(response.status.code)) else {
-                await failed(response, requestIDs: message.requestIDs)
-                return
-            }
-            _ = try? await response.body.collect(upTo: 64 << 10)
-        } catch {
-            fail(message.requestIDs, because: unavailable(error), code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
-            return
-        }
-        if message.method == "notifications/initialized" { initialized(transportReady: false) }
     }
 
     /// Relays each event of an SSE answer as one line, as it arrives.
@@ -455,13 +340,13 @@ public final class StdioToHTTPRelay: Sendable {
             }
         } catch {
             guard !Task.isCancelled else { return }
-            fail(requestIDs, because: "MCP server at \(configuration.upstream.absoluteString) broke the stream mid-answer: \(StreamableHTTPRelay.describe(error))",
+            fail(requestIDs, because: "MCP server at \(configuration.upstream.absoluteString) broke the stream mid-answer: \(UpstreamHTTPClient.describe(error))",
                  code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
         }
     }
 
     /// An answer with a status other than 2xx: each request gets a JSON-RPC error naming it.
-    private func failed(_ response: HTTPClientResponse, requestIDs: [JSONRPCID]) async {
+    func failed(_ response: HTTPClientResponse, requestIDs: [JSONRPCID]) async {
         let status = Int(response.status.code)
         let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
         var detail = body.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -553,7 +438,7 @@ public final class StdioToHTTPRelay: Sendable {
     // MARK: writing
 
     /// Measures a line from the server and writes it to stdout.
-    private func deliver(_ line: [UInt8], isInitialize: Bool) {
+    func deliver(_ line: [UInt8], isInitialize: Bool) {
         if isInitialize {
             let result = line.withUnsafeBytes { InitializeMessage.parseResult($0) }
             if let version = result.protocolVersion { session.withLock { $0.protocolVersion = version } }
@@ -567,7 +452,7 @@ public final class StdioToHTTPRelay: Sendable {
         if !claimed { write(line) }
     }
 
-    private func write(_ line: [UInt8]) {
+    func write(_ line: [UInt8]) {
         if !output.write(line) {
             logger.info("the client closed its output; ending the session")
             stop()
@@ -577,7 +462,7 @@ public final class StdioToHTTPRelay: Sendable {
     /// Answers requests that the upstream will not answer. `lost`: no answer came (down, timeout, broken stream),
     /// recorded as lost; otherwise the upstream refused the message (an HTTP error), and the error line stands for
     /// its answer and is measured as one.
-    private func fail(_ ids: [JSONRPCID], because text: String, code: Int, lost: Bool) {
+    func fail(_ ids: [JSONRPCID], because text: String, code: Int, lost: Bool) {
         guard !ids.isEmpty else { return }
         let store = recorder.store
         if lost {
@@ -592,14 +477,13 @@ public final class StdioToHTTPRelay: Sendable {
         }
     }
 
-    private func unavailable(_ error: any Error) -> String {
-        let timedOut = (error as? HTTPClientError) == .deadlineExceeded || (error as? HTTPClientError) == .readTimeout
-        return timedOut
+    func unavailable(_ error: any Error) -> String {
+        return UpstreamHTTPClient.timedOut(error)
             ? "MCP server at \(configuration.upstream.absoluteString) did not answer within \(configuration.responseTimeout) (--upstream-timeout)"
-            : "MCP server at \(configuration.upstream.absoluteString) is unavailable: \(StreamableHTTPRelay.describe(error))"
+            : "MCP server at \(configuration.upstream.absoluteString) is unavailable: \(UpstreamHTTPClient.describe(error))"
     }
 
-    private func deadline() -> NIODeadline {
-        .now() + .nanoseconds(configuration.responseTimeout.inNanoseconds)
+    func deadline() -> NIODeadline {
+        UpstreamHTTPClient.deadline(after: configuration.responseTimeout)
     }
 }
