@@ -8,7 +8,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "mcpwatch monitoring API",
   "version": "1",
-  "description": "What mcpwatch measured about the MCP server it relays. JSON keys are snake_case, times RFC 3339, durations milliseconds, rates percent (0-100). With API keys configured, every endpoint requires `X-API-Key: KEY` or `Authorization: Bearer KEY`."
+  "description": "What mcpwatch measured about the MCP server it relays. JSON keys are snake_case, times RFC 3339, durations milliseconds, rates percent (0-100). With API keys configured, every endpoint requires `X-API-Key: KEY` or `Authorization: Bearer KEY`. Every endpoint answers only Host names of this machine's loopback interface, its bound address and http.allowed_hosts, and refuses browser requests from other pages' origins (http.allowed_origins allows more); requests that act (POST) must send Content-Type: application/json and X-MCPWatch-Request: 1."
  },
  "servers": [
   {
@@ -1640,6 +1640,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -1678,6 +1688,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -1708,6 +1728,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -1785,6 +1815,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -1854,6 +1894,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -1902,6 +1952,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -1942,6 +2002,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -2003,6 +2073,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2055,6 +2135,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2095,6 +2185,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -2160,6 +2260,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -2237,6 +2347,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2267,6 +2387,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -2325,6 +2455,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -2439,6 +2579,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2535,6 +2685,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2597,6 +2757,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2637,6 +2807,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {
@@ -2723,6 +2903,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2771,6 +2961,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "413": {
       "description": "The request carried a body larger than the limit (1 MiB).",
       "content": {
@@ -2788,6 +2988,20 @@ enum OpenAPIDocument {
    "post": {
     "summary": "Calls a tool from the dashboard: a tools/call sent by mcpwatch on the client's session, measured like any call and counted in the target's dashboard_calls. A timeout is an outcome, not an HTTP error.",
     "operationId": "callTool",
+    "parameters": [
+     {
+      "name": "X-MCPWatch-Request",
+      "in": "header",
+      "required": true,
+      "description": "Must be 1. A browser sends a custom header only after a CORS preflight, which mcpwatch refuses for other pages: so no web page can make this call (cross-site protection). The dashboard sends it.",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "1"
+       ]
+      }
+     }
+    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -2853,8 +3067,28 @@ enum OpenAPIDocument {
        }
       }
      },
+     "415": {
+      "description": "The Content-Type is not application/json.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The X-MCPWatch-Request: 1 header is missing, the Origin is another page's, or the Host is not allowed.",
       "content": {
        "application/json": {
         "schema": {
@@ -2923,6 +3157,16 @@ enum OpenAPIDocument {
      },
      "401": {
       "description": "An API key is configured and the request did not carry a valid one.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The Host header names a host this mcpwatch does not answer to (DNS rebinding protection; http.allowed_hosts), or the Origin is another page's (http.allowed_origins); error.setting names the key that would allow it.",
       "content": {
        "application/json": {
         "schema": {

@@ -15,7 +15,8 @@ import Testing
     @Test func answersGoToThePostThatCarriedTheirRequestOnce() {
         var router = Router(now: start)
         let batch = Post("batch")
-        #expect(router.register(batch, streams: false, requests: [(JSONRPCID(1), nil), (JSONRPCID(json: #""b""#), nil)]))
+        let registered = router.register(batch, streams: false, requests: [(JSONRPCID(1), nil), (JSONRPCID(json: #""b""#), nil)])
+        #expect(registered)
         #expect(router.isOpen(batch))
         #expect(router.take(JSONRPCID(1))?.name == "batch")
         #expect(router.take(JSONRPCID(1)) == nil)  // answered already
@@ -57,11 +58,15 @@ import Testing
 
     @Test func aQuietGetStreamIsDueAKeepAliveAndAnIdleSessionIsIdle() {
         var router = Router(now: start)
-        #expect(!router.keepAliveDue(after: .seconds(15), now: start + .seconds(60)))  // no stream
+        let due2 = router.keepAliveDue(after: .seconds(15), now: start + .seconds(60))  // no stream
+        #expect(!due2)
         _ = router.openStandalone(at: start)
-        #expect(!router.keepAliveDue(after: .seconds(15), now: start + .seconds(10)))
-        #expect(router.keepAliveDue(after: .seconds(15), now: start + .seconds(15)))
-        #expect(!router.keepAliveDue(after: .seconds(15), now: start + .seconds(20)))  // written at 15
+        let due3 = router.keepAliveDue(after: .seconds(15), now: start + .seconds(10))
+        #expect(!due3)
+        let due4 = router.keepAliveDue(after: .seconds(15), now: start + .seconds(15))
+        #expect(due4)
+        let due5 = router.keepAliveDue(after: .seconds(15), now: start + .seconds(20))  // written at 15
+        #expect(!due5)
         #expect(router.isIdle(for: .seconds(30), now: start + .seconds(30)))
         router.touch(at: start + .seconds(25))
         #expect(!router.isIdle(for: .seconds(30), now: start + .seconds(30)))
@@ -81,9 +86,10 @@ import Testing
         #expect(Set(overdue.first?.1 ?? []) == [JSONRPCID(1), JSONRPCID(2)])
         #expect(!router.isOpen(slow))
         let ended = router.end()
-        #expect(ended.map(\.0.name) == ["fast"])
+        #expect(ended.map { $0.0.name } == ["fast"])
         #expect(router.isEnded)
-        #expect(!router.register(Post("late"), streams: false, requests: [(JSONRPCID(4), nil)]))
+        let lateRegistered = router.register(Post("late"), streams: false, requests: [(JSONRPCID(4), nil)])
+        #expect(!lateRegistered)
         #expect(router.openStandalone(at: start) == nil)
     }
 }

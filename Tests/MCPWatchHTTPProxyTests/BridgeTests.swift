@@ -40,7 +40,7 @@ import Testing
 
     @Test func aSessionGetsAServerOfItsOwnAndItsAnswersAsJSON() async throws {
         let store = MetricsStore()
-        let bridge = bridge(shared: false, store: store)
+        let bridge = self.bridge(shared: false, store: store)
         try await Application(responder: bridge).test(.router) { client in
             let session = try #require(try await initialize(client, id: "1"))
             #expect(bridge.sessionCount == 1)
@@ -63,7 +63,7 @@ import Testing
 
     @Test func sessionsSharingOneServerEachGetTheirOwnAnswersUnderTheirOwnIds() async throws {
         let store = MetricsStore()
-        let bridge = bridge(shared: true, store: store)
+        let bridge = self.bridge(shared: true, store: store)
         try await Application(responder: bridge).test(.router) { client in
             let one = try #require(try await initialize(client, id: "1"))
             // The server is initialized once: the second session's answer comes from mcpwatch, with its own id.
@@ -80,7 +80,7 @@ import Testing
 
     @Test func requestsWithoutASessionOrWithABadBodyAreRefusedBeforeAnyServerStarts() async throws {
         let store = MetricsStore()
-        let bridge = bridge(shared: false, store: store)
+        let bridge = self.bridge(shared: false, store: store)
         try await Application(responder: bridge).test(.router) { client in
             try await client.execute(uri: "/mcp", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)) { response in
                 #expect(response.status == .badRequest)

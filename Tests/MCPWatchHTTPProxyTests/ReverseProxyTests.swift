@@ -79,7 +79,7 @@ enum InProcessUpstream {
         let log = InProcessUpstream.Log()
         let store = MetricsStore()
         try await InProcessUpstream.with(log: log) { upstream in
-            let relay = relay(upstream, store: store)
+            let relay = self.relay(upstream, store: store)
             try await Application(responder: relay).test(.router) { client in
                 let headers: HTTPFields = [.contentType: "application/json", .accept: "application/json, text/event-stream"]
                 let session = try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: Self.initialize)) { response in
@@ -111,7 +111,7 @@ enum InProcessUpstream {
     @Test func anUpstreamThatIsDownGetsEveryRequestAJSONRPCErrorWith502() async throws {
         let store = MetricsStore()
         // Port 1 on loopback: nothing listens there.
-        let relay = relay(URL(string: "http://127.0.0.1:1/mcp")!, store: store)
+        let relay = self.relay(URL(string: "http://127.0.0.1:1/mcp")!, store: store)
         try await Application(responder: relay).test(.router) { client in
             let batch = #"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":"b","method":"ping"}]"#
             try await client.execute(uri: "/mcp", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: batch)) { response in
@@ -127,7 +127,7 @@ enum InProcessUpstream {
 
     @Test func theEndpointChecksComeFirst() async throws {
         let store = MetricsStore()
-        let relay = relay(URL(string: "http://127.0.0.1:1/mcp")!, store: store)
+        let relay = self.relay(URL(string: "http://127.0.0.1:1/mcp")!, store: store)
         try await Application(responder: relay).test(.router) { client in
             try await client.execute(uri: "/mcp", method: .post, headers: [.origin: "http://evil.example"], body: ByteBuffer(string: "{}")) { response in
                 #expect(response.status == .forbidden)
@@ -152,7 +152,7 @@ enum InProcessUpstream {
         let (received, upstreamGotIt) = AsyncStream.makeStream(of: Void.self)
         let store = MetricsStore()
         try await InProcessUpstream.with(log: log, hold: hold, received: upstreamGotIt) { upstream in
-            let relay = relay(upstream, store: store)
+            let relay = self.relay(upstream, store: store)
             let (ports, port) = AsyncStream.makeStream(of: Int.self)
             let group = ServiceGroup(configuration: .init(services: [ServedRelay(relay: relay, ports: port)], logger: Logger(label: "test")))
             try await withThrowingTaskGroup(of: String?.self) { tasks in

@@ -241,29 +241,3 @@ public final class TrafficRecorder: Sendable {
         return out
     }
 }
-
-/// JSON-RPC error codes mcpwatch answers with.
-public enum JSONRPCErrorCode {
-    /// The request was not valid (here: too large to relay).
-    public static let invalidRequest = -32600
-    /// The server exited before answering (server-defined range).
-    public static let serverExited = -32000
-    /// The response was too large to relay (server-defined range).
-    public static let responseTooLarge = -32001
-    /// The upstream could not be reached or timed out (server-defined range).
-    public static let upstreamUnavailable = -32002
-}
-
-/// Builds JSON-RPC error responses that mcpwatch itself sends.
-public enum JSONRPCErrorResponse {
-    /// `{"jsonrpc":"2.0","id":ID,"error":{"code":CODE,"message":"..."}}` followed by a newline.
-    public static func line(id: RequestID, code: Int, message: String) -> [UInt8] {
-        var out = "{\"jsonrpc\":\"2.0\",\"id\":\(id.json),\"error\":{\"code\":\(code),\"message\":"
-        out += jsonString(message)
-        out += "}}\n"
-        return Array(out.utf8)
-    }
-
-    /// A string as a JSON string literal.
-    public static func jsonString(_ text: String) -> String { JSONStringLiteral.quoted(text) }
-}

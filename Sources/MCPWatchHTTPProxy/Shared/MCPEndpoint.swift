@@ -11,17 +11,28 @@ enum MCPEndpoint {
     static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
     static let sessionHeaderName = "mcp-session-id"
 
-    /// The checks every request passes before the transport sees it: the browser origin (DNS rebinding protection),
+    /// The checks every request passes before the transport sees it: where it comes from (``crossSiteRefusal(_:hosts:origins:logger:)``),
     /// then the path.
     /// - Returns: the answer for a request that fails one (403, 404), or nil.
-    static func refusal(of request: Request, origins: OriginPolicy, path: String, logger: Logger) -> Response? {
+    static func refusal(of request: Request, hosts: HostPolicy, origins: OriginPolicy, path: String, logger: Logger) -> Response? {
+        if let refusal = crossSiteRefusal(request, hosts: hosts, origins: origins, logger: logger) { return refusal }
+        guard request.uri.path == path else {
+            return error(.notFound, "Not Found: the MCP endpoint is \(path)")
+        }
+        return nil
+    }
+
+    /// The answer to a request from where it must not come (a `Host` not allowed: DNS rebinding; an `Origin` not
+    /// allowed: a foreign page), or nil when it may pass. Checked before anything else, on every method and path.
+    static func crossSiteRefusal(_ request: Request, hosts: HostPolicy, origins: OriginPolicy, logger: Logger) -> Response? {
+        if let host = request.head.authority, !hosts.allows(host: host) {
+            logger.warning("refused a request for a host name that is not allowed", metadata: ["host": "\(host)"])
+            return errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest, message: hosts.refusal(host: host))
+        }
         guard origins.allows(origin: request.headers[.origin]) else {
             logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
             return error(.forbidden,
                 "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
-        }
-        guard request.uri.path == path else {
-            return error(.notFound, "Not Found: the MCP endpoint is \(path)")
         }
         return nil
     }
@@ -45,7 +56,7 @@ enum MCPEndpoint {
             return .received(try await request.collectBody(upTo: limit))
         } catch {
             store.recordAnomaly(.oversizedMessage, direction: .clientToServer, at: store.clock.now(), sample: nil)
-            return .refused(error(.contentTooLarge,
+            return .refused(Self.error(.contentTooLarge,
                 "Invalid Request: the body exceeds the limit of \(limit) bytes (--max-message-bytes) and was not relayed"))
         }
     }

@@ -48,6 +48,10 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         public var shutdownGrace: Duration
         /// Origins allowed besides loopback and the served host.
         public var allowedOrigins: [String]
+        /// Host names answered besides loopback names and the served host (`http.allowed_hosts`).
+        public var allowedHosts: [String] = []
+        /// The machine's own names, answered when serving on every interface.
+        public var machineNames: [String] = []
 
         /// Creates a configuration.
         public init(command: [String], host: String = "127.0.0.1", port: Int = 0, path: String = "/mcp", sharedServer: Bool = false,
@@ -79,6 +83,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let origins: OriginPolicy
+    private let hosts: HostPolicy
     private let sessions = Mutex<[String: BridgeSession]>([:])
     private let shared: SharedServer?
     /// Serialises starting the shared child, so that two first sessions do not start two.
@@ -95,6 +100,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        hosts = HostPolicy(boundHost: configuration.host, allowedHosts: configuration.allowedHosts, machineNames: configuration.machineNames)
         tap = ExplorerTap(requests: injected, recorder: TrafficRecorder(store: store))
         shared = configuration.sharedServer ? SharedServer(store: store, tap: tap) : nil
     }
@@ -142,7 +148,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     // MARK: Requests
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        if let refusal = MCPEndpoint.refusal(of: request, origins: origins, path: configuration.path, logger: logger) { return refusal }
+        if let refusal = MCPEndpoint.refusal(of: request, hosts: hosts, origins: origins, path: configuration.path, logger: logger) { return refusal }
         switch request.method {
         case .post: return try await post(request)
         case .get: return get(request)

@@ -32,6 +32,10 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         public var port: Int
         /// Origins allowed besides loopback and the served host.
         public var allowedOrigins: [String]
+        /// Host names answered besides loopback names and the served host (`http.allowed_hosts`).
+        public var allowedHosts: [String] = []
+        /// The machine's own names, answered when serving on every interface.
+        public var machineNames: [String] = []
         /// Time to connect to the upstream.
         public var connectTimeout: Duration
         /// Time from sending a request upstream to its response's head (an SSE stream may then run as long as it likes).
@@ -68,6 +72,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     /// mcpwatch's own requests (the dashboard's explorer), posted on the newest client session.
     public let injected = InjectedRequests()
     private let origins: OriginPolicy
+    private let hosts: HostPolicy
     private let client: HTTPClient
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
@@ -90,6 +95,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         self.logger = logger
         sessions = SessionRecorders(store: store, capacity: configuration.maxSessions)
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        hosts = HostPolicy(boundHost: configuration.host, allowedHosts: configuration.allowedHosts, machineNames: configuration.machineNames)
         path = configuration.upstream.path.isEmpty ? "/" : configuration.upstream.path
         client = UpstreamHTTPClient.make(connectTimeout: configuration.connectTimeout, eventLoopGroup: eventLoopGroup)
         (injections, injectionInput) = AsyncStream.makeStream(of: Injection.self)
@@ -128,7 +134,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     // MARK: Requests
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        if let refusal = MCPEndpoint.refusal(of: request, origins: origins, path: path, logger: logger) { return refusal }
+        if let refusal = MCPEndpoint.refusal(of: request, hosts: hosts, origins: origins, path: path, logger: logger) { return refusal }
         switch request.method {
         case .post: return try await post(request)
         case .get, .delete: return try await pass(request)
