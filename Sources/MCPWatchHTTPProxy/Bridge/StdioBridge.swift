@@ -78,19 +78,15 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     /// The dashboard explorer's requests, sent to the newest session's server.
     public let injected = InjectedRequests()
     private let tap: ExplorerTap
-    /// The newest session (the explorer's way to a server).
-    private let newest = Mutex<BridgeSession?>(nil)
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let origins: OriginPolicy
     private let hosts: HostPolicy
-    private let sessions = Mutex<[String: BridgeSession]>([:])
+    /// The open sessions, the explorer's, and the servers running (``BridgeSessionTable``).
+    private let table: Mutex<BridgeSessionTable<BridgeSession>>
     private let shared: SharedServer?
     /// Serialises starting the shared child, so that two first sessions do not start two.
     private let sharedStart = Mutex(())
-    private let stopping = Atomic<Bool>(false)
-    /// The server processes running now, oldest first (the newest is the one the system sampler watches).
-    private let running = Mutex<[pid_t]>([])
 
     /// Creates a bridge; ``run()`` serves.
     /// - Parameter eventLoopGroup: the loops for the served side.
@@ -100,6 +96,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        table = Mutex(BridgeSessionTable(limit: configuration.maxSessions))
         hosts = HostPolicy(boundHost: configuration.host, allowedHosts: configuration.allowedHosts, machineNames: configuration.machineNames)
         tap = ExplorerTap(requests: injected, recorder: TrafficRecorder(store: store))
         shared = configuration.sharedServer ? SharedServer(store: store, tap: tap) : nil
@@ -129,21 +126,27 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     /// Graceful shutdown has begun: no new sessions, and the GET streams end (they would keep the server open), so
     /// that only the POSTs under way are waited for.
     private func drain() {
-        stopping.store(true, ordering: .relaxed)
-        for session in sessions.withLock({ Array($0.values) }) { session.endStandalone() }
+        let open = table.withLock { table in
+            table.stop()
+            return table.all
+        }
+        for session in open { session.endStandalone() }
     }
 
     /// Ends every session and stops the children (``run()`` does, when it ends).
     public func shutdown() async {
-        stopping.store(true, ordering: .relaxed)
-        for session in sessions.withLock({ Array($0.values) }) {
+        let open = table.withLock { table in
+            table.stop()
+            return table.all
+        }
+        for session in open {
             close(session, reason: "mcpwatch is shutting down")
         }
         if let child = shared?.child { child.stop(grace: configuration.shutdownGrace, logger: logger) }
     }
 
     /// Sessions open now.
-    public var sessionCount: Int { sessions.withLock { $0.count } }
+    public var sessionCount: Int { table.withLock { $0.count } }
 
     // MARK: Requests
 
@@ -172,7 +175,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         let session: BridgeSession
         var created = false
         if let id = request.headers[MCPEndpoint.sessionHeader] {
-            guard let known = sessions.withLock({ $0[id] }) else { return Self.unknownSession() }
+            guard let known = table.withLock({ $0.session(id: id) }) else { return Self.unknownSession() }
             session = known
         } else {
             guard PostedMessage(inspecting: body).isInitialize else {
@@ -317,7 +320,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         guard let id = request.headers[MCPEndpoint.sessionHeader] else {
             return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required")
         }
-        guard let session = sessions.withLock({ $0[id] }) else { return Self.unknownSession() }
+        guard let session = table.withLock({ $0.session(id: id) }) else { return Self.unknownSession() }
         session.touch()
         guard let stream = session.openStandalone() else {
             return Self.error(.conflict, "Conflict: this session already has a GET stream open")
@@ -334,7 +337,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         guard let id = request.headers[MCPEndpoint.sessionHeader] else {
             return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required")
         }
-        guard let session = sessions.withLock({ $0.removeValue(forKey: id) }) else { return Self.unknownSession() }
+        guard let session = table.withLock({ $0.remove(id: id) }) else { return Self.unknownSession() }
         close(session, reason: "the client ended the session")
         return Response(status: .ok)
     }
@@ -346,16 +349,16 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     }
 
     private func openSession() -> Result<BridgeSession, Refusal> {
-        guard !stopping.load(ordering: .relaxed) else {
-            return .failure(Refusal(response: Self.error(.serviceUnavailable, "Service Unavailable: mcpwatch is shutting down")))
-        }
+        let stopping = Self.error(.serviceUnavailable, "Service Unavailable: mcpwatch is shutting down")
+        guard !table.withLock({ $0.isStopping }) else { return .failure(Refusal(response: stopping)) }
         let session = BridgeSession(id: Self.newSessionID(), store: store, tap: tap)
-        let admitted = sessions.withLock { table -> Bool in
-            guard table.count < configuration.maxSessions else { return false }
-            table[session.id] = session
-            return true
-        }
-        guard admitted else {
+        switch table.withLock({ $0.admit(session, id: session.id) }) {
+        case .admitted:
+            break
+        case .stopping:
+            session.end(code: JSONRPCErrorCode.serverExited, message: "refused")
+            return .failure(Refusal(response: stopping))
+        case .full:
             session.end(code: JSONRPCErrorCode.serverExited, message: "refused")
             logger.warning("refused a session: the limit is reached", metadata: ["max_sessions": "\(configuration.maxSessions)"])
             return .failure(Refusal(response: Self.error(.serviceUnavailable,
@@ -369,18 +372,18 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
                 session.child = try startChild(for: session)
             }
         } catch {
-            sessions.withLock { _ = $0.removeValue(forKey: session.id) }
+            table.withLock { $0.remove(session, id: session.id) }
             session.end(code: JSONRPCErrorCode.serverExited, message: "\(error)")
             let text = (error as? WatchError)?.message ?? "\(error)"
             logger.error("cannot start the MCP server", metadata: ["error": "\(text)"])
             return .failure(Refusal(response: Self.error(.badGateway, "MCP server could not be started: \(text)")))
         }
         logger.info("session opened", metadata: ["session": "\(session.id)", "sessions": "\(sessionCount)"])
-        newest.withLock { $0 = session }
+        table.withLock { $0.opened(session) }
         let tap = tap
         injected.attach { [weak self] line, origin in
             // Measured like a client's request (marked as the dashboard's), then sent to the newest session's server.
-            guard let self, let session = self.newest.withLock({ $0 }) else { return false }
+            guard let self, let session = self.table.withLock({ $0.newest }) else { return false }
             var inspector = MessageInspector()
             _ = line.withUnsafeBytes {
                 tap.recorder.observe(frame: $0, direction: .clientToServer, at: self.store.clock.now(), inspector: &inspector, origin: origin)
@@ -423,7 +426,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     }
 
     private func serverStarted(_ child: BridgeChild) {
-        running.withLock { $0.append(child.process.pid) }
+        table.withLock { $0.serverStarted(pid: child.process.pid) }
         store.updateSession {
             $0.serverPid = child.process.pid
             $0.serverAlive = true
@@ -439,20 +442,15 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     /// that exits on its own while its sessions are open makes the server "not running" (health unhealthy) until
     /// another one runs; a new session starts one.
     private func childExited(_ child: BridgeChild, exit: ChildExit, sessions ended: [BridgeSession]) {
-        let expected = stopping.load(ordering: .relaxed) || ended.allSatisfy(\.isEnded)
+        let expected = table.withLock { $0.isStopping } || ended.allSatisfy(\.isEnded)
         let text = "MCP server \(exit) before answering this request"
         for session in ended {
-            sessions.withLock { table in
-                if table[session.id] === session { table.removeValue(forKey: session.id) }
-            }
+            table.withLock { $0.remove(session, id: session.id) }
             forgetNewest(session)
             session.end(code: JSONRPCErrorCode.serverExited, message: text)
         }
         let pid = child.process.pid
-        let others = running.withLock { running -> [pid_t] in
-            running.removeAll { $0 == pid }
-            return running
-        }
+        let others = table.withLock { $0.serverExited(pid: pid) }
         store.updateSession { session in
             guard session.serverPid == pid else { return }
             session.serverPid = others.last ?? (expected ? nil : pid)
@@ -466,19 +464,12 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
 
     /// A session has left the table: the explorer moves to another one, or has none.
     private func forgetNewest(_ session: BridgeSession) {
-        let remaining = sessions.withLock { $0.values.first }
-        let none = newest.withLock { newest -> Bool in
-            if newest === session { newest = remaining }
-            return newest == nil
-        }
-        if none { injected.detach() }
+        if table.withLock({ $0.forget(session) }) == nil { injected.detach() }
     }
 
     /// Ends a session that is still open (idle, deleted, shutdown): its child is stopped, or it leaves the shared one.
     private func close(_ session: BridgeSession, reason: String) {
-        sessions.withLock { table in
-            if table[session.id] === session { table.removeValue(forKey: session.id) }
-        }
+        table.withLock { $0.remove(session, id: session.id) }
         forgetNewest(session)
         shared?.remove(session)
         session.end(code: JSONRPCErrorCode.serverExited, message: "Session ended before the answer came: \(reason)")
@@ -496,7 +487,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
-            for session in sessions.withLock({ Array($0.values) }) {
+            for session in table.withLock({ $0.all }) {
                 let expired = session.expire(timeout: configuration.responseTimeout, now: now)
                 if !expired.isEmpty {
                     shared?.forget(expired, of: session)
