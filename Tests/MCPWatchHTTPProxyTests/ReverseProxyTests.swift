@@ -13,7 +13,8 @@ import Testing
 @testable import MCPWatchHTTPProxy
 
 /// An MCP server over Streamable HTTP, in process on a free port: `initialize` gets a session, `tools/call` an SSE
-/// answer (a progress notification, then the result), anything else a JSON result echoing its id.
+/// answer (a progress notification, then the result), `slow` waits for `hold`; each POST is told to `received` as it
+/// arrives.
 enum InProcessUpstream {
     static let initializeAnswer = #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"t","version":"1"}}}"#
     static let sse = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"p\",\"progress\":1}}\n\n"
@@ -32,6 +33,7 @@ enum InProcessUpstream {
             var request = request
             let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
             log.add("POST \(request.headers[MCPEndpoint.sessionHeader] ?? "-") \(body)")
+            received?.yield()
             if body.contains("\"initialize\"") {
                 return Response(status: .ok, headers: [.contentType: "application/json", MCPEndpoint.sessionHeader: "s-1"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: initializeAnswer)))
@@ -41,7 +43,6 @@ enum InProcessUpstream {
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: sse)))
             }
             if body.contains("\"slow\"") {
-                received?.yield()
                 if let hold { for await _ in hold { break } }
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"jsonrpc":"2.0","id":9,"result":{"slow":true}}"#)))
@@ -146,7 +147,7 @@ enum InProcessUpstream {
     }
 
     /// The relay as a service: graceful shutdown lets the POST under way get its answer, then `run()` returns.
-    @Test func gracefulShutdownAnswersWhatIsPendingThenEnds() async throws {
+    @Test(.timeLimit(.minutes(1))) func gracefulShutdownAnswersWhatIsPendingThenEnds() async throws {
         let log = InProcessUpstream.Log()
         let (hold, release) = AsyncStream.makeStream(of: Void.self)
         let (received, upstreamGotIt) = AsyncStream.makeStream(of: Void.self)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import NIOPosix
+import ServiceLifecycle
 import Testing
 @testable import MCPWatchHTTPProxy
 
@@ -163,5 +164,45 @@ import Testing
         ])
         #expect(log.all == ["POST - \(initialize)", "POST s-1 \(call)", "DELETE s-1"])
         #expect(store.report(serverName: nil).overview.outcomes["ok"] == 2)
+    }
+
+    /// As a service: graceful shutdown ends the relay as the end of input does (the call under way is answered, the
+    /// session is ended with DELETE), with the client's input still open.
+    @Test(.timeLimit(.minutes(1))) func gracefulShutdownEndsTheSessionAsTheEndOfInputDoes() async throws {
+        let log = InProcessUpstream.Log()
+        let (received, upstreamGotIt) = AsyncStream.makeStream(of: Void.self)
+        let store = MetricsStore()
+        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        let (clientInput, clientOutput) = (input[0], output[1])
+        let text = initialize + "\n"
+        #expect(write(input[1], text, text.utf8.count) == text.utf8.count)
+        try await InProcessUpstream.with(log: log, received: upstreamGotIt) { upstream in
+            let relay = StdioToHTTPRelay(
+                configuration: .init(upstream: upstream, connectTimeout: .seconds(2)), recorder: TrafficRecorder(store: store),
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"), clientInput: clientInput, clientOutput: clientOutput)
+            let group = ServiceGroup(configuration: .init(services: [relay], logger: Logger(label: "test")))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for await _ in received { break }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+        // The stdin reader still waits on the open input: the end of input lets it go (its fd stays open for it).
+        close(input[1])
+        close(output[1])
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(output[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        close(output[0])
+        #expect(String(decoding: bytes, as: UTF8.self) == InProcessUpstream.initializeAnswer + "\n")
+        #expect(log.all == ["POST - \(initialize)", "DELETE s-1"])
     }
 }
