@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,6 +7,7 @@ import Logging
 import MCPWatchCore
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import Testing
 @testable import MCPWatchHTTPProxy
 
@@ -14,8 +16,8 @@ import Testing
 @Suite struct BridgeTests {
     private static let echo = ["sed", "-u", "-n", "-e", #"s/"method":"[a-z/]*","params":/"result":/p"#]
 
-    private func bridge(shared: Bool, store: MetricsStore) -> StdioBridge {
-        StdioBridge(configuration: .init(command: Self.echo, sharedServer: shared, shutdownGrace: .seconds(2)),
+    private func bridge(shared: Bool, store: MetricsStore, grace: Duration = .seconds(2)) -> StdioBridge {
+        StdioBridge(configuration: .init(command: Self.echo, sharedServer: shared, shutdownGrace: grace),
                     store: store, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
     }
 
@@ -99,5 +101,51 @@ import Testing
         }
         #expect(bridge.sessionCount == 0)
         await bridge.shutdown()
+    }
+
+    /// As a service: graceful shutdown ends the GET streams cleanly (they carry no answers; a long grace would cut
+    /// them off instead), then every session and its server, and `run()` returns.
+    @Test(.timeLimit(.minutes(1))) func gracefulShutdownEndsTheGetStreamsThenTheSessions() async throws {
+        let store = MetricsStore()
+        let bridge = self.bridge(shared: false, store: store, grace: .seconds(30))
+        let (ports, port) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(configuration: .init(services: [ServedBridge(bridge: bridge, ports: port)], logger: Logger(label: "test")))
+        let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let bound = try #require(await iterator.next())
+            let url = "http://127.0.0.1:\(bound)/mcp"
+            var post = HTTPClientRequest(url: url)
+            post.method = .POST
+            post.headers.add(name: "Content-Type", value: "application/json")
+            post.headers.add(name: "Accept", value: "application/json, text/event-stream")
+            post.body = .bytes(ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}"#))
+            let opened = try await client.execute(post, timeout: .seconds(30))
+            let session = try #require(opened.headers.first(name: "mcp-session-id"))
+            #expect(String(buffer: try await opened.body.collect(upTo: 1 << 20)) == #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18"}}"#)
+            var get = HTTPClientRequest(url: url)
+            get.headers.add(name: "Accept", value: "text/event-stream")
+            get.headers.add(name: "Mcp-Session-Id", value: session)
+            let stream = try await client.execute(get, timeout: .seconds(30))
+            #expect(stream.status == .ok)
+            #expect(bridge.sessionCount == 1)
+            await group.triggerGracefulShutdown()
+            let rest = try await stream.body.collect(upTo: 1 << 20)
+            #expect(rest.readableBytes == 0)
+            try await tasks.waitForAll()
+        }
+        try await client.shutdown()
+        #expect(bridge.sessionCount == 0)
+    }
+}
+
+/// Runs a bridge as the service group's service, telling its port.
+private struct ServedBridge: Service {
+    let bridge: StdioBridge
+    let ports: AsyncStream<Int>.Continuation
+
+    func run() async throws {
+        try await bridge.run { port in ports.yield(port) }
     }
 }

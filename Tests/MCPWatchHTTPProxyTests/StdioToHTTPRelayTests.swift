@@ -74,7 +74,7 @@ import Testing
     @Test func anUnreachableUpstreamAnswersEachRequestWithAnError() async throws {
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
-        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        #expect(closeOnExecPipe(&input) && closeOnExecPipe(&output))
         let messages = [
             #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
             #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
@@ -123,7 +123,7 @@ import Testing
     private func relay(_ lines: [String], to upstream: URL, store: MetricsStore) async throws -> [String] {
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
-        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        #expect(closeOnExecPipe(&input) && closeOnExecPipe(&output))
         let text = lines.joined(separator: "\n") + "\n"
         #expect(write(input[1], text, text.utf8.count) == text.utf8.count)
         close(input[1])
@@ -175,7 +175,7 @@ import Testing
         let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
-        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        #expect(closeOnExecPipe(&input) && closeOnExecPipe(&output))
         let (clientInput, clientOutput) = (input[0], output[1])
         let text = initialize + "\n"
         #expect(write(input[1], text, text.utf8.count) == text.utf8.count)
@@ -206,3 +206,13 @@ import Testing
         #expect(log.all == ["POST - \(initialize)", "DELETE s-1"])
     }
 }
+
+/// A pipe whose ends no child process inherits: the bridge's tests start servers at the same time, and a server
+/// holding the write end of the client's output would keep the read below from ever seeing its end.
+private func closeOnExecPipe(_ fds: inout [Int32]) -> Bool {
+    fds.withUnsafeMutableBufferPointer { systemPipe2($0.baseAddress!, O_CLOEXEC) } == 0
+}
+
+/// `pipe2(2)`, which Glibc's Swift module does not export.
+@_silgen_name("pipe2")
+private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
