@@ -36,6 +36,7 @@ extension ProxyCommand {
                                  connectTimeout: configuration.upstreamConnectTimeout, responseTimeout: configuration.upstreamTimeout,
                                  maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions)
         relayConfiguration.allowedHosts = configuration.allowedHosts
+        relayConfiguration.shutdownGrace = configuration.shutdownGrace
         relayConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
         let relay = StreamableHTTPRelay(configuration: relayConfiguration, store: store,
                                         eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
