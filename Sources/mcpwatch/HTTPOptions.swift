@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchServer
+import NIOCore
 
 /// Options of the monitoring HTTP server.
 struct HTTPOptions: ParsableArguments {
@@ -44,7 +45,8 @@ struct HTTPOptions: ParsableArguments {
 extension MonitoringServer {
     /// The server a configuration describes, or nil when HTTP is off.
     /// - Throws: ``WatchError`` for a public address without a key, or an unreadable key file.
-    static func configured(_ configuration: WatchConfiguration, sources: MonitoringSources, logger: Logger) throws -> MonitoringServer? {
+    static func configured(_ configuration: WatchConfiguration, sources: MonitoringSources, eventLoopGroup: any EventLoopGroup,
+                           logger: Logger) throws -> MonitoringServer? {
         guard configuration.httpEnabled else { return nil }
         var keys = configuration.apiKeys
         if let file = configuration.apiKeyFile {
@@ -58,7 +60,7 @@ extension MonitoringServer {
         return MonitoringServer(
             configuration: .init(host: address.host, port: address.port, slowRequestThreshold: configuration.slowRequestThreshold,
                                  apiKeys: keys, healthWithoutKey: configuration.healthWithoutKey),
-            sources: sources, logger: logger)
+            sources: sources, logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// Serves; if it cannot (the port is taken), says so and returns, so that the relay goes on regardless.
