@@ -20,7 +20,14 @@ import Testing
         let reportPath: String
         let order: ShutdownOrder
         /// What the report file said when the HTTP side was asked to stop.
-        let reportAtHTTPStop: Mutex<Report?>
+        let reportAtHTTPStop: Seen
+    }
+
+    /// What the report file said when the HTTP side was asked to stop.
+    final class Seen: Sendable {
+        private let report = Mutex<Report?>(nil)
+        func set(_ value: Report?) { report.withLock { $0 = value } }
+        var value: Report? { report.withLock { $0 } }
     }
 
     static func setup() -> Setup {
@@ -32,10 +39,10 @@ import Testing
             store.record(CompletedCall(method: "tools/call", target: "last", id: RequestID(1), outcome: .lost, durationNanos: 1_000,
                                        finishedAt: store.clock.now()))
         }
-        let seen = Mutex<Report?>(nil)
+        let seen = Seen()
         let monitoring = RecordingService("monitoring", events: continuation) {
             let report = (try? Data(contentsOf: URL(fileURLWithPath: path))).flatMap { try? Report.decoder().decode(Report.self, from: $0) }
-            seen.withLock { $0 = report }
+            seen.set(report)
         }
         let signals = RecordingService("signals", events: continuation)
         let sampler = RecordingService("sampler", events: continuation)
@@ -91,7 +98,7 @@ import Testing
         }
         #expect(await Self.rest(&events, count: 10) == Self.stoppingOrder)
         // The report was written after the relay drained and before the HTTP side stopped: it has the last call.
-        let report = try #require(setup.reportAtHTTPStop.withLock { $0 })
+        let report = try #require(setup.reportAtHTTPStop.value)
         #expect(report.targets.first { $0.name == "last" }?.outcomes["lost"] == 1)
     }
 
@@ -124,7 +131,7 @@ import Testing
             }
         }
         #expect(await Self.rest(&events, count: 9) == [.finished("relay")] + Self.stoppingOrder.dropFirst(2))
-        #expect(setup.reportAtHTTPStop.withLock { $0 } != nil)
+        #expect(setup.reportAtHTTPStop.value != nil)
     }
 
     @Test func theHTTPSideFailingLeavesTheRelayRunning() async throws {
