@@ -18,7 +18,9 @@ extension ProxyCommand {
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, transport: configuration.upstreamTransport),
             recorder: TrafficRecorder(store: store), logger: logger)
-        let endpoint = EndpointService("stdio front", drainLimit: configuration.shutdownGrace, logger: logger) {
+        // The relay bounds its own drain (--shutdown-grace for the calls in flight, then DELETE): the adapter's bound
+        // is only a backstop behind it.
+        let endpoint = EndpointService("stdio front", drainLimit: configuration.shutdownGrace * 2 + .seconds(5), logger: logger) {
             await relay.run()
         } stop: {
             // Ends the session as the client closing its input would: what is in flight is answered first.
