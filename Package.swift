@@ -30,7 +30,14 @@ let package = Package(
             name: "MCPWatchCore",
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
-        .target(name: "MCPWatchSystem", dependencies: ["MCPWatchCore"]),
+        .target(
+            name: "MCPWatchSystem",
+            dependencies: [
+                "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // zlib's header, for what compress-nio does not expose (preset dictionaries, CRC-32 combination); the library is
         // the system's libz, which compress-nio links already.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
@@ -38,7 +45,11 @@ let package = Package(
         .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
         .target(
             name: "MCPWatchProxy",
-            dependencies: ["MCPWatchCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             // The Streamable HTTP reverse proxy: its own module so that the stdio relay (and the load generator,
@@ -63,6 +74,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The dashboard's HTML, CSS and JavaScript: plain files, no build step (served from memory).
             resources: [.copy("Dashboard")]
@@ -100,12 +112,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-        .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
+        .testTarget(
+            name: "MCPWatchSystemTests",
+            dependencies: [
+                "MCPWatchSystem", "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "MCPWatchCompressionTests",
             dependencies: [
@@ -113,7 +135,12 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+        .testTarget(
+            name: "MCPWatchProxyTests",
+            dependencies: [
+                "MCPWatchProxy", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "MCPWatchHTTPProxyTests", dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),

@@ -2,9 +2,12 @@ import ArgumentParser
 import AsyncHTTPClient
 import Dispatch
 import Foundation
+import Logging
 import MCPWatchCore
 import MCPWatchProxy
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// `mcpwatch demo`: the demo MCP server behind `mcpwatch proxy`, with a built-in client driving realistic traffic,
 /// so that a new user sees live figures and alerts within seconds.
@@ -82,44 +85,19 @@ struct DemoCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("mcpwatch demo: cannot start the proxy: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
-        let traffic = DemoTraffic(input: proxy.stdinFD, output: proxy.stdoutFD, rate: rate)
-        let stop = Mutex(false)
-        let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { _ in
-            stop.withLock { $0 = true }
-            traffic.stop()
-        }
-        defer { signals.cancel() }
-        traffic.start()
-
         let base = "http://\(address.host.contains(":") ? "[\(address.host)]" : address.host):\(address.port)"
-        if await Self.waitForAPI(base + "/api/health", proxy: proxy) {
-            print("""
-                mcpwatch demo: the demo MCP server runs behind mcpwatch, driven by a built-in client.
-                  dashboard: open \(base)/ in a browser (live charts, tools, alerts, the tool explorer)
-                  report:   \(base)/api/report
-                  tools:    \(base)/api/tools
-                  alerts:   \(base)/api/alerts   (slow and flaky tools fire within a minute)
-                  health:   \(base)/api/health   (or: mcpwatch health \(base))
-                  metrics:  \(base)/metrics      (Prometheus)
-                Ctrl-C stops.
-                """)
-            fflush(nil)
-        } else if proxy.exit == nil {
-            print("mcpwatch demo: the HTTP API did not come up on \(address) (is the port taken? try --listen 127.0.0.1:0); the demo runs on")
-            fflush(nil)
-        }
-
-        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1_000)) }
-        while !stop.withLock({ $0 }) && proxy.exit == nil {
-            if let deadline, ContinuousClock.now >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        traffic.stop()
-        let summary = traffic.finish(closing: proxy)
-        let exit = await Task.detached { proxy.waitForExit() }.value
-        print("mcpwatch demo: \(summary.sent) calls sent, \(summary.answered) answered; proxy \(exit)")
-        if case .exited(0) = exit { return }
-        if stop.withLock({ $0 }) { return }  // stopped by a signal: the proxy's status follows it
+        let demo = DemoRun(proxy: proxy, traffic: DemoTraffic(input: proxy.stdinFD, output: proxy.stdoutFD, rate: rate),
+                           address: address, base: base, duration: duration.map { .milliseconds(Int64($0 * 1_000)) })
+        // One group: the demo runs until its time is up, the proxy ends, or a signal shuts the group down.
+        var quiet = Logger(label: "mcpwatch.demo")
+        quiet.logLevel = .critical
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigint, .sigterm, .sighup], logger: quiet))
+        try await group.run()
+        guard let outcome = demo.outcome else { throw ExitCode(1) }
+        if case .exited(0) = outcome.exit { return }
+        if outcome.stopped { return }  // stopped by a signal: the proxy's status follows it
         throw ExitCode(1)
     }
 

@@ -1,11 +1,11 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchProxy
 import MCPWatchServer
 import MCPWatchSystem
+import ServiceLifecycle
 
 /// `mcpwatch proxy`: relay a stdio MCP server and measure every call.
 struct ProxyCommand: AsyncParsableCommand {
@@ -152,6 +152,13 @@ struct ProxyCommand: AsyncParsableCommand {
             try await runBridge(configuration, serve: serve)
             return
         }
+        try await runStdio(configuration)
+    }
+
+    /// `-- COMMAND`: relay a stdio server. One `ServiceGroup` runs the relay, the signal forwarder and the monitoring
+    /// services; the server's exit ends the run (signals are forwarded to it), then the last report is written and the
+    /// HTTP side stops. Exits with the server's status, 127 when it cannot be started.
+    func runStdio(_ configuration: WatchConfiguration) async throws {
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets))
@@ -160,77 +167,20 @@ struct ProxyCommand: AsyncParsableCommand {
             configuration: .init(command: configuration.serverCommand, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, readSpin: configuration.readSpin),
             recorder: recorder, logger: logger)
-        let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { relay.forward(signal: $0) }
-        defer { signals.cancel() }
-        let services = try MonitoringServices(
-            configuration, store: store, transport: "pipe", explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
-
-        let exit: ChildExit
+        // Trapped before the server starts, so that no signal can end mcpwatch without reaching the server.
+        let signals = await ServerSignalForwarder(relay: relay)
         do {
-            exit = try await withThrowingTaskGroup(of: ChildExit?.self) { group in
-                group.addTask { try await relay.run() }
-                group.addTask {
-                    await services.run(logger: logger)
-                    return nil
-                }
-                var result: ChildExit?
-                while let next = try await group.next() {
-                    if let next {
-                        result = next
-                        group.cancelAll()
-                    }
-                }
-                return result ?? .exited(0)
+            try await MonitoringServices.withEventLoops { eventLoops in
+                let services = try MonitoringServices(
+                    configuration, store: store, transport: "pipe", explorer: ToolExplorer(requests: relay.injected, store: store),
+                    eventLoops: eventLoops, logger: logger)
+                try await services.run(relay: relay, signals: signals)
             }
         } catch let error as WatchError {
             logger.error("\(error.message)")
             FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
             throw ExitCode(error.code == .commandNotStarted ? 127 : 1)
         }
-        services.reports?.writeNow()
-        throw ExitCode(exit.shellStatus)
+        throw ExitCode((relay.serverExit ?? .exited(0)).shellStatus)
     }
-}
-
-/// Writes the report file every interval, and once more on demand.
-struct ReportFileWriter: Sendable {
-    let path: String
-    let store: MetricsStore
-    let serverName: String?
-    let logger: Logger
-
-    func writeNow() {
-        do {
-            let report = store.report(serverName: serverName)
-            let data = try Report.encoder(pretty: true).encode(report)
-            try AtomicFile.write(data, to: path)
-        } catch {
-            // A full disk or a vanished folder must not stop the relay: say so and try again next time.
-            logger.warning("cannot write the report file: \(error)", metadata: ["path": "\(path)"])
-        }
-    }
-
-    func runPeriodically(every interval: Duration) async {
-        while !Task.isCancelled {
-            writeNow()
-            try? await Task.sleep(for: interval)
-        }
-    }
-}
-
-/// Turns SIGINT/SIGTERM/SIGHUP into calls, instead of letting them kill mcpwatch before the server is stopped.
-final class SignalForwarder {
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-        sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { sources.forEach { $0.cancel() } }
 }
