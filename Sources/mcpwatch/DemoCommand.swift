@@ -22,6 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
             Examples:
               mcpwatch demo
               mcpwatch demo --listen 127.0.0.1:9999 --rate 50
+              mcpwatch demo --duration 30s
             """)
 
     @Option(name: .long, help: ArgumentHelp("Serve the API on HOST:PORT (default 127.0.0.1:9470; port 0 picks a free one).", valueName: "host:port"))
@@ -30,13 +31,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Calls per second between bursts.", valueName: "n"))
     var rate: Double = 20
 
-    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds (default: run until Ctrl-C).", valueName: "seconds"))
-    var duration: Double?
+    @Option(name: .long, help: ArgumentHelp("Stop after this long: 30s, 5m, or a number of seconds (default: run until Ctrl-C).", valueName: "duration"))
+    var duration: Duration?
 
     func validate() throws {
         guard (try? ListenAddress(parsing: listen)) != nil else { throw ValidationError("--listen expects HOST:PORT, e.g. 127.0.0.1:9470") }
         guard rate > 0 && rate <= 10_000 else { throw ValidationError("--rate must be between 0 and 10000 calls per second") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
+        if let duration, !(duration > .zero) { throw ValidationError("--duration must be above zero") }
     }
 
     /// Rules that react within seconds, so the demo shows alerts firing and resolving.
@@ -79,8 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
             proxy = try ChildProcess.spawn([me, "proxy", "--config", configPath, "--listen", "\(address)", "--log-level", "warning",
                                             "--", me, "demo-server"])
         } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch demo: cannot start the proxy: \(error.message)\n".utf8))
-            throw ExitCode(1)
+            throw WatchError(error.code, "the demo cannot start its proxy: \(error.message)")
         }
         let traffic = DemoTraffic(input: proxy.stdinFD, output: proxy.stdoutFD, rate: rate)
         let stop = Mutex(false)
@@ -109,7 +109,7 @@ struct DemoCommand: AsyncParsableCommand {
             fflush(nil)
         }
 
-        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1_000)) }
+        let deadline = duration.map { ContinuousClock.now + $0 }
         while !stop.withLock({ $0 }) && proxy.exit == nil {
             if let deadline, ContinuousClock.now >= deadline { break }
             try? await Task.sleep(for: .milliseconds(100))
@@ -120,7 +120,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("mcpwatch demo: \(summary.sent) calls sent, \(summary.answered) answered; proxy \(exit)")
         if case .exited(0) = exit { return }
         if stop.withLock({ $0 }) { return }  // stopped by a signal: the proxy's status follows it
-        throw ExitCode(1)
+        throw ExitCode(ExitStatus.failure)
     }
 
     static func executablePath() -> String {

@@ -8,26 +8,7 @@ import MCPWatchSystem
 
 extension ProxyCommand {
     /// `--upstream URL --serve-http HOST:PORT`: relay a Streamable HTTP server, measure, serve monitoring on --listen.
-    /// Without --serve-http: the stdio front (``runStdioFront(_:upstream:)``).
-    func runHTTP(_ configuration: WatchConfiguration) async throws {
-        guard let text = configuration.upstreamURL, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", url.host != nil
-        else {
-            FileHandle.standardError.write(Data("mcpwatch: error: --upstream must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/mcp (got '\(configuration.upstreamURL ?? "")')\n".utf8))
-            throw ExitCode(2)
-        }
-        guard configuration.serverCommand.isEmpty else {
-            FileHandle.standardError.write(Data("mcpwatch: error: give either --upstream URL or a server command after `--`, not both\n".utf8))
-            throw ExitCode(2)
-        }
-        guard let serve = configuration.serveHTTP else {
-            try await runStdioFront(configuration, upstream: url)
-            return
-        }
-        guard configuration.upstreamTransport != .sse else {
-            FileHandle.standardError.write(Data("mcpwatch: error: the reverse proxy (--serve-http with --upstream) relays Streamable HTTP only; the older HTTP+SSE transport is supported by the stdio front (--upstream without --serve-http)\n".utf8))
-            throw ExitCode(2)
-        }
+    func runReverseProxy(_ configuration: WatchConfiguration, upstream url: URL, serve: ListenAddress) async throws {
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))
@@ -51,7 +32,7 @@ extension ProxyCommand {
 
     /// Runs an MCP endpoint served on `serve` with the monitoring services beside it, until the endpoint fails or a
     /// signal (SIGINT, SIGTERM, SIGHUP) comes; then `shutdown`, and the report file written once more.
-    /// - Throws: `ExitCode(1)` when the endpoint cannot be served (the port is taken).
+    /// - Throws: ``WatchError`` (`unavailable`) when the endpoint cannot be served (the port is taken).
     func serve(on serve: ListenAddress, services: MonitoringServices, logger: Logger,
                run: @escaping @Sendable () async throws -> Void, shutdown: () async -> Void) async throws {
         let (stops, stop) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
@@ -94,8 +75,7 @@ extension ProxyCommand {
         if let failure {
             let text = "cannot serve the MCP endpoint on \(serve): \(failure)"
             logger.error("\(text)")
-            FileHandle.standardError.write(Data("mcpwatch: error: \(text)\n".utf8))
-            throw ExitCode(1)
+            throw WatchError(.unavailable, text)
         }
     }
 }

@@ -43,6 +43,6 @@ extension ProxyCommand {
             group.cancelAll()
         }
         services.reports?.writeNow()
-        if relay.upstreamEnded { throw ExitCode(1) }
+        if relay.upstreamEnded { throw ExitCode(ExitStatus.failure) }
     }
 }
