@@ -25,6 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
             Examples:
               mcpwatch demo
               mcpwatch demo --listen 127.0.0.1:9999 --rate 50
+              mcpwatch demo --duration 30s
             """)
 
     @Option(name: .long, help: ArgumentHelp("Serve the API on HOST:PORT (default 127.0.0.1:9470; port 0 picks a free one).", valueName: "host:port"))
@@ -33,13 +34,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Calls per second between bursts.", valueName: "n"))
     var rate: Double = 20
 
-    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds (default: run until Ctrl-C).", valueName: "seconds"))
-    var duration: Double?
+    @Option(name: .long, help: ArgumentHelp("Stop after this long: 30s, 5m, or a number of seconds (default: run until Ctrl-C).", valueName: "duration"))
+    var duration: Duration?
 
     func validate() throws {
         guard (try? ListenAddress(parsing: listen)) != nil else { throw ValidationError("--listen expects HOST:PORT, e.g. 127.0.0.1:9470") }
         guard rate > 0 && rate <= 10_000 else { throw ValidationError("--rate must be between 0 and 10000 calls per second") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
+        if let duration, !(duration > .zero) { throw ValidationError("--duration must be above zero") }
     }
 
     /// Rules that react within seconds, so the demo shows alerts firing and resolving.
@@ -82,12 +83,11 @@ struct DemoCommand: AsyncParsableCommand {
             proxy = try ChildProcess.spawn([me, "proxy", "--config", configPath, "--listen", "\(address)", "--log-level", "warning",
                                             "--", me, "demo-server"])
         } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch demo: cannot start the proxy: \(error.message)\n".utf8))
-            throw ExitCode(1)
+            throw WatchError(error.code, "the demo cannot start its proxy: \(error.message)")
         }
         let base = "http://\(address.host.contains(":") ? "[\(address.host)]" : address.host):\(address.port)"
         let demo = DemoRun(proxy: proxy, traffic: DemoTraffic(input: proxy.stdinFD, output: proxy.stdoutFD, rate: rate),
-                           address: address, base: base, duration: duration.map { .milliseconds(Int64($0 * 1_000)) })
+                           address: address, base: base, duration: duration)
         // One group: the demo runs until its time is up, the proxy ends, or a signal shuts the group down.
         var quiet = Logger(label: "mcpwatch.demo")
         quiet.logLevel = .critical
@@ -95,10 +95,10 @@ struct DemoCommand: AsyncParsableCommand {
             services: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigint, .sigterm, .sighup], logger: quiet))
         try await group.run()
-        guard let outcome = demo.outcome else { throw ExitCode(1) }
+        guard let outcome = demo.outcome else { throw ExitCode(ExitStatus.failure) }
         if case .exited(0) = outcome.exit { return }
         if outcome.stopped { return }  // stopped by a signal: the proxy's status follows it
-        throw ExitCode(1)
+        throw ExitCode(ExitStatus.failure)
     }
 
     static func executablePath() -> String {

@@ -83,8 +83,7 @@ extension MonitoringServer {
             }
         } catch is CancellationError {
         } catch {
-            let text = "mcpwatch: cannot serve HTTP on \(address): \(error); the proxy keeps running without it (use --listen to pick another address, or --no-http)\n"
-            FileHandle.standardError.write(Data(text.utf8))
+            Diagnostics.warning("cannot serve HTTP on \(address): \(error); the proxy keeps running without it (use --listen to pick another address, or --no-http)")
             logger.error("cannot serve HTTP", metadata: ["address": "\(address)", "error": "\(error)"])
         }
     }

@@ -22,7 +22,8 @@ struct MonitoringServices: Sendable {
     /// The server is every process mcpwatch started (the bridge), not one process tree.
     let serverIsEveryChild: Bool
 
-    /// Sets them up from the configuration; a configuration error is printed and ends mcpwatch with status 2.
+    /// Sets them up from the configuration.
+    /// - Throws: ``WatchError`` (`invalidConfiguration`) for a public address without a key or an unreadable key file.
     /// - Parameters:
     ///   - transport: the `network_transport` label: `pipe` for stdio, `tcp` for HTTP.
     ///   - explorer: the dashboard's tool explorer, where mcpwatch can send its own requests.
@@ -42,19 +43,14 @@ struct MonitoringServices: Sendable {
         }
         let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
         self.system = system
-        do {
-            let alerts = try AlertService.configured(configuration, store: store, system: system, logger: logger)
-            self.alerts = alerts
-            monitoring = try MonitoringServer.configured(
-                configuration,
-                sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
-                                           health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
-                                           system: { system.report(includeSeries: $0) }),
-                eventLoopGroup: eventLoops, logger: logger)
-        } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        let alerts = try AlertService.configured(configuration, store: store, system: system, logger: logger)
+        self.alerts = alerts
+        monitoring = try MonitoringServer.configured(
+            configuration,
+            sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
+                                       health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
+                                       system: { system.report(includeSeries: $0) }),
+            eventLoopGroup: eventLoops, logger: logger)
     }
 
     /// The relay with everything beside it, in the order they stop: the relay, then `signals`, the report file (its

@@ -10,26 +10,7 @@ import UnixSignals
 
 extension ProxyCommand {
     /// `--upstream URL --serve-http HOST:PORT`: relay a Streamable HTTP server, measure, serve monitoring on --listen.
-    /// Without --serve-http: the stdio front (``runStdioFront(_:upstream:)``).
-    func runHTTP(_ configuration: WatchConfiguration) async throws {
-        guard let text = configuration.upstreamURL, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", url.host != nil
-        else {
-            FileHandle.standardError.write(Data("mcpwatch: error: --upstream must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/mcp (got '\(configuration.upstreamURL ?? "")')\n".utf8))
-            throw ExitCode(2)
-        }
-        guard configuration.serverCommand.isEmpty else {
-            FileHandle.standardError.write(Data("mcpwatch: error: give either --upstream URL or a server command after `--`, not both\n".utf8))
-            throw ExitCode(2)
-        }
-        guard let serve = configuration.serveHTTP else {
-            try await runStdioFront(configuration, upstream: url)
-            return
-        }
-        guard configuration.upstreamTransport != .sse else {
-            FileHandle.standardError.write(Data("mcpwatch: error: the reverse proxy (--serve-http with --upstream) relays Streamable HTTP only; the older HTTP+SSE transport is supported by the stdio front (--upstream without --serve-http)\n".utf8))
-            throw ExitCode(2)
-        }
+    func runReverseProxy(_ configuration: WatchConfiguration, upstream url: URL, serve: ListenAddress) async throws {
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))
@@ -57,7 +38,7 @@ extension ProxyCommand {
     /// Runs an MCP endpoint served on `serve` with the monitoring services beside it, in one `ServiceGroup`, until the
     /// endpoint fails or a signal (SIGINT, SIGTERM, SIGHUP) comes; then the endpoint drains, the last report is
     /// written and the HTTP side stops.
-    /// - Throws: `ExitCode(1)` when the endpoint cannot be served (the port is taken).
+    /// - Throws: ``WatchError`` (`unavailable`) when the endpoint cannot be served (the port is taken).
     func serve(on serve: ListenAddress, endpoint: EndpointService, logger: Logger,
                services: (any EventLoopGroup) throws -> MonitoringServices) async throws {
         do {
@@ -66,11 +47,12 @@ extension ProxyCommand {
             }
         } catch let error as ExitCode {
             throw error
+        } catch let error as WatchError {
+            throw error  // a configuration error, already in words
         } catch {
             let text = "cannot serve the MCP endpoint on \(serve): \(error)"
             logger.error("\(text)")
-            FileHandle.standardError.write(Data("mcpwatch: error: \(text)\n".utf8))
-            throw ExitCode(1)
+            throw WatchError(.unavailable, text)
         }
     }
 

@@ -33,6 +33,6 @@ extension ProxyCommand {
                                                   eventLoops: eventLoops, logger: logger)
             try await services.run(relay: endpoint, gracefulShutdownSignals: Self.stopSignals)
         }
-        if relay.upstreamEnded { throw ExitCode(1) }
+        if relay.upstreamEnded { throw ExitCode(ExitStatus.failure) }
     }
 }
