@@ -36,6 +36,9 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // Gzip that reuses the compressed bytes of unchanged segments (a /metrics scrape of many targets).
         .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
+        // The files the server serves (docs/openapi.json, the dashboard's), compiled into the binary with C23's #embed,
+        // so that a copied binary is whole on its own; editing one of them rebuilds this target.
+        .target(name: "CEmbeddedFiles"),
         .target(
             name: "MCPWatchProxy",
             dependencies: ["MCPWatchCore", .product(name: "Logging", package: "swift-log")]
@@ -58,14 +61,14 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchCompression",
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchCompression", "CEmbeddedFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            // The dashboard's HTML, CSS and JavaScript: plain files, no build step (served from memory).
-            resources: [.copy("Dashboard")]
+            // The dashboard's HTML, CSS and JavaScript: plain files, no build step, compiled in by CEmbeddedFiles.
+            exclude: ["Dashboard"]
         ),
         .target(
             name: "MCPWatchNotifiers",
