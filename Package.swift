@@ -61,10 +61,11 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchCompression", "CEmbeddedFiles",
+                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             // The dashboard's HTML, CSS and JavaScript: plain files, no build step, compiled in by CEmbeddedFiles.
@@ -77,6 +78,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -105,6 +108,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
@@ -116,8 +120,11 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
-        .testTarget(name: "MCPWatchHTTPProxyTests", dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore"]),
+        .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy", "MCPWatchCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "MCPWatchHTTPProxyTests",
+            dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchDemoTests", dependencies: ["MCPWatchDemo", .product(name: "MCP", package: "swift-sdk")]),
@@ -125,8 +132,11 @@ let package = Package(
             name: "MCPWatchServerTests",
             dependencies: [
                 "MCPWatchServer", "MCPWatchCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],
