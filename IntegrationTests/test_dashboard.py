@@ -41,11 +41,11 @@ def _require_browser():
             pytest.fail(f"{what} not found at {path}: apt-get install chromium chromium-driver")
 
 
-def _make_driver(width=1280, height=900, dark=False):
+def _make_driver(width=1280, height=900, dark=False, extra_args=()):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
-                "--disable-gpu", "--hide-scrollbars", "--lang=en-US"):
+                "--disable-gpu", "--hide-scrollbars", "--lang=en-US", *extra_args):
         options.add_argument(arg)
     if dark:
         options.add_argument("--force-dark-mode")

@@ -13,7 +13,8 @@ from conftest import free_port, wait_for
 
 def http(url, body=None, timeout=30):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    # A POST that acts must say it is JSON and carry X-MCPWatch-Request (cross-site protection), as the dashboard does.
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", "X-MCPWatch-Request": "1"} if data else {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             return r.status, json.loads(r.read())

@@ -17,7 +17,8 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
 
 def explorer(base, path, body=None):
     request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json"}, method="POST" if body else "GET")
+                                     headers={"Content-Type": "application/json", "X-MCPWatch-Request": "1"},
+                                     method="POST" if body else "GET")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import MCPWatchCore
 import NIOCore
 
@@ -10,6 +11,21 @@ enum MCPEndpoint {
             message: "Method Not Allowed: use POST, GET or DELETE")
         response.headers[.allow] = "GET, POST, DELETE"
         return response
+    }
+
+    /// The answer to a request from where it must not come (a `Host` not allowed: DNS rebinding; an `Origin` not
+    /// allowed: a foreign page), or nil when it may pass. Checked before anything else, on every method and path.
+    static func crossSiteRefusal(_ request: Request, hosts: HostPolicy, origins: OriginPolicy, logger: Logger) -> Response? {
+        if let host = request.head.authority, !hosts.allows(host: host) {
+            logger.warning("refused a request for a host name that is not allowed", metadata: ["host": "\(host)"])
+            return StreamableHTTPRelay.errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest, message: hosts.refusal(host: host))
+        }
+        guard origins.allows(origin: request.headers[.origin]) else {
+            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
+            return StreamableHTTPRelay.errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest,
+                message: "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
+        }
+        return nil
     }
 
     /// A POST's body, or what to answer instead.

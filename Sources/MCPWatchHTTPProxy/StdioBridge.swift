@@ -43,6 +43,10 @@ public final class StdioBridge: HTTPResponder, Sendable {
         public var shutdownGrace: Duration
         /// Origins allowed besides loopback and the served host.
         public var allowedOrigins: [String]
+        /// Host names answered besides loopback names and the served host (`http.allowed_hosts`).
+        public var allowedHosts: [String] = []
+        /// The machine's own names, answered when serving on every interface.
+        public var machineNames: [String] = []
 
         /// Creates a configuration.
         public init(command: [String], host: String = "127.0.0.1", port: Int = 0, path: String = "/mcp", sharedServer: Bool = false,
@@ -73,6 +77,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
     private let newest = Mutex<BridgeSession?>(nil)
     private let logger: Logger
     private let origins: OriginPolicy
+    private let hosts: HostPolicy
     private let sessions = Mutex<[String: BridgeSession]>([:])
     private let shared: SharedServer?
     /// Serialises starting the shared child, so that two first sessions do not start two.
@@ -87,6 +92,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
         self.store = store
         self.logger = logger
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        hosts = HostPolicy(boundHost: configuration.host, allowedHosts: configuration.allowedHosts, machineNames: configuration.machineNames)
         tap = ExplorerTap(requests: injected, recorder: TrafficRecorder(store: store))
         shared = configuration.sharedServer ? SharedServer(store: store, tap: tap) : nil
     }
@@ -125,10 +131,7 @@ public final class StdioBridge: HTTPResponder, Sendable {
     // MARK: Requests
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        guard origins.allows(origin: request.headers[.origin]) else {
-            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
-            return Self.error(.forbidden, "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
-        }
+        if let refusal = MCPEndpoint.crossSiteRefusal(request, hosts: hosts, origins: origins, logger: logger) { return refusal }
         guard request.uri.path == configuration.path else {
             return Self.error(.notFound, "Not Found: the MCP endpoint is \(configuration.path)")
         }

@@ -29,6 +29,10 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         public var port: Int
         /// Origins allowed besides loopback and the served host.
         public var allowedOrigins: [String]
+        /// Host names answered besides loopback names and the served host (`http.allowed_hosts`).
+        public var allowedHosts: [String] = []
+        /// The machine's own names, answered when serving on every interface.
+        public var machineNames: [String] = []
         /// Time to connect to the upstream.
         public var connectTimeout: Duration
         /// Time from sending a request upstream to its response's head (an SSE stream may then run as long as it likes).
@@ -62,6 +66,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     /// mcpwatch's own requests (the dashboard's explorer), posted on the newest client session.
     public let injected = InjectedRequests()
     private let origins: OriginPolicy
+    private let hosts: HostPolicy
     private let client: HTTPClient
     private let logger: Logger
     private let path: String
@@ -73,6 +78,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
         self.logger = logger
         sessions = SessionRecorders(store: store, capacity: configuration.maxSessions)
         origins = OriginPolicy(servedHost: configuration.host, allowedOrigins: configuration.allowedOrigins)
+        hosts = HostPolicy(boundHost: configuration.host, allowedHosts: configuration.allowedHosts, machineNames: configuration.machineNames)
         path = configuration.upstream.path.isEmpty ? "/" : configuration.upstream.path
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -109,11 +115,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Sendable {
     // MARK: Requests
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        guard origins.allows(origin: request.headers[.origin]) else {
-            logger.warning("refused a request from a foreign origin", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
-            return Self.errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest,
-                message: "Forbidden: origin \(request.headers[.origin] ?? "") is not allowed (DNS rebinding protection); allow it with --allow-origin")
-        }
+        if let refusal = MCPEndpoint.crossSiteRefusal(request, hosts: hosts, origins: origins, logger: logger) { return refusal }
         guard request.uri.path == path else {
             return Self.errorResponse(.notFound, id: nil, code: JSONRPCErrorCode.invalidRequest,
                 message: "Not Found: the MCP endpoint is \(path)")

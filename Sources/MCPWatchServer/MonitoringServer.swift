@@ -57,16 +57,32 @@ public struct MonitoringServer: Sendable {
         public var healthWithoutKey: Bool
         /// Request bodies larger than this are refused with 413.
         public var maxRequestBodyBytes: Int
+        /// Host names answered besides loopback ones and the bound address (`http.allowed_hosts`).
+        public var allowedHosts: [String]
+        /// Browser origins allowed besides the dashboard's own (`http.allowed_origins`); they get CORS headers.
+        public var allowedOrigins: [String]
+        /// The machine's own names, answered when bound to every interface.
+        public var machineNames: [String]
 
         /// Creates a configuration.
         public init(host: String = "127.0.0.1", port: Int = 9470, slowRequestThreshold: Duration = .milliseconds(500),
-                    apiKeys: [String] = [], healthWithoutKey: Bool = false, maxRequestBodyBytes: Int = 1 << 20) {
+                    apiKeys: [String] = [], healthWithoutKey: Bool = false, maxRequestBodyBytes: Int = 1 << 20,
+                    allowedHosts: [String] = [], allowedOrigins: [String] = [], machineNames: [String] = []) {
             self.host = host
             self.port = port
             self.slowRequestThreshold = slowRequestThreshold
             self.apiKeys = apiKeys
             self.healthWithoutKey = healthWithoutKey
             self.maxRequestBodyBytes = maxRequestBodyBytes
+            self.allowedHosts = allowedHosts
+            self.allowedOrigins = allowedOrigins
+            self.machineNames = machineNames
+        }
+
+        /// The Host, Origin and acting-request checks these settings describe.
+        public var crossSiteGuard: CrossSiteGuard {
+            CrossSiteGuard(hosts: HostPolicy(boundHost: host, allowedHosts: allowedHosts, machineNames: machineNames),
+                           allowedOrigins: allowedOrigins)
         }
     }
 
@@ -118,6 +134,7 @@ public struct MonitoringServer: Sendable {
     public func buildRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ObservabilityMiddleware(metrics: httpMetrics, slowThreshold: configuration.slowRequestThreshold, logger: logger))
+        router.middlewares.add(CrossSiteMiddleware(guardian: configuration.crossSiteGuard))
         if !configuration.apiKeys.isEmpty {
             router.middlewares.add(APIKeyMiddleware(
                 keys: configuration.apiKeys.map { Array($0.utf8) },

@@ -53,10 +53,13 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The JSON error body every failing endpoint answers with: `{"error":{"status":404,"message":"..."}}`.
+/// The JSON error body every failing endpoint answers with: `{"error":{"status":404,"message":"..."}}` (and
+/// `"setting"` when a configuration key would have allowed the request).
 enum APIError {
-    static func response(status: HTTPResponse.Status, message: String) -> Response {
-        let body = "{\"error\":{\"status\":\(status.code),\"message\":\(JSONRPCErrorResponse.jsonString(message))}}"
+    /// - Parameter setting: the configuration key that would allow what was refused, as `error.setting`.
+    static func response(status: HTTPResponse.Status, message: String, setting: String? = nil) -> Response {
+        let settingField = setting.map { ",\"setting\":\(JSONRPCErrorResponse.jsonString($0))" } ?? ""
+        let body = "{\"error\":{\"status\":\(status.code),\"message\":\(JSONRPCErrorResponse.jsonString(message))\(settingField)}}"
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: body)))

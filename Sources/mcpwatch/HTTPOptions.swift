@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchServer
+import MCPWatchSystem
 
 /// Options of the monitoring HTTP server.
 struct HTTPOptions: ParsableArguments {
@@ -21,6 +22,12 @@ struct HTTPOptions: ParsableArguments {
     @Flag(name: .long, help: "Allow listening on a non-loopback address without an API key.")
     var insecurePublic = false
 
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp("A host name (name or name:port) every port mcpwatch serves answers besides loopback names and its own address, e.g. to serve the dashboard under another name; repeatable, * for any (http.allowed_hosts).", valueName: "name"))
+    var allowHost: [String] = []
+
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp("A browser origin (scheme://host[:port]) allowed besides the page's own, on the monitoring API (with CORS headers) and on the MCP endpoint; repeatable, * for any (http.allowed_origins).", valueName: "origin"))
+    var allowOrigin: [String] = []
+
     func validate() throws {
         if let listen {
             do {
@@ -38,6 +45,8 @@ struct HTTPOptions: ParsableArguments {
         if let apiKeyFile { configuration.apiKeyFile = apiKeyFile }
         if healthWithoutKey { configuration.healthWithoutKey = true }
         if insecurePublic { configuration.insecurePublic = true }
+        if !allowHost.isEmpty { configuration.allowedHosts = allowHost }
+        if !allowOrigin.isEmpty { configuration.allowedOrigins = allowOrigin }
     }
 }
 
@@ -57,7 +66,9 @@ extension MonitoringServer {
         }
         return MonitoringServer(
             configuration: .init(host: address.host, port: address.port, slowRequestThreshold: configuration.slowRequestThreshold,
-                                 apiKeys: keys, healthWithoutKey: configuration.healthWithoutKey),
+                                 apiKeys: keys, healthWithoutKey: configuration.healthWithoutKey,
+                                 allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins,
+                                 machineNames: HostPolicy.isLoopback(address.host) ? [] : MachineName.current()),
             sources: sources, logger: logger)
     }
 

@@ -4,6 +4,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchHTTPProxy
 import MCPWatchServer
+import MCPWatchSystem
 
 extension ProxyCommand {
     /// `--serve-http HOST:PORT -- COMMAND`: serve a stdio server to many Streamable HTTP clients, measured; monitoring
@@ -13,13 +14,14 @@ extension ProxyCommand {
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(
             maxTargets: configuration.maxTargets, maxSessions: max(configuration.maxSessions, configuration.bridgeMaxSessions)))
-        let bridge = StdioBridge(
-            configuration: .init(command: configuration.serverCommand, host: serve.host, port: serve.port,
+        var bridgeConfiguration = StdioBridge.Configuration(command: configuration.serverCommand, host: serve.host, port: serve.port,
                                  sharedServer: configuration.sharedServer, maxSessions: configuration.bridgeMaxSessions,
                                  idleTimeout: configuration.sessionIdleTimeout, responseTimeout: configuration.upstreamTimeout,
                                  maxMessageBytes: configuration.maxMessageBytes, shutdownGrace: configuration.shutdownGrace,
-                                 allowedOrigins: configuration.allowedOrigins),
-            store: store, logger: logger)
+                                 allowedOrigins: configuration.allowedOrigins)
+        bridgeConfiguration.allowedHosts = configuration.allowedHosts
+        bridgeConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
+        let bridge = StdioBridge(configuration: bridgeConfiguration, store: store, logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                               explorer: ToolExplorer(requests: bridge.injected, store: store),
                                               serverIsEveryChild: true, logger: logger)

@@ -31,11 +31,12 @@ extension ProxyCommand {
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))
-        let relay = StreamableHTTPRelay(
-            configuration: .init(upstream: url, host: serve.host, port: serve.port, allowedOrigins: configuration.allowedOrigins,
+        var relayConfiguration = StreamableHTTPRelay.Configuration(upstream: url, host: serve.host, port: serve.port, allowedOrigins: configuration.allowedOrigins,
                                  connectTimeout: configuration.upstreamConnectTimeout, responseTimeout: configuration.upstreamTimeout,
-                                 maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions),
-            store: store, logger: logger)
+                                 maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions)
+        relayConfiguration.allowedHosts = configuration.allowedHosts
+        relayConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
+        let relay = StreamableHTTPRelay(configuration: relayConfiguration, store: store, logger: logger)
         let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                               explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
         try await self.serve(on: serve, services: services, logger: logger) {

@@ -73,8 +73,6 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --serve-http and a command: seconds without requests after which a session ends, with its server process (default 1800).", valueName: "seconds"))
     var sessionIdleTimeout: Double?
 
-    @Option(name: .customLong("allow-origin"), help: ArgumentHelp("With --serve-http: a browser origin (scheme://host[:port]) allowed besides loopback and the served host; repeatable, * for any.", valueName: "origin"))
-    var allowOrigin: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The transport of --upstream without --serve-http: auto (default: Streamable HTTP, or the older HTTP+SSE when initialize is refused with a 4xx), streamable-http or sse.", valueName: "transport"))
     var upstreamTransport: String?
@@ -119,7 +117,6 @@ struct ProxyCommand: AsyncParsableCommand {
         if !command.isEmpty { configuration.serverCommand = command }
         if let upstream { configuration.upstreamURL = upstream }
         if let serveHttp { configuration.serveHTTP = try ListenAddress(parsing: serveHttp) }
-        if !allowOrigin.isEmpty { configuration.allowedOrigins = allowOrigin }
         if let upstreamTransport {
             guard let transport = UpstreamTransport(rawValue: upstreamTransport) else {
                 throw ValidationError("--upstream-transport must be auto, streamable-http or sse (got '\(upstreamTransport)')")

@@ -116,6 +116,9 @@ import Testing
         #expect(MonitoringServer.dashboardUpdate(sources, delta: &delta, full: false).tools.map(\.name) == ["echo"])
     }
 
+    /// What the dashboard sends with a request that acts (cross-site protection).
+    static let acting: HTTPFields = [.contentType: "application/json", .init("X-MCPWatch-Request")!: "1"]
+
     /// An explorer whose "server" answers at once, from another task, as the relay would.
     static func explorer(store: MetricsStore, answer: @escaping @Sendable (String) -> String?) -> ToolExplorer {
         let requests = InjectedRequests()
@@ -155,7 +158,7 @@ import Testing
                 #expect((json["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["a", "b"])
             }
             for (name, outcome) in [("echo", "ok"), ("fail", "tool_error"), ("missing", "jsonrpc_error")] {
-                try await client.execute(uri: "/api/call_tool", method: .post,
+                try await client.execute(uri: "/api/call_tool", method: .post, headers: DashboardRoutesTests.acting,
                                          body: ByteBuffer(string: #"{"name":"\#(name)","arguments":{"text":"<b>hi</b>"}}"#)) { response in
                     #expect(response.status == .ok)
                     let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -165,7 +168,7 @@ import Testing
                 }
             }
             for _ in 0..<10 {
-                try await client.execute(uri: "/api/call_tool", method: .post, body: ByteBuffer(string: #"{"name":"echo"}"#)) { _ in }
+                try await client.execute(uri: "/api/call_tool", method: .post, headers: DashboardRoutesTests.acting, body: ByteBuffer(string: #"{"name":"echo"}"#)) { _ in }
             }
             try await client.execute(uri: "/api/explorer/calls", method: .get) { response in
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -174,7 +177,7 @@ import Testing
                 #expect(calls.first?["id"] as? Int == 13)
             }
             for body in ["not json", #"{"arguments":{}}"#, #"{"name":"echo","arguments":[1]}"#, #"{"name":"echo","argument":{}}"#] {
-                try await client.execute(uri: "/api/call_tool", method: .post, body: ByteBuffer(string: body)) { response in
+                try await client.execute(uri: "/api/call_tool", method: .post, headers: DashboardRoutesTests.acting, body: ByteBuffer(string: body)) { response in
                     #expect(response.status == .badRequest, "\(body)")
                 }
             }
@@ -196,7 +199,7 @@ import Testing
         }
         store.updateSession { $0.serverAlive = true }
         try await Self.app(MonitoringSources(store: store, explorer: silent)).test(.router) { client in
-            try await client.execute(uri: "/api/call_tool", method: .post, body: ByteBuffer(string: #"{"name":"x"}"#)) { response in
+            try await client.execute(uri: "/api/call_tool", method: .post, headers: DashboardRoutesTests.acting, body: ByteBuffer(string: #"{"name":"x"}"#)) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("not been initialized"))
             }

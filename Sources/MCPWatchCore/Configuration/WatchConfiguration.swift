@@ -19,8 +19,11 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var upstreamURL: String?
     /// Where to serve the Streamable HTTP relay (`--serve-http`).
     public var serveHTTP: ListenAddress?
-    /// Browser origins allowed on the served endpoint besides loopback and the served host.
+    /// Browser origins allowed besides the page's own: on the MCP endpoint besides loopback and the served host, on
+    /// the monitoring API besides the dashboard's own origin (these also get CORS headers there).
     public var allowedOrigins: [String] = []
+    /// Host names every served port answers besides loopback names and its bound address (DNS rebinding protection).
+    public var allowedHosts: [String] = []
     /// Which transport the upstream speaks (`--upstream-transport`).
     public var upstreamTransport: UpstreamTransport = .auto
     /// Time to connect to the upstream.
@@ -228,7 +231,7 @@ public enum ConfigSchema {
             default: return "expected HOST:PORT, found \(node.kindName)"
             }
         }, render: { $0.serveHTTP.map { "\"\($0)\"" } ?? "null" }),
-        list("upstream.allowed_origins", "browser origins (scheme://host[:port]) allowed on the served endpoint besides loopback and the served host; * for any") { $0.allowedOrigins = $1 } render: { $0.allowedOrigins },
+        list("upstream.allowed_origins", "the former name of http.allowed_origins, still read") { $0.allowedOrigins = $1 } render: { $0.allowedOrigins },
         scalar("upstream.transport", "the transport upstream.url speaks, for the stdio front: auto (Streamable HTTP, or the older HTTP+SSE when initialize is refused with a 4xx), streamable-http, or sse (HTTP+SSE, 2024-11-05)", { UpstreamTransport(rawValue: $0) }, "auto, streamable-http or sse") { $0.upstreamTransport = $1 } render: { $0.upstreamTransport.rawValue },
         duration("upstream.connect_timeout", "time to connect to the upstream; then a request gets JSON-RPC error -32002 with 502") { $0.upstreamConnectTimeout = $1 } render: { $0.upstreamConnectTimeout },
         duration("upstream.timeout", "time from a request to the upstream's response head; then JSON-RPC error -32002 with 504 (an SSE stream then runs as long as it needs)") { $0.upstreamTimeout = $1 } render: { $0.upstreamTimeout },
@@ -241,6 +244,8 @@ public enum ConfigSchema {
         list("http.api_keys", "API keys; prefer api_key_file or MCPWATCH_API_KEY") { $0.apiKeys = $1 } render: { $0.apiKeys.map { _ in "********" } },
         string("http.api_key_file", "file with API keys, one per line") { $0.apiKeyFile = $1 } render: { $0.apiKeyFile },
         boolean("http.health_without_key", "let /api/health answer without an API key") { $0.healthWithoutKey = $1 } render: { $0.healthWithoutKey },
+        list("http.allowed_hosts", "host names (name or name:port; * for any) that every port mcpwatch serves answers besides loopback names and its bound address, e.g. to serve the dashboard under another name; others get 403 (DNS rebinding protection)") { $0.allowedHosts = $1 } render: { $0.allowedHosts },
+        list("http.allowed_origins", "browser origins (scheme://host[:port]; * for any) allowed besides the page's own: on the monitoring API besides the dashboard's own origin (they get CORS headers), on the MCP endpoint besides loopback and the served host; others get 403") { $0.allowedOrigins = $1 } render: { $0.allowedOrigins },
         boolean("http.insecure_public", "allow a non-loopback address without an API key") { $0.insecurePublic = $1 } render: { $0.insecurePublic },
         duration("http.slow_request_threshold", "HTTP requests slower than this are logged") { $0.slowRequestThreshold = $1 } render: { $0.slowRequestThreshold },
         duration("sampling.interval", "how often processes and the host are sampled") { $0.sampleInterval = $1 } render: { $0.sampleInterval },

@@ -196,6 +196,10 @@ public final class TrafficRecorder: Sendable {
                     return binding.id
                 }
                 if let id { store.sessions.update(id: id, client: nil, protocolVersion: result.protocolVersion) }
+                // The legacy handshake names everyone: no need to look into later messages.
+                store.updateIdentity { _ in }
+            } else if call.outcome == .ok, let frame, call.method == "server/discover" || store.takeIdentityRead() {
+                learnIdentity(fromResultOf: call.method, frame)
             }
             record(call)
         case .started(let method, _, _)?:
@@ -210,6 +214,14 @@ public final class TrafficRecorder: Sendable {
                     return binding.id
                 }
                 if let id { store.sessions.update(id: id, client: request.client, protocolVersion: nil) }
+            } else if let frame, method == "server/discover" || store.takeIdentityRead() {
+                let meta = MetaIdentity.parseRequest(frame)
+                if meta.client != nil || meta.protocolVersion != nil {
+                    store.updateIdentity {
+                        $0.client = meta.client ?? $0.client
+                        $0.requestedProtocolVersion = meta.protocolVersion ?? $0.requestedProtocolVersion
+                    }
+                }
             }
         case .notification(let method, let direction)?:
             store.recordNotification(method: method, direction: direction)
@@ -217,6 +229,22 @@ public final class TrafficRecorder: Sendable {
             store.recordAnomaly(kind, direction: direction, at: at, sample: frame.map(Self.printableSample))
         case .lateResponse?, nil:
             break
+        }
+    }
+
+    /// What a successful 2026-07-28 result says of its server, and of the version in use: the version the client's
+    /// requests carry is in use once the server answers one (for `server/discover`, when it lists that version).
+    private func learnIdentity(fromResultOf method: String, _ frame: UnsafeRawBufferPointer) {
+        let discover = method == "server/discover"
+        let result = MetaIdentity.parseResult(frame, discover: discover)
+        store.updateIdentity {
+            $0.server = result.server ?? $0.server
+            guard let requested = $0.requestedProtocolVersion, $0.protocolVersion == nil || discover else { return }
+            if let supported = result.supportedVersions {
+                if supported.contains(requested) { $0.protocolVersion = requested }
+            } else if !discover {
+                $0.protocolVersion = requested
+            }
         }
     }
 

@@ -35,7 +35,8 @@ public enum InitializeMessage {
         return (try? JSONSerialization.jsonObject(with: Data(frame))) as? [String: Any]
     }
 
-    private static func peer(_ value: Any?) -> PeerInfo? {
+    /// A `{name, version, title}` object as a peer, clipped to ``MessageInspector/maxTextBytes``; nil without a name.
+    static func peer(_ value: Any?) -> PeerInfo? {
         guard let info = value as? [String: Any], let name = info["name"] as? String else { return nil }
         func clip(_ s: String?) -> String? { s.map { String($0.prefix(MessageInspector.maxTextBytes)) } }
         return PeerInfo(name: String(name.prefix(MessageInspector.maxTextBytes)), version: clip(info["version"] as? String), title: clip(info["title"] as? String))

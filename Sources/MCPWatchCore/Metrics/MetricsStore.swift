@@ -80,6 +80,10 @@ public final class MetricsStore: Sendable {
     public let startDate: Date
 
     let state: Mutex<State>
+    /// How many more 2026-07-28 messages may be read for who is talking (``MetaIdentity``) before the store knows the
+    /// client, the server and the version; 0 once it knows them. Bounded, so that a peer that never names itself
+    /// costs a few hundred small decodes, not one per call.
+    let identityReads = Atomic<Int>(256)
     private let summaries = Mutex<[Int: (version: UInt64, report: TargetReport)]>([:])
 
     /// Creates an empty store.
@@ -182,6 +186,21 @@ public final class MetricsStore: Sendable {
 
     /// What is known of the session now.
     public var session: SessionInfo { state.withLock { $0.session } }
+
+    /// Whether a recorder should still read a message's `_meta` for who is talking; takes one read from the budget.
+    func takeIdentityRead() -> Bool {
+        guard identityReads.load(ordering: .relaxed) > 0 else { return false }
+        return identityReads.subtract(1, ordering: .relaxed).oldValue > 0
+    }
+
+    /// Records what a 2026-07-28 message said of who is talking, and stops further reads once everything is known.
+    func updateIdentity(_ change: (inout SessionInfo) -> Void) {
+        let complete = state.withLock { state -> Bool in
+            change(&state.session)
+            return state.session.client != nil && state.session.server != nil && state.session.protocolVersion != nil
+        }
+        if complete { identityReads.store(0, ordering: .relaxed) }
+    }
 
     private static func resolve(_ state: inout State, _ key: TargetKey, _ direction: Direction, _ configuration: Configuration) -> Int {
         if let i = state.index[key] { return i }

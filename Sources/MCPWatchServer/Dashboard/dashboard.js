@@ -161,6 +161,8 @@
       init.body = JSON.stringify(opts.body);
       init.headers["Content-Type"] = "application/json";
     }
+    // mcpwatch refuses a request that acts without this header: no other page can send it without a preflight.
+    if (init.method !== "GET") init.headers["X-MCPWatch-Request"] = "1";
     let res;
     try {
       res = await fetch(path, init);

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which browser origins may use the served endpoint: the spec's protection against DNS rebinding.
 ///
 /// A request without an `Origin` header (any non-browser client) passes. One with an `Origin` passes when its
