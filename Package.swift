@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // Gzip that reuses the compressed bytes of unchanged segments (a /metrics scrape of many targets).
         .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
+        // The files the server serves (docs/openapi.json, the dashboard's), compiled into the binary with C23's #embed,
+        // so that a copied binary is whole on its own; editing one of them rebuilds this target.
+        .target(name: "CEmbeddedFiles"),
         .target(
             name: "MCPWatchProxy",
             dependencies: [
@@ -69,15 +72,16 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchCompression",
+                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The dashboard's HTML, CSS and JavaScript: plain files, no build step (served from memory).
-            resources: [.copy("Dashboard")]
+            // The dashboard's HTML, CSS and JavaScript: plain files, no build step, compiled in by CEmbeddedFiles.
+            exclude: ["Dashboard"]
         ),
         .target(
             name: "MCPWatchNotifiers",
@@ -86,6 +90,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -138,10 +144,14 @@ let package = Package(
         .testTarget(
             name: "MCPWatchProxyTests",
             dependencies: [
-                "MCPWatchProxy", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                "MCPWatchProxy", "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "MCPWatchHTTPProxyTests", dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore"]),
+        .testTarget(
+            name: "MCPWatchHTTPProxyTests",
+            dependencies: ["MCPWatchHTTPProxy", "MCPWatchCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchDemoTests", dependencies: ["MCPWatchDemo", .product(name: "MCP", package: "swift-sdk")]),
@@ -149,10 +159,15 @@ let package = Package(
             name: "MCPWatchServerTests",
             dependencies: [
                 "MCPWatchServer", "MCPWatchCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The repository's own rules: docs/architecture.md's module table names exactly the targets in Sources/.
+        .testTarget(name: "RepositoryTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -166,7 +166,7 @@ public struct MonitoringServer: Service {
             Self.prometheus(sources: sources, httpMetrics: metrics, gzip: gzip, openMetrics: Self.wantsOpenMetrics(request), request: request)
         }
         router.get("/api/openapi.json") { request, _ in
-            Response.body(ByteBuffer(string: OpenAPIDocument.json), contentType: "application/json; charset=utf-8", request: request)
+            Response.body(ByteBuffer(bytes: EmbeddedFiles.openAPIDocument), contentType: "application/json; charset=utf-8", request: request)
         }
         router.get("/api/report") { request, _ in try Self.reportJSON(sources.report(), request: request) }
         router.get("/performance/dashboard") { request, _ in try Self.reportJSON(sources.report(), request: request) }
