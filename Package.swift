@@ -30,15 +30,29 @@ let package = Package(
             name: "MCPWatchCore",
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
-        .target(name: "MCPWatchSystem", dependencies: ["MCPWatchCore"]),
+        .target(
+            name: "MCPWatchSystem",
+            dependencies: [
+                "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // zlib's header, for what compress-nio does not expose (preset dictionaries, CRC-32 combination); the library is
         // the system's libz, which compress-nio links already.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // Gzip that reuses the compressed bytes of unchanged segments (a /metrics scrape of many targets).
         .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
+        // The files the server serves (docs/openapi.json, the dashboard's), compiled into the binary with C23's #embed,
+        // so that a copied binary is whole on its own; editing one of them rebuilds this target.
+        .target(name: "CEmbeddedFiles"),
         .target(
             name: "MCPWatchProxy",
-            dependencies: ["MCPWatchCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             // The Streamable HTTP reverse proxy: its own module so that the stdio relay (and the load generator,
@@ -58,14 +72,16 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchCompression",
+                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The dashboard's HTML, CSS and JavaScript: plain files, no build step (served from memory).
-            resources: [.copy("Dashboard")]
+            // The dashboard's HTML, CSS and JavaScript: plain files, no build step, compiled in by CEmbeddedFiles.
+            exclude: ["Dashboard"]
         ),
         .target(
             name: "MCPWatchNotifiers",
@@ -74,6 +90,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -100,12 +118,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "MCPWatchCoreTests", dependencies: ["MCPWatchCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-        .testTarget(name: "MCPWatchSystemTests", dependencies: ["MCPWatchSystem"]),
+        .testTarget(
+            name: "MCPWatchSystemTests",
+            dependencies: [
+                "MCPWatchSystem", "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "MCPWatchCompressionTests",
             dependencies: [
@@ -113,12 +141,22 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MCPWatchProxyTests", dependencies: ["MCPWatchProxy"]),
+        .testTarget(
+            name: "MCPWatchProxyTests",
+            dependencies: [
+                "MCPWatchProxy", "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "MCPWatchHTTPProxyTests",
             dependencies: [
-                "MCPWatchHTTPProxy", "MCPWatchCore",
+                "MCPWatchHTTPProxy", "MCPWatchCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -130,10 +168,15 @@ let package = Package(
             name: "MCPWatchServerTests",
             dependencies: [
                 "MCPWatchServer", "MCPWatchCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The repository's own rules: docs/architecture.md's module table names exactly the targets in Sources/.
+        .testTarget(name: "RepositoryTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import MCPWatchCore
 
 /// A run compared with an earlier `--json` result: did throughput fall, p99 latency rise, or the share of failed calls
 /// rise, by more than allowed? Also says when the two runs were not made alike (mode, concurrency, rate, tools).
@@ -74,18 +75,18 @@ public struct BaselineComparison: Codable, Sendable, Equatable {
         }
 
         /// Reads a `mcpwatch bench --json` result.
-        /// - Throws: ``BenchError`` with code `invalidBaseline`, saying what is missing, or that the run it describes
+        /// - Throws: ``WatchError`` with code `invalidBaseline`, saying what is missing, or that the run it describes
         ///   answered no call (there is nothing to compare with).
-        public static func parse(_ data: Data, source: String) throws(BenchError) -> Figures {
+        public static func parse(_ data: Data, source: String) throws(WatchError) -> Figures {
             let figures: Figures
             do {
                 figures = try JSONDecoder().decode(Figures.self, from: data)
             } catch {
-                throw BenchError(.invalidBaseline, "baseline \(source) is not a `mcpwatch bench --json` result "
+                throw WatchError(.invalidBaseline, "baseline \(source) is not a `mcpwatch bench --json` result "
                     + "(it needs calls_per_second and latency_us.p99): \(Self.reason(error))")
             }
             if figures.ok == 0 || (figures.ok == nil && figures.callsPerSecond <= 0) {
-                throw BenchError(.invalidBaseline, "baseline \(source) is of a run in which no call succeeded: there is nothing to compare with")
+                throw WatchError(.invalidBaseline, "baseline \(source) is of a run in which no call succeeded: there is nothing to compare with")
             }
             return figures
         }

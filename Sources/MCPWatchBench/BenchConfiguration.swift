@@ -1,3 +1,5 @@
+import MCPWatchCore
+
 /// What a benchmark run does: which calls, offered how, for how long.
 public struct BenchConfiguration: Sendable, Equatable {
     /// How load is offered.
@@ -24,28 +26,28 @@ public struct BenchConfiguration: Sendable, Equatable {
     public var handshakeTimeout: Duration
 
     /// Creates a configuration.
-    /// - Throws: ``BenchError`` with code `invalidArgument` for a value out of range.
+    /// - Throws: ``WatchError`` with code `invalidArgument` for a value out of range.
     public init(mix: ToolMix, load: Load = .closed(concurrency: 1), length: BenchSpan = .duration(.seconds(10)),
-                warmup: BenchSpan? = nil, timeout: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(60)) throws(BenchError) {
+                warmup: BenchSpan? = nil, timeout: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(60)) throws(WatchError) {
         switch load {
         case .closed(let concurrency):
             guard concurrency >= 1 && concurrency <= 100_000 else {
-                throw BenchError(.invalidArgument, "--concurrency must be from 1 to 100000, not \(concurrency)")
+                throw WatchError(.invalidArgument, "--concurrency must be from 1 to 100000, not \(concurrency)")
             }
         case .open(let rate, let maxInFlight):
             guard rate.isFinite && rate > 0 && rate <= 10_000_000 else {
-                throw BenchError(.invalidArgument, "--rate must be a number of calls per second above 0 (at most 10000000)")
+                throw WatchError(.invalidArgument, "--rate must be a number of calls per second above 0 (at most 10000000)")
             }
             guard maxInFlight >= 1 && maxInFlight <= 1_000_000 else {
-                throw BenchError(.invalidArgument, "--max-in-flight must be from 1 to 1000000, not \(maxInFlight)")
+                throw WatchError(.invalidArgument, "--max-in-flight must be from 1 to 1000000, not \(maxInFlight)")
             }
         }
         for (span, option) in [(length, length.isCalls ? "--requests" : "--duration")] + (warmup.map { [($0, "--warmup")] } ?? []) {
-            if case .calls(let n) = span, n < 1 { throw BenchError(.invalidArgument, "\(option) must be at least 1 call, not \(n)") }
-            if case .duration(let d) = span, d <= .zero { throw BenchError(.invalidArgument, "\(option) must be above zero") }
+            if case .calls(let n) = span, n < 1 { throw WatchError(.invalidArgument, "\(option) must be at least 1 call, not \(n)") }
+            if case .duration(let d) = span, d <= .zero { throw WatchError(.invalidArgument, "\(option) must be above zero") }
         }
-        guard timeout > .zero, handshakeTimeout > .zero else { throw BenchError(.invalidArgument, "--timeout must be above zero") }
-        guard !mix.entries.isEmpty else { throw BenchError(.invalidArgument, "no tool to call") }
+        guard timeout > .zero, handshakeTimeout > .zero else { throw WatchError(.invalidArgument, "--timeout must be above zero") }
+        guard !mix.entries.isEmpty else { throw WatchError(.invalidArgument, "no tool to call") }
         self.mix = mix
         self.load = load
         self.length = length

@@ -47,8 +47,8 @@ public final class BenchHTTPServer: Sendable {
     ///   - host: the address to bind (127.0.0.1 unless it should be reachable from elsewhere).
     ///   - port: the port (0: any free one; see ``port``).
     ///   - threads: event loop threads (default: one per core).
-    /// - Throws: ``BenchError`` with code `io` when it cannot listen.
-    public static func start(host: String, port: Int, threads: Int = System.coreCount) throws(BenchError) -> BenchHTTPServer {
+    /// - Throws: ``WatchError`` with code `io` when it cannot listen.
+    public static func start(host: String, port: Int, threads: Int = System.coreCount) throws(WatchError) -> BenchHTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let sessions = BenchSessions()
         let bootstrap = ServerBootstrap(group: group)
@@ -66,7 +66,7 @@ public final class BenchHTTPServer: Sendable {
             return BenchHTTPServer(group: group, channel: channel, sessions: sessions)
         } catch {
             try? group.syncShutdownGracefully()
-            throw BenchError(.io, "cannot listen on \(host):\(port): \(error)")
+            throw WatchError(.io, "cannot listen on \(host):\(port): \(error)")
         }
     }
 

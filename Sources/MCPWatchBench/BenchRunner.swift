@@ -27,8 +27,8 @@ public final class BenchRunner: Sendable {
     private static let maxSleepNanoseconds: UInt64 = 250_000_000
 
     /// Creates a runner.
-    /// - Throws: ``BenchError`` with code `io` when it cannot make its wake-up pipe.
-    public init(configuration: BenchConfiguration) throws(BenchError) {
+    /// - Throws: ``WatchError`` with code `io` when it cannot make its wake-up pipe.
+    public init(configuration: BenchConfiguration) throws(WatchError) {
         self.configuration = configuration
         self.state = Mutex(BenchState(configuration: configuration))
         self.doorbell = try Doorbell()
@@ -50,10 +50,10 @@ public final class BenchRunner: Sendable {
 
     /// Runs on a thread of its own, so that the blocking work holds no thread of Swift's concurrency pool.
     /// - Parameters: as ``runBlocking(requests:responses:progress:)``.
-    public func run(requests: Int32, responses: Int32, progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws(BenchError) -> BenchResult {
-        let outcome: Result<BenchResult, BenchError> = await withCheckedContinuation { continuation in
+    public func run(requests: Int32, responses: Int32, progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws(WatchError) -> BenchResult {
+        let outcome: Result<BenchResult, WatchError> = await withCheckedContinuation { continuation in
             let thread = Thread { [self] in
-                continuation.resume(returning: Result { () throws(BenchError) -> BenchResult in
+                continuation.resume(returning: Result { () throws(WatchError) -> BenchResult in
                     try runBlocking(requests: requests, responses: responses, progress: progress)
                 })
             }
@@ -70,17 +70,17 @@ public final class BenchRunner: Sendable {
     ///   - responses: the server's output (its stdout).
     ///   - progress: called about once a second from the scheduler thread, or nil.
     /// - Returns: the result; when the connection broke mid-run, a partial one with `completed` false.
-    /// - Throws: ``BenchError`` with code `initializeFailed` when the handshake fails, `io` when the descriptors
+    /// - Throws: ``WatchError`` with code `initializeFailed` when the handshake fails, `io` when the descriptors
     ///   cannot be used; `invalidArgument` when the runner was already used.
-    public func runBlocking(requests: Int32, responses: Int32, progress: (@Sendable (BenchProgress) -> Void)? = nil) throws(BenchError) -> BenchResult {
+    public func runBlocking(requests: Int32, responses: Int32, progress: (@Sendable (BenchProgress) -> Void)? = nil) throws(WatchError) -> BenchResult {
         guard used.withLock({ used in defer { used = true }; return !used }) else {
-            throw BenchError(.invalidArgument, "a BenchRunner runs once; make a new one")
+            throw WatchError(.invalidArgument, "a BenchRunner runs once; make a new one")
         }
         // A server that closes its input must show up as a failed write, not kill the generator.
         signal(SIGPIPE, SIG_IGN)
-        guard PipeIO.setNonBlocking(requests) else { throw BenchError(.io, "cannot use the server's input: \(PipeIO.errorText())") }
+        guard PipeIO.setNonBlocking(requests) else { throw WatchError(.io, "cannot use the server's input: \(PipeIO.errorText())") }
         let readFD = fcntl(responses, F_DUPFD_CLOEXEC, 0)
-        guard readFD >= 0 else { throw BenchError(.io, "cannot use the server's output: \(PipeIO.errorText())") }
+        guard readFD >= 0 else { throw WatchError(.io, "cannot use the server's output: \(PipeIO.errorText())") }
         let writer = RequestWriter(fd: requests, doorbell: doorbell)
         let reader = Thread { [self] in readLoop(fd: readFD, writer: writer) }
         reader.name = "mcpwatch bench reader"
@@ -105,7 +105,7 @@ public final class BenchRunner: Sendable {
 
     // MARK: Scheduler
 
-    private func handshake(writer: RequestWriter) throws(BenchError) -> BenchResult.Server {
+    private func handshake(writer: RequestWriter) throws(WatchError) -> BenchResult.Server {
         let initialize = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"\#(Self.protocolVersion)","capabilities":{},"clientInfo":{"name":"\#(Self.clientName)","version":"\#(BenchServer.version)"}}}"#
         send(Array((initialize + "\n").utf8), writer: writer)
         let deadline = clock.now().nanoseconds &+ configuration.handshakeTimeout.totalNanoseconds
@@ -117,16 +117,16 @@ public final class BenchRunner: Sendable {
                 return server
             case .failed(let reason)?:
                 abort(reason)
-                throw BenchError(.initializeFailed, "the server refused initialize: \(reason)")
+                throw WatchError(.initializeFailed, "the server refused initialize: \(reason)")
             case nil:
-                if let failure { throw BenchError(.initializeFailed, "no answer to initialize: \(failure)\(Self.notJSONRPC(unexpected))") }
+                if let failure { throw WatchError(.initializeFailed, "no answer to initialize: \(failure)\(Self.notJSONRPC(unexpected))") }
             }
             let now = clock.now().nanoseconds
             if now >= deadline {
                 let reason = "no answer to initialize within \(configuration.handshakeTimeout.shortDescription) (is it an MCP server on stdio?)"
                 abort(reason)
                 let unexpected = state.withLock { $0.unexpectedLines }
-                throw BenchError(.initializeFailed, reason + Self.notJSONRPC(unexpected))
+                throw WatchError(.initializeFailed, reason + Self.notJSONRPC(unexpected))
             }
             wait(until: deadline, writer: writer)
         }

@@ -23,8 +23,8 @@ public enum BenchServer {
     /// - Parameters:
     ///   - input: where requests come from (stdin by default).
     ///   - output: where responses go (stdout by default).
-    /// - Throws: ``BenchError`` with code `io` when the input cannot be read.
-    public static func run(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) throws(BenchError) {
+    /// - Throws: ``WatchError`` with code `io` when the input cannot be read.
+    public static func run(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) throws(WatchError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readBufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var framer = LineFramer(maxLineBytes: 64 << 20)
@@ -39,7 +39,7 @@ public enum BenchServer {
                     if case .line(let line) = event { respond(to: line, inspector: &inspector, into: &out) }
                 }
                 if !out.isEmpty { _ = out.withUnsafeBytes { PipeIO.writeAll(output, $0) } }
-                if n < 0 { throw BenchError(.io, "cannot read requests: \(PipeIO.errorText())") }
+                if n < 0 { throw WatchError(.io, "cannot read requests: \(PipeIO.errorText())") }
                 return
             }
             framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in

@@ -1,3 +1,5 @@
+import MCPWatchCore
+
 /// How long a phase of a run lasts: a wall-clock duration or a number of calls.
 ///
 /// `--duration 10s` and `--requests 5000` give the measured phase; `--warmup` takes either form (`2s` or `200`).
@@ -7,44 +9,35 @@ public enum BenchSpan: Sendable, Equatable, CustomStringConvertible {
     /// Lasts this many calls.
     case calls(Int)
 
-    /// Parses a duration with a unit: `250us`, `500ms`, `10s`, `1.5s`, `2m`, `1h`.
-    /// - Throws: ``BenchError`` with code `invalidArgument`, naming the accepted forms.
-    public static func parseDuration(_ text: String, option: String = "duration") throws(BenchError) -> Duration {
-        let trimmed = text.trimmingWhitespace()
-        let units: [(suffix: String, nanoseconds: Double)] = [
-            ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
-        ]
-        // Longest suffix first, so that `ms` is not read as `m` + junk.
-        for unit in units.sorted(by: { $0.suffix.count > $1.suffix.count }) where trimmed.hasSuffix(unit.suffix) {
-            let number = trimmed.dropLast(unit.suffix.count)
-            guard let value = Double(number), value.isFinite, value > 0, !number.hasPrefix("+") else { break }
-            let nanoseconds = value * unit.nanoseconds
-            guard nanoseconds >= 1, nanoseconds < 1e18 else { break }
-            return .nanoseconds(Int64(nanoseconds.rounded()))
-        }
-        for unit in units where trimmed.hasSuffix(unit.suffix) {
-            if let value = Double(trimmed.dropLast(unit.suffix.count)), value <= 0 {
-                throw BenchError(.invalidArgument, "--\(option) must be above zero, not `\(text)`")
+    /// Parses a duration above zero, as every option writes it (``Duration/init(parsing:)``): `250us`, `500ms`, `10s`,
+    /// `1.5s`, `2m`, `1h`, or a bare number of seconds.
+    /// - Throws: ``WatchError`` with code `invalidArgument`, naming the option and the accepted forms.
+    public static func parseDuration(_ text: String, option: String = "duration") throws(WatchError) -> Duration {
+        let duration: Duration
+        do {
+            duration = try Duration.parse(text)
+        } catch {
+            if text.trimmingWhitespace().hasPrefix("-"), (try? Duration.parse(String(text.trimmingWhitespace().dropFirst()))) != nil {
+                throw WatchError(.invalidArgument, "--\(option) must be above zero, not `\(text)`")
             }
+            throw WatchError(.invalidArgument, "--\(option) `\(text)` is not a duration: write it like 500ms, 10s or 2m (units us, ms, s, m, h), or a number of seconds")
         }
-        if let _ = Double(trimmed) {
-            throw BenchError(.invalidArgument, "--\(option) `\(text)` has no unit: write it like 500ms, 10s or 2m")
-        }
-        throw BenchError(.invalidArgument, "--\(option) `\(text)` is not a duration: write it like 500ms, 10s or 2m (units us, ms, s, m, h)")
+        guard duration > .zero else { throw WatchError(.invalidArgument, "--\(option) must be above zero, not `\(text)`") }
+        return duration
     }
 
     /// Parses a call count (a positive integer).
-    /// - Throws: ``BenchError`` with code `invalidArgument`.
-    public static func parseCount(_ text: String, option: String = "requests") throws(BenchError) -> Int {
+    /// - Throws: ``WatchError`` with code `invalidArgument`.
+    public static func parseCount(_ text: String, option: String = "requests") throws(WatchError) -> Int {
         guard let count = Int(text.trimmingWhitespace()), count > 0 else {
-            throw BenchError(.invalidArgument, "--\(option) `\(text)` is not a positive whole number of calls")
+            throw WatchError(.invalidArgument, "--\(option) `\(text)` is not a positive whole number of calls")
         }
         return count
     }
 
     /// Parses either form: a bare whole number is a count of calls, anything else must be a duration.
-    /// - Throws: ``BenchError`` with code `invalidArgument`.
-    public static func parse(_ text: String, option: String = "warmup") throws(BenchError) -> BenchSpan {
+    /// - Throws: ``WatchError`` with code `invalidArgument`.
+    public static func parse(_ text: String, option: String = "warmup") throws(WatchError) -> BenchSpan {
         let trimmed = text.trimmingWhitespace()
         if !trimmed.isEmpty, trimmed.allSatisfy(\.isASCIIDigit) {
             return .calls(try parseCount(String(trimmed), option: option))
@@ -52,7 +45,7 @@ public enum BenchSpan: Sendable, Equatable, CustomStringConvertible {
         do {
             return .duration(try parseDuration(String(trimmed), option: option))
         } catch {
-            throw BenchError(.invalidArgument, "--\(option) `\(text)` is neither a number of calls (200) nor a duration (500ms, 10s, 2m)")
+            throw WatchError(.invalidArgument, "--\(option) `\(text)` is neither a number of calls (200) nor a duration (500ms, 10s, 2m)")
         }
     }
 

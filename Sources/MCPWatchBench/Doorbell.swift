@@ -1,4 +1,5 @@
 import Foundation
+import MCPWatchCore
 
 /// Wakes a thread that waits in `ppoll`: a non-blocking pipe that one side rings and the other drains.
 ///
@@ -8,9 +9,9 @@ final class Doorbell: Sendable {
     let readFD: Int32
     private let writeFD: Int32
 
-    init() throws(BenchError) {
+    init() throws(WatchError) {
         guard let pipe = PipeIO.makePipe(nonBlocking: true) else {
-            throw BenchError(.io, "cannot create a pipe: \(PipeIO.errorText())")
+            throw WatchError(.io, "cannot create a pipe: \(PipeIO.errorText())")
         }
         readFD = pipe.read
         writeFD = pipe.write

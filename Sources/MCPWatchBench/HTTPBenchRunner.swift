@@ -25,7 +25,7 @@ public final class HTTPBenchRunner: Sendable {
     private let rawTarget: RawTarget?
 
     /// Creates a runner; it owns an HTTP client until ``run(progress:)`` returns.
-    public init(configuration: BenchConfiguration, url: String) throws(BenchError) {
+    public init(configuration: BenchConfiguration, url: String) throws(WatchError) {
         let (components, scheme) = try Self.check(url: url)
         self.configuration = configuration
         self.url = url
@@ -53,19 +53,19 @@ public final class HTTPBenchRunner: Sendable {
     }
 
     /// Checks that `url` is an http(s) address with a host; returns its parts.
-    /// - Throws: ``BenchError`` with code `invalidArgument`.
+    /// - Throws: ``WatchError`` with code `invalidArgument`.
     @discardableResult
-    public static func check(url: String) throws(BenchError) -> (URLComponents, String) {
+    public static func check(url: String) throws(WatchError) -> (URLComponents, String) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", components.host?.isEmpty == false else {
-            throw BenchError(.invalidArgument, "--url must be an http:// or https:// address of an MCP endpoint, not '\(url)'")
+            throw WatchError(.invalidArgument, "--url must be an http:// or https:// address of an MCP endpoint, not '\(url)'")
         }
         return (components, scheme)
     }
 
     /// Handshake, warmup, measured phase; returns when the last call is answered or timed out.
-    public func run(progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws(BenchError) -> BenchResult {
-        let outcome: Result<BenchResult, BenchError>
+    public func run(progress: (@Sendable (BenchProgress) -> Void)? = nil) async throws(WatchError) -> BenchResult {
+        let outcome: Result<BenchResult, WatchError>
         do {
             outcome = .success(try await measure(progress: progress))
         } catch {
@@ -92,17 +92,17 @@ public final class HTTPBenchRunner: Sendable {
     /// The handshake while it runs, so that ``abort(_:)`` can end the wait for it.
     private let pendingHandshake = Mutex<Task<BenchResult.Server, any Error>?>(nil)
 
-    private func measure(progress: (@Sendable (BenchProgress) -> Void)?) async throws(BenchError) -> BenchResult {
+    private func measure(progress: (@Sendable (BenchProgress) -> Void)?) async throws(WatchError) -> BenchResult {
         let startedAt = Date().ISO8601Format()
         let handshake = Task { try await self.handshake() }
         pendingHandshake.withLock { $0 = handshake }
         let server: BenchResult.Server
         do {
             server = try await handshake.value
-        } catch let error as BenchError {
+        } catch let error as WatchError {
             throw error
         } catch {
-            throw BenchError(.initializeFailed, "no answer to initialize from \(url): \(error)")
+            throw WatchError(.initializeFailed, "no answer to initialize from \(url): \(error)")
         }
         pendingHandshake.withLock { $0 = nil }
         let begin = clock.now().nanoseconds
@@ -460,13 +460,13 @@ public final class HTTPBenchRunner: Sendable {
         return events
     }
 
-    private func handshake() async throws(BenchError) -> BenchResult.Server {
+    private func handshake() async throws(WatchError) -> BenchResult.Server {
         let initialize = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"\#(BenchRunner.protocolVersion)","capabilities":{},"clientInfo":{"name":"\#(BenchRunner.clientName)","version":"\#(BenchServer.version)"}}}"#
         let answer: [[UInt8]]
         do {
             answer = try await post(Array(initialize.utf8), timeout: configuration.handshakeTimeout)
         } catch {
-            throw BenchError(.initializeFailed, "no answer to initialize from \(url): \(Self.describe(error))")
+            throw WatchError(.initializeFailed, "no answer to initialize from \(url): \(Self.describe(error))")
         }
         var batch = ReadBatch()
         var inspector = MessageInspector()
@@ -478,13 +478,13 @@ public final class HTTPBenchRunner: Sendable {
             do {
                 _ = try await post(Array(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), timeout: configuration.handshakeTimeout)
             } catch {
-                throw BenchError(.initializeFailed, "notifications/initialized was refused by \(url): \(Self.describe(error))")
+                throw WatchError(.initializeFailed, "notifications/initialized was refused by \(url): \(Self.describe(error))")
             }
             return server
         case .failed(let reason)?:
-            throw BenchError(.initializeFailed, "the server refused initialize: \(reason)")
+            throw WatchError(.initializeFailed, "the server refused initialize: \(reason)")
         case nil:
-            throw BenchError(.initializeFailed, "\(url) did not answer initialize with an MCP result (is it a Streamable HTTP MCP endpoint?)")
+            throw WatchError(.initializeFailed, "\(url) did not answer initialize with an MCP result (is it a Streamable HTTP MCP endpoint?)")
         }
     }
 

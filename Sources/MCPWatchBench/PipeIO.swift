@@ -1,11 +1,14 @@
 import Foundation
 
 /// Reads, writes and waits on raw file descriptors, retrying on interruption.
+///
+/// The one file of the load generator that makes system calls by name, and the place of what is Linux's own
+/// (`pipe2`, `ppoll`, `MSG_NOSIGNAL`, `SOCK_STREAM`'s type, the timer slack in /proc); `RawHTTPConnection` connects and sends through it.
 enum PipeIO {
     /// Reads up to `buffer.count` bytes, blocking. Returns 0 at end of input, -1 on error.
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let n = systemRead(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
             if errno == EAGAIN {
@@ -37,7 +40,7 @@ enum PipeIO {
         guard let base = bytes.baseAddress else { return 0 }
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(fd, base + offset, bytes.count - offset)
+            let n = systemWrite(fd, base + offset, bytes.count - offset)
             if n > 0 {
                 offset += n
             } else if n < 0 && errno == EINTR {
@@ -81,8 +84,28 @@ enum PipeIO {
         close(fd)
     }
 
+    /// `SOCK_STREAM` as `socket(2)` and `addrinfo` take it (an enum in Glibc's Swift module).
+    static let streamSocketType = Int32(SOCK_STREAM.rawValue)
+
+    /// `connect(2)`: 0 when connected, -1 with `errno` set.
+    static func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+        systemConnect(fd, address, length)
+    }
+
+    /// `send(2)` without `SIGPIPE` when the peer is gone: the count sent, -1 with `errno` set.
+    static func sendWithoutSignal(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        systemSend(fd, bytes, count, Int32(MSG_NOSIGNAL))
+    }
+
     static func errorText() -> String { String(cString: strerror(errno)) }
 }
+
+// The C library's calls, at file scope so that they resolve to the functions Foundation re-exports (inside `PipeIO`,
+// `read` would mean the method).
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(fd, bytes, count) }
+private func systemConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 { connect(fd, address, length) }
+private func systemSend(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int { send(fd, bytes, count, flags) }
 
 /// `pipe2(2)`, which Glibc's Swift module does not export.
 @_silgen_name("pipe2")

@@ -33,7 +33,7 @@ final class RawHTTPConnection {
     /// Connects to `host:port` (a name or an address).
     init(host: String, port: Int) throws(Failure) {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = PipeIO.streamSocketType
         var list: UnsafeMutablePointer<addrinfo>?
         let host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
@@ -47,7 +47,7 @@ final class RawHTTPConnection {
         while let info = candidate {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd >= 0 {
-                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                if PipeIO.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                     connected = fd
                     break
                 }
@@ -75,7 +75,7 @@ final class RawHTTPConnection {
             guard var p = bytes.baseAddress else { return true }
             var remaining = bytes.count
             while remaining > 0 {
-                let n = Glibc.send(fd, p, remaining, Int32(MSG_NOSIGNAL))
+                let n = PipeIO.sendWithoutSignal(fd, p, remaining)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return false

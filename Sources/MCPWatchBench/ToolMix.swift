@@ -38,17 +38,17 @@ public struct ToolMix: Sendable, Equatable {
     /// - Parameters:
     ///   - tool: the tool's name.
     ///   - argumentsJSON: a JSON object, as given to `--args`; kept as written (line breaks become spaces).
-    /// - Throws: ``BenchError`` with code `invalidArgument` when the arguments are not a JSON object.
-    public static func single(tool: String, argumentsJSON: String) throws(BenchError) -> ToolMix {
-        guard !tool.isEmpty else { throw BenchError(.invalidArgument, "--tool needs a tool name") }
+    /// - Throws: ``WatchError`` with code `invalidArgument` when the arguments are not a JSON object.
+    public static func single(tool: String, argumentsJSON: String) throws(WatchError) -> ToolMix {
+        guard !tool.isEmpty else { throw WatchError(.invalidArgument, "--tool needs a tool name") }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(argumentsJSON.utf8), options: [.fragmentsAllowed])
         } catch {
-            throw BenchError(.invalidArgument, "--args is not valid JSON: \(argumentsJSON) (give an object, e.g. --args '{\"text\":\"hi\"}')")
+            throw WatchError(.invalidArgument, "--args is not valid JSON: \(argumentsJSON) (give an object, e.g. --args '{\"text\":\"hi\"}')")
         }
         guard object is [String: Any] else {
-            throw BenchError(.invalidArgument, "--args must be a JSON object, e.g. --args '{\"text\":\"hi\"}', not \(argumentsJSON)")
+            throw WatchError(.invalidArgument, "--args must be a JSON object, e.g. --args '{\"text\":\"hi\"}', not \(argumentsJSON)")
         }
         // In valid JSON a line break can only be whitespace between tokens, so this keeps the meaning exactly.
         let oneLine = String(decoding: argumentsJSON.utf8.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }, as: UTF8.self)
@@ -56,10 +56,10 @@ public struct ToolMix: Sendable, Equatable {
     }
 
     /// Reads and parses a mix file.
-    /// - Throws: ``BenchError`` with code `invalidMixFile`: the file cannot be read (and why: missing, a directory,
+    /// - Throws: ``WatchError`` with code `invalidMixFile`: the file cannot be read (and why: missing, a directory,
     ///   no permission), or it is not a valid mix.
-    public static func load(path: String) throws(BenchError) -> ToolMix {
-        func fail(_ reason: String) -> BenchError { BenchError(.invalidMixFile, "cannot read the mix file \(path): \(reason)") }
+    public static func load(path: String) throws(WatchError) -> ToolMix {
+        func fail(_ reason: String) -> WatchError { WatchError(.invalidMixFile, "cannot read the mix file \(path): \(reason)") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -109,9 +109,9 @@ public struct ToolMix: Sendable, Equatable {
     /// - Parameters:
     ///   - data: the file's content.
     ///   - source: the file's name, for messages.
-    /// - Throws: ``BenchError`` with code `invalidMixFile`, saying which entry is wrong and why.
-    public static func parse(_ data: Data, source: String) throws(BenchError) -> ToolMix {
-        func fail(_ message: String) -> BenchError { BenchError(.invalidMixFile, "mix file \(source): \(message)") }
+    /// - Throws: ``WatchError`` with code `invalidMixFile`, saying which entry is wrong and why.
+    public static func parse(_ data: Data, source: String) throws(WatchError) -> ToolMix {
+        func fail(_ message: String) -> WatchError { WatchError(.invalidMixFile, "mix file \(source): \(message)") }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

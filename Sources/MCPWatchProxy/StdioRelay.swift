@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCPWatchCore
+import ServiceLifecycle
 import Synchronization
 
 /// Relays the MCP stdio transport between our stdin/stdout and a child server, measuring every frame.
@@ -8,7 +9,11 @@ import Synchronization
 /// Each direction runs on its own thread doing blocking reads: read a chunk, split it into lines, measure each
 /// line, write the complete lines on as one write. Bytes are never re-encoded. The measuring path is two short
 /// locks; nothing on this path waits for HTTP readers, disk or the network.
-public final class StdioRelay: Sendable {
+///
+/// As a `Service` it runs until the server exits (``serverExit`` then says how); at graceful shutdown it closes the
+/// server's input, so that the server answers what it has and exits, and answers whatever is still pending with an
+/// error before it returns.
+public final class StdioRelay: Service {
     /// How to run the relay.
     public struct Configuration: Sendable {
         /// The server command and its arguments.
@@ -47,6 +52,8 @@ public final class StdioRelay: Sendable {
     private let clientInput: Int32
     private let client: OutputChannel
     private let child = Mutex<ChildProcess?>(nil)
+    private let exitState = Mutex<ChildExit?>(nil)
+    private let relaying = Latch()
 
     static let readBufferSize = 256 << 10
 
@@ -71,10 +78,38 @@ public final class StdioRelay: Sendable {
     /// The running server process, once started.
     public var process: ChildProcess? { child.withLock { $0 } }
 
+    /// How the server ended, once ``run()`` has returned; mcpwatch exits with its ``ChildExit/shellStatus``.
+    public var serverExit: ChildExit? { exitState.withLock { $0 } }
+
+    /// The service: relays until the server exits, and stops the server at graceful shutdown (``stop()``).
+    /// - Throws: ``WatchError`` when the server cannot be started.
+    public func run() async throws {
+        let exit = try await withGracefulShutdownHandler {
+            try await runUntilServerExits()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        exitState.withLock { $0 = exit }
+    }
+
+    /// Returns once the server has started and both directions are being relayed (at once if the relay has already
+    /// ended): mcpwatch's own requests can be sent from then on.
+    public func untilRelaying() async { await relaying.wait() }
+
+    /// Ends the session as a client closing its input would: closes the server's input, so that it answers what it
+    /// has and exits (SIGTERM, then SIGKILL, if it does not within the grace). Requests still pending then are
+    /// answered with an error. Does nothing before the server has started.
+    public func stop() {
+        guard let process else { return }
+        logger.info("stopping the server", metadata: ["pid": "\(process.pid)"])
+        beginShutdown(process: process, closeInput: true)
+    }
+
     /// Starts the server and relays until it exits.
     /// - Returns: how the server ended; mcpwatch should exit with its ``ChildExit/shellStatus``.
     /// - Throws: ``WatchError`` when the server cannot be started.
-    public func run() async throws -> ChildExit {
+    public func runUntilServerExits() async throws -> ChildExit {
+        defer { relaying.open() }
         let process = try ChildProcess.spawn(configuration.command, environment: configuration.environment)
         child.withLock { $0 = process }
         let store = recorder.store
@@ -101,6 +136,7 @@ public final class StdioRelay: Sendable {
             _ = line.withUnsafeBytes { recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin) }
             return toServer.write(line)
         }
+        relaying.open()
         let drain = configuration.drainTimeout
         let exit: ChildExit = await withCheckedContinuation { continuation in
             startRelayThread(name: "mcpwatch wait") {

@@ -7,6 +7,11 @@ struct CrossSiteMiddleware<Context: RequestContext>: RouterMiddleware {
     let guardian: CrossSiteGuard
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // A second Host header (the first became the authority) would let one name pass the check and another be
+        // meant: refused, as RFC 9112 says.
+        if request.head.authority != nil, request.headers[.init("Host")!] != nil {
+            return APIError.response(status: .badRequest, message: "Bad Request: more than one Host header")
+        }
         let verdict = guardian.check(.init(
             method: request.method.rawValue,
             host: request.head.authority ?? request.headers[.init("Host")!],
@@ -15,7 +20,7 @@ struct CrossSiteMiddleware<Context: RequestContext>: RouterMiddleware {
             requestHeader: request.headers[.init(CrossSiteGuard.requestHeader)!],
             preflightMethod: request.headers[.accessControlRequestMethod],
             isRouted: request.method == .get || request.method == .head
-                || (request.method == .post && MonitoringServer.postPaths.contains(request.uri.path))))
+                || (request.method == .post && MonitoringServer.postPaths.contains(Self.routedPath(request.uri.path)))))
         switch verdict {
         case .refuse(let status, let message, let setting):
             return APIError.response(status: .init(code: status), message: message, setting: setting)
@@ -31,6 +36,12 @@ struct CrossSiteMiddleware<Context: RequestContext>: RouterMiddleware {
             if let corsOrigin { Self.addCORS(to: &response.headers, origin: corsOrigin) }
             return response
         }
+    }
+
+    /// The path as the router matches it: empty segments dropped (`//api/call_tool/` is `/api/call_tool`), so that
+    /// no spelling of an acting route escapes the acting-request check.
+    static func routedPath(_ path: String) -> String {
+        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 
     static func addCORS(to headers: inout HTTPFields, origin: String) {

@@ -2,11 +2,10 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The dashboard's static files (HTML, CSS, JavaScript), shipped as the package resource folder `Dashboard`.
+/// The dashboard's static files (HTML, CSS, JavaScript), compiled into the binary from `Dashboard/`.
 ///
-/// They are read once, when the server is built, and served from memory with an `ETag`, so a page load costs no
-/// disk access. The folder is looked up without `Bundle.module`, whose accessor stops the process when the resource
-/// bundle is missing: a copied binary without its bundle still proxies and serves the JSON API, and `/` explains.
+/// They are served from memory with an `ETag`, so a page load costs no disk access, and a copied binary is whole on
+/// its own. `MCPWATCH_DASHBOARD_DIR` serves another folder instead (for development: edit a file, reload the page).
 public struct DashboardAssets: Sendable {
     /// One file, ready to serve.
     struct File: Sendable {
@@ -15,41 +14,62 @@ public struct DashboardAssets: Sendable {
         var etag: String
     }
 
-    /// Files by name (`index.html`, `dashboard.js`, ...).
-    let files: [String: File]
-    /// Where they were read from, or nil when no folder was found.
-    public let folder: String?
-
-    /// Reads the files from the first folder that has an `index.html`.
-    /// - Parameter folder: a folder to use instead of the search (tests, `MCPWATCH_DASHBOARD_DIR`).
-    public static func load(folder: String? = nil) -> DashboardAssets {
-        let fileManager = FileManager.default
-        for candidate in folder.map({ [$0] }) ?? candidates() {
-            guard fileManager.fileExists(atPath: candidate + "/index.html"),
-                  let names = try? fileManager.contentsOfDirectory(atPath: candidate) else { continue }
-            var files: [String: File] = [:]
-            for name in names {
-                guard let type = contentTypes[(name as NSString).pathExtension.lowercased()],
-                      let data = fileManager.contents(atPath: candidate + "/" + name) else { continue }
-                files[name] = File(bytes: ByteBuffer(bytes: data), contentType: type, etag: "\"\(fnv1a(data))\"")
-            }
-            return DashboardAssets(files: files, folder: candidate)
-        }
-        return DashboardAssets(files: [:], folder: nil)
+    /// Where the files come from.
+    public enum Origin: Sendable, Equatable {
+        /// The copy compiled into the binary.
+        case binary
+        /// A folder read at start.
+        case folder(String)
+        /// Nowhere: the folder asked for has no `index.html`.
+        case none
     }
 
-    /// The environment's override, the resource bundle beside the executable (where `swift build` puts it), and the
-    /// source folder this file was compiled from (a development checkout).
-    static func candidates() -> [String] {
-        var list: [String] = []
-        if let dir = ProcessInfo.processInfo.environment["MCPWATCH_DASHBOARD_DIR"], !dir.isEmpty { list.append(dir) }
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            let dir = (exe as NSString).deletingLastPathComponent
-            list.append(dir + "/mcpwatch_MCPWatchServer.resources/Dashboard")
-            list.append(dir + "/mcpwatch_MCPWatchServer.bundle/Contents/Resources/Dashboard")
+    /// Files by name (`index.html`, `dashboard.js`, ...).
+    let files: [String: File]
+    /// Where they come from.
+    public let origin: Origin
+
+    /// The folder they were read from; nil for the binary's own copy.
+    public var folder: String? {
+        if case .folder(let path) = origin { return path }
+        return nil
+    }
+
+    /// The files to serve.
+    /// - Parameter folder: read this folder instead (tests); without it, the folder `MCPWATCH_DASHBOARD_DIR` names when
+    ///   it holds an `index.html`, else the files compiled into the binary.
+    public static func load(folder: String? = nil) -> DashboardAssets {
+        if let folder { return read(folder: folder) ?? DashboardAssets(files: [:], origin: .none) }
+        if let dir = ProcessInfo.processInfo.environment["MCPWATCH_DASHBOARD_DIR"], !dir.isEmpty, let assets = read(folder: dir) {
+            return assets
         }
-        list.append(((#filePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("Dashboard"))
-        return list
+        return embedded
+    }
+
+    /// The files compiled into the binary.
+    static let embedded = DashboardAssets(
+        files: Dictionary(uniqueKeysWithValues: EmbeddedFiles.dashboard.compactMap { name, bytes in
+            file(name: name, bytes: bytes).map { (name, $0) }
+        }),
+        origin: .binary)
+
+    /// The files of a folder, or nil when it has no `index.html`.
+    static func read(folder: String) -> DashboardAssets? {
+        let fileManager = FileManager.default
+        guard fileManager.fileExists(atPath: folder + "/index.html"),
+              let names = try? fileManager.contentsOfDirectory(atPath: folder) else { return nil }
+        var files: [String: File] = [:]
+        for name in names {
+            guard let data = fileManager.contents(atPath: folder + "/" + name), let file = file(name: name, bytes: Array(data)) else { continue }
+            files[name] = file
+        }
+        return DashboardAssets(files: files, origin: .folder(folder))
+    }
+
+    /// A file ready to serve, or nil for a kind of file the dashboard does not serve.
+    static func file(name: String, bytes: [UInt8]) -> File? {
+        guard let type = contentTypes[(name as NSString).pathExtension.lowercased()] else { return nil }
+        return File(bytes: ByteBuffer(bytes: bytes), contentType: type, etag: "\"\(fnv1a(bytes))\"")
     }
 
     static let contentTypes = [
@@ -82,16 +102,15 @@ public struct DashboardAssets: Sendable {
         return response
     }
 
-    /// What `/` says when the files are missing.
+    /// What `/` says when the files are missing (only when a folder was asked for: the binary has its own copy).
     static let missingPage = """
         <!doctype html><meta charset="utf-8"><title>mcpwatch</title>
         <h1>mcpwatch: the dashboard's files were not found</h1>
-        <p>The folder <code>mcpwatch_MCPWatchServer.resources</code> that <code>swift build</code> puts beside the
-        <code>mcpwatch</code> binary is missing (set <code>MCPWATCH_DASHBOARD_DIR</code> to a folder holding
-        <code>index.html</code>). The JSON API works: <a href="api/report">api/report</a>, <a href="metrics">metrics</a>.</p>
+        <p>The folder given has no <code>index.html</code> (unset <code>MCPWATCH_DASHBOARD_DIR</code> to use the copy in
+        the binary). The JSON API works: <a href="api/report">api/report</a>, <a href="metrics">metrics</a>.</p>
         """
 
-    static func fnv1a(_ data: Data) -> String {
+    static func fnv1a(_ data: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in data {
             hash ^= UInt64(byte)

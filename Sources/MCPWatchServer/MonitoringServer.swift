@@ -4,6 +4,7 @@ import Logging
 import MCPWatchCore
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// Where the HTTP face reads from: snapshots only, never live relay state.
 public struct MonitoringSources: Sendable {
@@ -41,8 +42,10 @@ public struct MonitoringSources: Sendable {
 
 /// The monitoring HTTP server: Prometheus `/metrics`, the JSON API, and aliases for existing scripts.
 ///
-/// It runs on its own event loops; the relay never waits for it, and a slow client only slows itself.
-public struct MonitoringServer: Sendable {
+/// It runs on the event loops it is given (the command gives it one thread of its own); the relay never waits for
+/// it, and a slow client only slows itself. As a `Service` it serves until graceful shutdown, then lets the requests
+/// in progress finish and returns.
+public struct MonitoringServer: Service {
     /// Where and how to listen.
     public struct Configuration: Sendable {
         /// Host to bind.
@@ -98,21 +101,34 @@ public struct MonitoringServer: Sendable {
     let eventStreams = EventStreamLimiter(limit: 64)
     /// The dashboard's files, read once.
     public let dashboard: DashboardAssets
+    /// Where it serves: one thread is enough, and keeps the monitoring side off the relay's cores.
+    public let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
     /// Creates a server.
-    /// - Parameter dashboard: the dashboard's files (default: found beside the binary or in the source tree).
-    public init(configuration: Configuration, sources: MonitoringSources, logger: Logger, dashboard: DashboardAssets = .load()) {
+    /// - Parameters:
+    ///   - dashboard: the dashboard's files (default: found beside the binary or in the source tree).
+    ///   - eventLoopGroup: the event loops to serve on; commands pass a group of their own (see ``eventLoopThreads``),
+    ///     the default (NIO's shared group) is for tests that only build the router.
+    public init(configuration: Configuration, sources: MonitoringSources, logger: Logger, dashboard: DashboardAssets = .load(),
+                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.sources = sources
         self.logger = logger
         self.dashboard = dashboard
+        self.eventLoopGroup = eventLoopGroup
     }
 
-    /// Serves until cancelled.
+    /// Serves until graceful shutdown or cancellation.
+    /// - Throws: when the address cannot be bound.
+    public func run() async throws {
+        try await run(onRunning: { _ in })
+    }
+
+    /// Serves until graceful shutdown or cancellation.
     /// - Parameter onRunning: called with the bound port once listening.
     /// - Throws: when the address cannot be bound (the caller reports it and keeps proxying).
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         // Hummingbird logs a normal shutdown (cancellation) at error level; failures that matter (a taken port)
         // are thrown and reported by the caller, so its own log is kept to critical.
         var quiet = logger
@@ -121,14 +137,15 @@ public struct MonitoringServer: Sendable {
             router: buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mcpwatch"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: .shared(Self.eventLoops),
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: quiet)
         try await app.run()
     }
 
-    /// One event loop for the monitoring side: however hard it is hit, it can take at most one core, so the relay's
-    /// threads always have the other (with two, a `wrk` run on a 2-core machine pushed the relay's p99 up tenfold).
-    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// Threads for the monitoring side's event loop group: one, so that however hard it is hit it can take at most
+    /// one core and the relay's threads always have the other (with two, a `wrk` run on a 2-core machine pushed the
+    /// relay's p99 up tenfold).
+    public static let eventLoopThreads = 1
 
     /// The routes, for the server and for tests (`HummingbirdTesting`-free: tests call `run` on port 0).
     public func buildRouter() -> Router<BasicRequestContext> {
@@ -149,7 +166,7 @@ public struct MonitoringServer: Sendable {
             Self.prometheus(sources: sources, httpMetrics: metrics, gzip: gzip, openMetrics: Self.wantsOpenMetrics(request), request: request)
         }
         router.get("/api/openapi.json") { request, _ in
-            Response.body(ByteBuffer(string: OpenAPIDocument.json), contentType: "application/json; charset=utf-8", request: request)
+            Response.body(ByteBuffer(bytes: EmbeddedFiles.openAPIDocument), contentType: "application/json; charset=utf-8", request: request)
         }
         router.get("/api/report") { request, _ in try Self.reportJSON(sources.report(), request: request) }
         router.get("/performance/dashboard") { request, _ in try Self.reportJSON(sources.report(), request: request) }

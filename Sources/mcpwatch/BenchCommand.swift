@@ -38,8 +38,10 @@ struct BenchCommand: AsyncParsableCommand {
                                      --max-in-flight unanswered calls, calls are
                                      not sent: they count as overload errors.
 
-            Durations: 500ms, 10s, 2m (units us, ms, s, m, h). --warmup takes a
-            duration or a number of calls (500).
+            Durations: 500ms, 10s, 2m (units us, ms, s, m, h), or a bare number
+            of seconds (10), as in every command. --warmup takes a duration
+            (2s) or a number of calls (500): there a bare whole number counts
+            calls.
 
             --mix FILE is a JSON list. Tools are chosen by weight, spread evenly
             and in the same order on every run; each tool's args objects are used
@@ -152,7 +154,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Open loop: unanswered calls beyond which calls count as overload errors (default 1000).", valueName: "n"))
     var maxInFlight: Int?
 
-    @Option(name: [.short, .long], parsing: .unconditional, help: ArgumentHelp("How long to measure: 500ms, 10s, 2m (default 10s).", valueName: "duration"))
+    @Option(name: [.short, .long], parsing: .unconditional, help: ArgumentHelp("How long to measure: 500ms, 10s, 2m, or a number of seconds (default 10s).", valueName: "duration"))
     var duration: String?
 
     @Option(name: [.short, .customLong("requests")], parsing: .unconditional, help: ArgumentHelp("How many calls to measure, instead of --duration.", valueName: "n"))
@@ -200,9 +202,9 @@ struct BenchCommand: AsyncParsableCommand {
     /// The figures of the `--baseline` file, if one was given.
     func baselineFigures() throws -> BaselineComparison.Figures? {
         do {
-            return try baseline.map { path throws(BenchError) in
+            return try baseline.map { path throws(WatchError) in
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    throw BenchError(.invalidBaseline, "cannot read the baseline file \(path)")
+                    throw WatchError(.invalidBaseline, "cannot read the baseline file \(path)")
                 }
                 return try BaselineComparison.Figures.parse(data, source: path)
             }
@@ -214,7 +216,7 @@ struct BenchCommand: AsyncParsableCommand {
     /// The run's configuration from the options; every mistake becomes a usage error that says what to write.
     func benchConfiguration() throws -> BenchConfiguration {
         do {
-            let toolMix = try mix.map { path throws(BenchError) in try ToolMix.load(path: path) }
+            let toolMix = try mix.map { path throws(WatchError) in try ToolMix.load(path: path) }
                 ?? ToolMix.single(tool: tool ?? "echo", argumentsJSON: args ?? "{}")
             let load: BenchConfiguration.Load = if let rate {
                 .open(rate: rate, maxInFlight: maxInFlight ?? 1000)
@@ -229,9 +231,9 @@ struct BenchCommand: AsyncParsableCommand {
             let callTimeout = try BenchSpan.parseDuration(timeout ?? "30s", option: "timeout")
             return try BenchConfiguration(
                 mix: toolMix, load: load, length: length,
-                warmup: try warmup.map { text throws(BenchError) in try BenchSpan.parse(text, option: "warmup") },
+                warmup: try warmup.map { text throws(WatchError) in try BenchSpan.parse(text, option: "warmup") },
                 timeout: callTimeout, handshakeTimeout: timeout == nil ? Self.defaultHandshakeTimeout : callTimeout)
-        } catch let error as BenchError {
+        } catch let error as WatchError {
             throw ValidationError(error.message)
         }
     }
@@ -244,10 +246,10 @@ struct BenchCommand: AsyncParsableCommand {
     func runHTTP(url: String) async throws {
         let configuration = try benchConfiguration()
         let baselineFigures = try baselineFigures()
-        let runner = try Self.check { () throws(BenchError) in try HTTPBenchRunner(configuration: configuration, url: url) }
+        let runner = try HTTPBenchRunner(configuration: configuration, url: url)
         var progress: (@Sendable (BenchProgress) -> Void)?
         if isatty(STDERR_FILENO) == 1 {
-            progress = { (report: BenchProgress) in Self.writeStderr("\r\u{1B}[K" + report.line) }
+            progress = { (report: BenchProgress) in Diagnostics.write("\r\u{1B}[K" + report.line) }
         }
         let interrupts = Interrupts()
         let signals = SignalForwarder(signals: [SIGINT]) { _ in
@@ -258,12 +260,11 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             result = try await runner.run(progress: progress)
         } catch {
-            if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+            if progress != nil { Diagnostics.write("\r\u{1B}[K") }
             if interrupts.count > 0 { throw Self.interruptedBeforeTheRun() }
-            Self.printError(error.message)
-            throw ExitCode(1)
+            throw error
         }
-        if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+        if progress != nil { Diagnostics.write("\r\u{1B}[K") }
         try finish(result, url: url, baselineFigures: baselineFigures, exit: nil)
     }
 
@@ -272,14 +273,8 @@ struct BenchCommand: AsyncParsableCommand {
         let baselineFigures = try baselineFigures()
 
         signal(SIGPIPE, SIG_IGN)
-        let process: ChildProcess
-        do {
-            process = try ChildProcess.spawn(command)
-        } catch let error as WatchError {
-            Self.printError(error.message)
-            throw ExitCode(127)
-        }
-        let runner = try Self.check { () throws(BenchError) in try BenchRunner(configuration: configuration) }
+        let process = try ChildProcess.spawn(command)
+        let runner = try BenchRunner(configuration: configuration)
         let watcher = ExitWatcher(process: process, runner: runner)
         // The server runs in a process group of its own: a terminal's Ctrl-C reaches only mcpwatch.
         let interrupts = Interrupts()
@@ -295,12 +290,12 @@ struct BenchCommand: AsyncParsableCommand {
 
         var progress: (@Sendable (BenchProgress) -> Void)?
         if isatty(STDERR_FILENO) == 1 {
-            progress = { (report: BenchProgress) in Self.writeStderr("\r\u{1B}[K" + report.line) }
+            progress = { (report: BenchProgress) in Diagnostics.write("\r\u{1B}[K" + report.line) }
         }
-        let outcome = Result { () throws(BenchError) -> BenchResult in
+        let outcome = Result { () throws(WatchError) -> BenchResult in
             try runner.runBlocking(requests: process.stdinFD, responses: process.stdoutFD, progress: progress)
         }
-        if progress != nil { Self.writeStderr("\r\u{1B}[K") }
+        if progress != nil { Diagnostics.write("\r\u{1B}[K") }
         watcher.runEnded()
         let exit = watcher.stop(process)
 
@@ -310,8 +305,7 @@ struct BenchCommand: AsyncParsableCommand {
             result = value
         case .failure(let error):
             if interrupts.count > 0 { throw Self.interruptedBeforeTheRun() }
-            Self.printError("\(error.message) (the server \(exit))\(Self.misplacedOptionsHint(command))")
-            throw ExitCode(1)
+            throw WatchError(error.code, "\(error.message) (the server \(exit))\(Self.misplacedOptionsHint(command))")
         }
         result.command = command
         try finish(result, url: nil, baselineFigures: baselineFigures, exit: exit)
@@ -327,25 +321,22 @@ struct BenchCommand: AsyncParsableCommand {
         }
         print(json ? result.json() : result.table)
         if json, let comparison = result.comparison {
-            Self.writeStderr(comparison.warnings.map { "mcpwatch bench: warning: \($0)\n" }.joined())
+            comparison.warnings.forEach(Diagnostics.warning)
         }
 
         if let failure = result.failure {
             if failure == Self.interruptedReason {
-                Self.printError("the run ended early: \(failure); the figures cover the calls until then")
-                throw ExitCode(130)
+                throw WatchError(.interrupted, "the run ended early: \(failure); the figures cover the calls until then")
             }
-            Self.printError("the run ended early: \(failure)\(exit.map { " (the server \($0))" } ?? "")")
-            throw ExitCode(1)
+            throw WatchError(.runFailed, "the run ended early: \(failure)\(exit.map { " (the server \($0))" } ?? "")")
         }
         if result.ok == 0 {
             let hint = result.errors.toolError + result.errors.jsonrpcError > 0 ? " (are the tool and its arguments right?)" : ""
-            Self.printError("no call succeeded: all \(result.errors.total) failed, see the errors by kind\(hint)")
-            throw ExitCode(1)
+            throw WatchError(.runFailed, "no call succeeded: all \(result.errors.total) failed, see the errors by kind\(hint)")
         }
         if let comparison = result.comparison, comparison.isRegression {
-            if json { Self.writeStderr(comparison.regressions.map { "mcpwatch bench: REGRESSION: \($0)\n" }.joined()) }
-            throw ExitCode(3)
+            if json { Diagnostics.write(comparison.regressions.map { "mcpwatch bench: REGRESSION: \($0)\n" }.joined()) }
+            throw ExitCode(ExitStatus.regression)
         }
     }
 
@@ -354,13 +345,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// A second Ctrl-C: no waiting for anything.
     @Sendable static func exitAtOnce() -> Never {
-        writeStderr("\nmcpwatch bench: interrupted again: exiting without results\n")
-        _exit(130)
+        Diagnostics.write("\nmcpwatch bench: interrupted again: exiting without results\n")
+        _exit(ExitStatus.interrupted)
     }
 
-    static func interruptedBeforeTheRun() -> ExitCode {
-        printError("interrupted (SIGINT) before the MCP handshake was done: nothing was measured")
-        return ExitCode(130)
+    static func interruptedBeforeTheRun() -> WatchError {
+        WatchError(.interrupted, "interrupted (SIGINT) before the MCP handshake was done: nothing was measured")
     }
 
     /// How long the server has to answer `initialize` without --timeout: it may be starting up (`uvx` may first
@@ -401,22 +391,6 @@ struct BenchCommand: AsyncParsableCommand {
         guard !misplaced.isEmpty else { return "" }
         return "\nmcpwatch bench: hint: \(misplaced.joined(separator: ", ")) came after `--`, so the server got them; bench options go before it: "
             + "mcpwatch bench --tool echo --args '{...}' --duration 10s -- COMMAND"
-    }
-
-    static func check<T>(_ body: () throws(BenchError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            printError(error.message)
-            throw ExitCode(1)
-        }
-    }
-
-    static func printError(_ message: String) { writeStderr("mcpwatch bench: error: \(message)\n") }
-
-    @Sendable static func writeStderr(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
     }
 }
 

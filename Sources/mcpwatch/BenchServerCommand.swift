@@ -53,12 +53,7 @@ struct BenchServerCommand: ParsableCommand {
         }
         // A client that goes away must end the loop with a failed write, not a signal.
         signal(SIGPIPE, SIG_IGN)
-        do {
-            try BenchServer.run()
-        } catch {
-            FileHandle.standardError.write(Data("mcpwatch bench-server: error: \(error.message)\n".utf8))
-            throw ExitCode(1)
-        }
+        try BenchServer.run()
     }
 
     private func serveHTTP(_ address: String) throws {
@@ -68,13 +63,7 @@ struct BenchServerCommand: ParsableCommand {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host.isEmpty { host = "127.0.0.1" }
-        let server: BenchHTTPServer
-        do {
-            server = try BenchHTTPServer.start(host: host, port: port)
-        } catch {
-            FileHandle.standardError.write(Data("mcpwatch bench-server: error: \(error.message)\n".utf8))
-            throw ExitCode(1)
-        }
+        let server = try BenchHTTPServer.start(host: host, port: port)
         let shown = host.contains(":") ? "[\(host)]" : host
         FileHandle.standardError.write(Data("mcpwatch bench-server: serving MCP over Streamable HTTP at http://\(shown):\(server.port)/mcp\n".utf8))
         server.wait()

@@ -33,8 +33,9 @@ struct ConfigCommand: AsyncParsableCommand {
             commandName: "check",
             abstract: "Validate the configuration (file and MCPWATCH_... environment) and print the effective result.",
             discussion: """
-                Exits 0 and prints every key with its effective value when all is well; exits 1 and names each
-                problem with its file and line (or environment variable) otherwise.
+                Exits 0 and prints every key with its effective value when all is well; exits 78 (a configuration
+                error, as every command) and names each problem with its file and line (or environment variable)
+                otherwise.
 
                 Examples:
                   mcpwatch config check --config mcpwatch.yaml
@@ -44,14 +45,9 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            do {
-                let configuration = try options.load()
-                print("# effective configuration (defaults < \(options.config ?? "no file") < environment)")
-                print(configuration.renderYAML(), terminator: "")
-            } catch let error as WatchError {
-                FileHandle.standardError.write(Data("mcpwatch: \(error.message)\n".utf8))
-                throw ExitCode(1)
-            }
+            let configuration = try options.load()
+            print("# effective configuration (defaults < \(options.config ?? "no file") < environment)")
+            print(configuration.renderYAML(), terminator: "")
         }
     }
 }

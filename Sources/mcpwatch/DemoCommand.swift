@@ -2,9 +2,12 @@ import ArgumentParser
 import AsyncHTTPClient
 import Dispatch
 import Foundation
+import Logging
 import MCPWatchCore
 import MCPWatchProxy
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// `mcpwatch demo`: the demo MCP server behind `mcpwatch proxy`, with a built-in client driving realistic traffic,
 /// so that a new user sees live figures and alerts within seconds.
@@ -22,6 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
             Examples:
               mcpwatch demo
               mcpwatch demo --listen 127.0.0.1:9999 --rate 50
+              mcpwatch demo --duration 30s
             """)
 
     @Option(name: .long, help: ArgumentHelp("Serve the API on HOST:PORT (default 127.0.0.1:9470; port 0 picks a free one).", valueName: "host:port"))
@@ -30,13 +34,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Calls per second between bursts.", valueName: "n"))
     var rate: Double = 20
 
-    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds (default: run until Ctrl-C).", valueName: "seconds"))
-    var duration: Double?
+    @Option(name: .long, help: ArgumentHelp("Stop after this long: 30s, 5m, or a number of seconds (default: run until Ctrl-C).", valueName: "duration"))
+    var duration: Duration?
 
     func validate() throws {
         guard (try? ListenAddress(parsing: listen)) != nil else { throw ValidationError("--listen expects HOST:PORT, e.g. 127.0.0.1:9470") }
         guard rate > 0 && rate <= 10_000 else { throw ValidationError("--rate must be between 0 and 10000 calls per second") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
+        if let duration, !(duration > .zero) { throw ValidationError("--duration must be above zero") }
     }
 
     /// Rules that react within seconds, so the demo shows alerts firing and resolving.
@@ -79,48 +83,22 @@ struct DemoCommand: AsyncParsableCommand {
             proxy = try ChildProcess.spawn([me, "proxy", "--config", configPath, "--listen", "\(address)", "--log-level", "warning",
                                             "--", me, "demo-server"])
         } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch demo: cannot start the proxy: \(error.message)\n".utf8))
-            throw ExitCode(1)
+            throw WatchError(error.code, "the demo cannot start its proxy: \(error.message)")
         }
-        let traffic = DemoTraffic(input: proxy.stdinFD, output: proxy.stdoutFD, rate: rate)
-        let stop = Mutex(false)
-        let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { _ in
-            stop.withLock { $0 = true }
-            traffic.stop()
-        }
-        defer { signals.cancel() }
-        traffic.start()
-
         let base = "http://\(address.host.contains(":") ? "[\(address.host)]" : address.host):\(address.port)"
-        if await Self.waitForAPI(base + "/api/health", proxy: proxy) {
-            print("""
-                mcpwatch demo: the demo MCP server runs behind mcpwatch, driven by a built-in client.
-                  dashboard: open \(base)/ in a browser (live charts, tools, alerts, the tool explorer)
-                  report:   \(base)/api/report
-                  tools:    \(base)/api/tools
-                  alerts:   \(base)/api/alerts   (slow and flaky tools fire within a minute)
-                  health:   \(base)/api/health   (or: mcpwatch health \(base))
-                  metrics:  \(base)/metrics      (Prometheus)
-                Ctrl-C stops.
-                """)
-            fflush(nil)
-        } else if proxy.exit == nil {
-            print("mcpwatch demo: the HTTP API did not come up on \(address) (is the port taken? try --listen 127.0.0.1:0); the demo runs on")
-            fflush(nil)
-        }
-
-        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1_000)) }
-        while !stop.withLock({ $0 }) && proxy.exit == nil {
-            if let deadline, ContinuousClock.now >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        traffic.stop()
-        let summary = traffic.finish(closing: proxy)
-        let exit = await Task.detached { proxy.waitForExit() }.value
-        print("mcpwatch demo: \(summary.sent) calls sent, \(summary.answered) answered; proxy \(exit)")
-        if case .exited(0) = exit { return }
-        if stop.withLock({ $0 }) { return }  // stopped by a signal: the proxy's status follows it
-        throw ExitCode(1)
+        let demo = DemoRun(proxy: proxy, traffic: DemoTraffic(input: proxy.stdinFD, output: proxy.stdoutFD, rate: rate),
+                           address: address, base: base, duration: duration)
+        // One group: the demo runs until its time is up, the proxy ends, or a signal shuts the group down.
+        var quiet = Logger(label: "mcpwatch.demo")
+        quiet.logLevel = .critical
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigint, .sigterm, .sighup], logger: quiet))
+        try await group.run()
+        guard let outcome = demo.outcome else { throw ExitCode(ExitStatus.failure) }
+        if case .exited(0) = outcome.exit { return }
+        if outcome.stopped { return }  // stopped by a signal: the proxy's status follows it
+        throw ExitCode(ExitStatus.failure)
     }
 
     static func executablePath() -> String {

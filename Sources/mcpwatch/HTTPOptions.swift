@@ -4,6 +4,7 @@ import Logging
 import MCPWatchCore
 import MCPWatchServer
 import MCPWatchSystem
+import NIOCore
 
 /// Options of the monitoring HTTP server.
 struct HTTPOptions: ParsableArguments {
@@ -53,7 +54,8 @@ struct HTTPOptions: ParsableArguments {
 extension MonitoringServer {
     /// The server a configuration describes, or nil when HTTP is off.
     /// - Throws: ``WatchError`` for a public address without a key, or an unreadable key file.
-    static func configured(_ configuration: WatchConfiguration, sources: MonitoringSources, logger: Logger) throws -> MonitoringServer? {
+    static func configured(_ configuration: WatchConfiguration, sources: MonitoringSources, eventLoopGroup: any EventLoopGroup,
+                           logger: Logger) throws -> MonitoringServer? {
         guard configuration.httpEnabled else { return nil }
         var keys = configuration.apiKeys
         if let file = configuration.apiKeyFile {
@@ -69,7 +71,7 @@ extension MonitoringServer {
                                  apiKeys: keys, healthWithoutKey: configuration.healthWithoutKey,
                                  allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins,
                                  machineNames: HostPolicy.isLoopback(address.host) ? [] : MachineName.current()),
-            sources: sources, logger: logger)
+            sources: sources, logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
     /// Serves; if it cannot (the port is taken), says so and returns, so that the relay goes on regardless.
@@ -81,8 +83,7 @@ extension MonitoringServer {
             }
         } catch is CancellationError {
         } catch {
-            let text = "mcpwatch: cannot serve HTTP on \(address): \(error); the proxy keeps running without it (use --listen to pick another address, or --no-http)\n"
-            FileHandle.standardError.write(Data(text.utf8))
+            Diagnostics.warning("cannot serve HTTP on \(address): \(error); the proxy keeps running without it (use --listen to pick another address, or --no-http)")
             logger.error("cannot serve HTTP", metadata: ["address": "\(address)", "error": "\(error)"])
         }
     }

@@ -20,22 +20,23 @@ struct HealthCommand: AsyncParsableCommand {
               1  degraded, or answered slower than --max-response-time
               2  unhealthy (a critical problem, or the MCP server process is gone),
                  unreachable, timed out, or the API key was refused
+              64 invalid options, 78 an unreadable --api-key-file (as every command)
 
             Examples:
               mcpwatch health
               mcpwatch health http://10.0.0.5:9470 --api-key-file /run/secrets/mcpwatch-key
-              mcpwatch health --max-response-time 0.5 || alert-someone
+              mcpwatch health --max-response-time 500ms || alert-someone
             """
     )
 
     @Argument(help: ArgumentHelp("mcpwatch's address, or its health endpoint.", valueName: "url"))
     var url: String = "http://127.0.0.1:9470"
 
-    @Option(name: .long, help: ArgumentHelp("Slower answers than this many seconds exit 1.", valueName: "seconds"))
-    var maxResponseTime: Double?
+    @Option(name: .long, help: ArgumentHelp("Answers slower than this exit 1: 250ms, 1s, or a number of seconds.", valueName: "duration"))
+    var maxResponseTime: Duration?
 
-    @Option(name: .long, help: ArgumentHelp("Give up after this many seconds and exit 2.", valueName: "seconds"))
-    var timeout: Double = 10
+    @Option(name: .long, help: ArgumentHelp("Give up after this long and exit 2.", valueName: "duration"))
+    var timeout: Duration = .seconds(10)
 
     @Option(name: .long, help: ArgumentHelp("File whose first line is the API key (also MCPWATCH_API_KEY).", valueName: "path"))
     var apiKeyFile: String?
@@ -47,10 +48,8 @@ struct HealthCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let maxResponseTime, !(maxResponseTime > 0) || !maxResponseTime.isFinite {
-            throw ValidationError("--max-response-time must be a positive number of seconds")
-        }
-        if !(timeout > 0) || !timeout.isFinite { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let maxResponseTime, !(maxResponseTime > .zero) { throw ValidationError("--max-response-time must be above zero") }
+        if !(timeout > .zero) { throw ValidationError("--timeout must be above zero") }
         guard Self.healthURL(url) != nil else {
             throw ValidationError("'\(url)' is not an http:// or https:// address")
         }
@@ -73,8 +72,8 @@ struct HealthCommand: AsyncParsableCommand {
     func run() async throws {
         let address = Self.healthURL(url)!
         let key = try readKey()
-        let verdict = await Self.check(url: address, apiKey: key, timeout: .milliseconds(Int64(timeout * 1_000)),
-                                       maxResponseTime: maxResponseTime.map { .microseconds(Int64(max(1, ($0 * 1_000_000).rounded()))) })
+        let verdict = await Self.check(url: address, apiKey: key, timeout: .nanoseconds(timeout.inNanoseconds),
+                                       maxResponseTime: maxResponseTime.map { .microseconds(Int64(max(1, ($0.inSeconds * 1_000_000).rounded()))) })
         if !quiet {
             if json, let health = verdict.health {
                 print(String(decoding: try Report.encoder().encode(health), as: UTF8.self))
@@ -88,13 +87,7 @@ struct HealthCommand: AsyncParsableCommand {
     }
 
     private func readKey() throws -> String? {
-        if let apiKeyFile {
-            do {
-                return try KeyFile.keys(apiKeyFile)[0]
-            } catch let error as WatchError {
-                throw ValidationError(error.message)
-            }
-        }
+        if let apiKeyFile { return try KeyFile.keys(apiKeyFile)[0] }
         if let key = ProcessInfo.processInfo.environment["MCPWATCH_API_KEY"], !key.isEmpty { return key }
         return nil
     }

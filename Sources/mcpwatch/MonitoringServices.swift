@@ -4,73 +4,104 @@ import Logging
 import MCPWatchCore
 import MCPWatchServer
 import MCPWatchSystem
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
 
 /// What every proxy mode runs beside its relay: process and host sampling, the report file, the monitoring HTTP
-/// server and the alert engine, all reading the one store.
+/// server and the alert engine, all reading the one store; and the one `ServiceGroup` that runs them with the relay.
 struct MonitoringServices: Sendable {
     let store: MetricsStore
     let system: SystemMonitor
     let reports: ReportFileWriter?
     let monitoring: MonitoringServer?
-    let alerts: AlertSetup?
+    let alerts: AlertService?
     let configuration: WatchConfiguration
+    let logger: Logger
     /// The server is every process mcpwatch started (the bridge), not one process tree.
     let serverIsEveryChild: Bool
 
-    /// Sets them up from the configuration; a configuration error is printed and ends mcpwatch with status 2.
+    /// Sets them up from the configuration.
+    /// - Throws: ``WatchError`` (`invalidConfiguration`) for a public address without a key or an unreadable key file.
     /// - Parameters:
     ///   - transport: the `network_transport` label: `pipe` for stdio, `tcp` for HTTP.
     ///   - explorer: the dashboard's tool explorer, where mcpwatch can send its own requests.
     ///   - serverIsEveryChild: sample every process mcpwatch started as the server (the bridge's, one per session).
+    ///   - eventLoops: where the monitoring HTTP server serves (the command's own group, see ``withEventLoops(_:)``).
     init(_ configuration: WatchConfiguration, store: MetricsStore, transport: String, explorer: ToolExplorer? = nil,
-         serverIsEveryChild: Bool = false, logger: Logger) throws {
+         serverIsEveryChild: Bool = false, eventLoops: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
         self.serverIsEveryChild = serverIsEveryChild
         self.store = store
-        reports = configuration.reportFile.map { ReportFileWriter(path: $0, store: store, serverName: configuration.serverName, logger: logger) }
+        self.logger = logger
+        reports = configuration.reportFile.map {
+            ReportFileWriter(path: $0, store: store, serverName: configuration.serverName) { path, error in
+                // A full disk or a vanished folder must not stop the relay: say so and try again next time.
+                logger.warning("cannot write the report file: \(error)", metadata: ["path": "\(path)"])
+            }
+        }
         let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
         self.system = system
-        do {
-            let alerts = try AlertSetup.configured(configuration, store: store, system: system, logger: logger)
-            self.alerts = alerts
-            monitoring = try MonitoringServer.configured(
-                configuration,
-                sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
-                                           health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
-                                           system: { system.report(includeSeries: $0) }),
-                logger: logger)
-        } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch: error: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        let alerts = try AlertService.configured(configuration, store: store, system: system, logger: logger)
+        self.alerts = alerts
+        monitoring = try MonitoringServer.configured(
+            configuration,
+            sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
+                                       health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
+                                       system: { system.report(includeSeries: $0) }),
+            eventLoopGroup: eventLoops, logger: logger)
     }
 
-    /// Runs them until cancelled.
-    func run(logger: Logger) async {
-        let (store, system, configuration, everyChild) = (store, system, configuration, serverIsEveryChild)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Sample at once (so /api/system answers from the start), then every interval, and as soon as a
-                // server process appears (stdio), so that its figures do not wait a whole interval.
-                while !Task.isCancelled {
-                    let pid = store.session.serverPid
-                    system.monitorServer(pid: pid, everyChild: everyChild)
-                    system.sample()
-                    let deadline = ContinuousClock.now + configuration.sampleInterval
-                    while ContinuousClock.now < deadline && !Task.isCancelled && store.session.serverPid == pid {
-                        try? await Task.sleep(for: min(.milliseconds(50), configuration.sampleInterval))
-                    }
-                }
-            }
-            if let reports {
-                group.addTask { await reports.runPeriodically(every: configuration.reportInterval) }
-            }
-            if let monitoring {
-                group.addTask { await monitoring.runKeepingTheRelayAlive(logger: logger) }
-            }
-            if let alerts {
-                group.addTask { await alerts.run() }
-            }
+    /// The relay with everything beside it, in the order they stop: the relay, then `signals`, the report file (its
+    /// last write), alerts, sampling, and the HTTP server last.
+    func shutdownOrder(relay: any Service, signals: (any Service)? = nil) -> ShutdownOrder {
+        var helpers: [any Service] = [SystemSampler(monitor: system, store: store, serverIsEveryChild: serverIsEveryChild)]
+        if let alerts { helpers.append(alerts) }
+        return ShutdownOrder(
+            relay: relay, signals: signals,
+            reports: reports.map { ReportFileService(writer: $0, interval: configuration.reportInterval) },
+            helpers: helpers,
+            monitoring: monitoring.map { MonitoringService(server: $0, logger: logger) })
+    }
+
+    /// Runs `relay` and everything beside it in one `ServiceGroup` until the relay has ended and the rest has stopped
+    /// in order.
+    /// - Parameters:
+    ///   - gracefulShutdownSignals: signals that shut the group down (none when `signals` forwards them instead).
+    /// - Throws: the relay's error, after the rest has stopped (the last report written).
+    func run(relay: any Service, signals: (any Service)? = nil, gracefulShutdownSignals: [UnixSignal] = []) async throws {
+        let group = ServiceGroup(configuration: shutdownOrder(relay: relay, signals: signals)
+            .configuration(gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        try await group.run()
+    }
+
+    /// Runs `body` with the event loop group of the monitoring side (and the HTTP relays' until they take their own),
+    /// created here and shut down once `body` has returned: no global group outlives a command.
+    static func withEventLoops<T: Sendable>(_ body: (MultiThreadedEventLoopGroup) async throws -> T) async throws -> T {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: MonitoringServer.eventLoopThreads)
+        do {
+            let result = try await body(group)
+            try? await group.shutdownGracefully()
+            return result
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
         }
+    }
+}
+
+/// The monitoring HTTP server in a command's group: serves until graceful shutdown; if it cannot serve (the port is
+/// taken) it says so and ends, and the group, which ignores its end, goes on without it.
+///
+/// It stops last, and at once: a dashboard's `/api/events` stream never ends by itself, so waiting for open
+/// requests would keep mcpwatch from exiting.
+struct MonitoringService: Service {
+    let server: MonitoringServer
+    let logger: Logger
+
+    func run() async throws {
+        let (server, logger) = (server, logger)
+        await cancelWhenGracefulShutdown { await server.runKeepingTheRelayAlive(logger: logger) }
     }
 }

@@ -24,17 +24,19 @@ extension ProxyCommand {
         bridgeConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
         let bridge = StdioBridge(configuration: bridgeConfiguration, store: store,
                                  eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
-        let services = try MonitoringServices(configuration, store: store, transport: "tcp",
-                                              explorer: ToolExplorer(requests: bridge.injected, store: store),
-                                              serverIsEveryChild: true, logger: logger)
-        try await self.serve(on: serve, services: services, logger: logger) {
+        let endpoint = EndpointService("bridge", drainLimit: configuration.shutdownGrace, logger: logger) {
             try await bridge.run { port in
                 logger.info("serving the stdio server over Streamable HTTP", metadata: [
                     "url": "\(serve.url(port: port))\(bridge.configuration.path)",
                     "mode": "\(configuration.sharedServer ? "one server shared by all sessions" : "one server per session")"])
             }
-        } shutdown: {
+        } close: {
             await bridge.shutdown()
+        }
+        try await self.serve(on: serve, endpoint: endpoint, logger: logger) { eventLoops in
+            try MonitoringServices(configuration, store: store, transport: "tcp",
+                                   explorer: ToolExplorer(requests: bridge.injected, store: store),
+                                   serverIsEveryChild: true, eventLoops: eventLoops, logger: logger)
         }
     }
 }

@@ -6,29 +6,12 @@ import MCPWatchHTTPProxy
 import MCPWatchServer
 import NIOPosix
 import MCPWatchSystem
+import NIOCore
+import UnixSignals
 
 extension ProxyCommand {
     /// `--upstream URL --serve-http HOST:PORT`: relay a Streamable HTTP server, measure, serve monitoring on --listen.
-    /// Without --serve-http: the stdio front (``runStdioFront(_:upstream:)``).
-    func runHTTP(_ configuration: WatchConfiguration) async throws {
-        guard let text = configuration.upstreamURL, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", url.host != nil
-        else {
-            FileHandle.standardError.write(Data("mcpwatch: error: --upstream must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/mcp (got '\(configuration.upstreamURL ?? "")')\n".utf8))
-            throw ExitCode(2)
-        }
-        guard configuration.serverCommand.isEmpty else {
-            FileHandle.standardError.write(Data("mcpwatch: error: give either --upstream URL or a server command after `--`, not both\n".utf8))
-            throw ExitCode(2)
-        }
-        guard let serve = configuration.serveHTTP else {
-            try await runStdioFront(configuration, upstream: url)
-            return
-        }
-        guard configuration.upstreamTransport != .sse else {
-            FileHandle.standardError.write(Data("mcpwatch: error: the reverse proxy (--serve-http with --upstream) relays Streamable HTTP only; the older HTTP+SSE transport is supported by the stdio front (--upstream without --serve-http)\n".utf8))
-            throw ExitCode(2)
-        }
+    func runReverseProxy(_ configuration: WatchConfiguration, upstream url: URL, serve: ListenAddress) async throws {
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))
@@ -40,68 +23,44 @@ extension ProxyCommand {
         relayConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
         let relay = StreamableHTTPRelay(configuration: relayConfiguration, store: store,
                                         eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
-        let services = try MonitoringServices(configuration, store: store, transport: "tcp",
-                                              explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
-        try await self.serve(on: serve, services: services, logger: logger) {
+        let endpoint = EndpointService("reverse proxy", drainLimit: configuration.shutdownGrace, logger: logger) {
             try await relay.run { port in
                 logger.info("relaying Streamable HTTP", metadata: [
                     "url": "\(serve.url(port: port))\(url.path.isEmpty ? "/" : url.path)",
                     "upstream": "\(url.absoluteString)"])
             }
-        } shutdown: {
+        } close: {
             await relay.shutdown()
         }
+        try await self.serve(on: serve, endpoint: endpoint, logger: logger) { eventLoops in
+            try MonitoringServices(configuration, store: store, transport: "tcp",
+                                   explorer: ToolExplorer(requests: relay.injected, store: store), eventLoops: eventLoops, logger: logger)
+        }
     }
 
-    /// Runs an MCP endpoint served on `serve` with the monitoring services beside it, until the endpoint fails or a
-    /// signal (SIGINT, SIGTERM, SIGHUP) comes; then `shutdown`, and the report file written once more.
-    /// - Throws: `ExitCode(1)` when the endpoint cannot be served (the port is taken).
-    func serve(on serve: ListenAddress, services: MonitoringServices, logger: Logger,
-               run: @escaping @Sendable () async throws -> Void, shutdown: () async -> Void) async throws {
-        let (stops, stop) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { stop.yield($0) }
-        defer { signals.cancel() }
-
-        var failure: (any Error)?
-        await withTaskGroup(of: RunEnd.self) { group in
-            group.addTask {
-                do {
-                    try await run()
-                    return .relay(nil)
-                } catch {
-                    return .relay(error)
-                }
+    /// Runs an MCP endpoint served on `serve` with the monitoring services beside it, in one `ServiceGroup`, until the
+    /// endpoint fails or a signal (SIGINT, SIGTERM, SIGHUP) comes; then the endpoint drains, the last report is
+    /// written and the HTTP side stops.
+    /// - Throws: ``WatchError`` (`unavailable`) when the endpoint cannot be served (the port is taken).
+    func serve(on serve: ListenAddress, endpoint: EndpointService, logger: Logger,
+               services: (any EventLoopGroup) throws -> MonitoringServices) async throws {
+        do {
+            try await MonitoringServices.withEventLoops { eventLoops in
+                try await services(eventLoops).run(relay: endpoint, gracefulShutdownSignals: Self.stopSignals)
             }
-            group.addTask {
-                for await number in stops {
-                    logger.info("received signal \(number); stopping")
-                    break
-                }
-                return .signal
-            }
-            group.addTask {
-                await services.run(logger: logger)
-                return .helper
-            }
-            // The endpoint (an error, or a signal) ends the run; the helpers run until then.
-            while let next = await group.next() {
-                if case .relay(let error) = next {
-                    failure = error
-                    break
-                }
-                if case .signal = next { break }
-            }
-            group.cancelAll()
-        }
-        await shutdown()
-        services.reports?.writeNow()
-        if let failure {
-            let text = "cannot serve the MCP endpoint on \(serve): \(failure)"
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as WatchError {
+            throw error  // a configuration error, already in words
+        } catch {
+            let text = "cannot serve the MCP endpoint on \(serve): \(error)"
             logger.error("\(text)")
-            FileHandle.standardError.write(Data("mcpwatch: error: \(text)\n".utf8))
-            throw ExitCode(1)
+            throw WatchError(.unavailable, text)
         }
     }
+
+    /// The signals that stop the HTTP modes (the stdio relay forwards them to its server instead).
+    static let stopSignals: [UnixSignal] = [.sigint, .sigterm, .sighup]
 }
 
 extension ListenAddress {
@@ -109,11 +68,4 @@ extension ListenAddress {
     func url(port: Int) -> String {
         "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
     }
-}
-
-/// How one task of the HTTP proxy's run ended: the relay and a signal end the run, a helper does not.
-private enum RunEnd: Sendable {
-    case relay((any Error)?)
-    case signal
-    case helper
 }

@@ -19,31 +19,21 @@ extension ProxyCommand {
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, transport: configuration.upstreamTransport),
             recorder: TrafficRecorder(store: store), eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
-        let services = try MonitoringServices(configuration, store: store, transport: "tcp",
-                                              explorer: ToolExplorer(requests: relay.injected, store: store), logger: logger)
-        let signals = SignalForwarder(signals: [SIGINT, SIGTERM, SIGHUP]) { number in
-            logger.info("received signal \(number); ending the session")
+        // The relay bounds its own drain (--shutdown-grace for the calls in flight, then DELETE): the adapter's bound
+        // is only a backstop behind it.
+        let endpoint = EndpointService("stdio front", drainLimit: configuration.shutdownGrace * 2 + .seconds(5), logger: logger) {
+            await relay.run()
+        } stop: {
+            // Ends the session as the client closing its input would: what is in flight is answered first.
             relay.stop()
         }
-        defer { signals.cancel() }
         logger.info("relaying stdio to Streamable HTTP", metadata: ["upstream": "\(url.absoluteString)"])
-
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await relay.run()
-                return true
-            }
-            group.addTask {
-                await services.run(logger: logger)
-                return false
-            }
-            // The relay ends the run; the helpers run until then.
-            while let relayEnded = await group.next() {
-                if relayEnded { break }
-            }
-            group.cancelAll()
+        try await MonitoringServices.withEventLoops { eventLoops in
+            let services = try MonitoringServices(configuration, store: store, transport: "tcp",
+                                                  explorer: ToolExplorer(requests: relay.injected, store: store),
+                                                  eventLoops: eventLoops, logger: logger)
+            try await services.run(relay: endpoint, gracefulShutdownSignals: Self.stopSignals)
         }
-        services.reports?.writeNow()
-        if relay.upstreamEnded { throw ExitCode(1) }
+        if relay.upstreamEnded { throw ExitCode(ExitStatus.failure) }
     }
 }

@@ -14,7 +14,7 @@ struct RulesCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let configuration = try RulesCommand.load(options)
+            let configuration = try options.load()
             for rule in configuration.effectiveAlertRules {
                 let thresholds = [("warning", rule.warning), ("critical", rule.critical)].compactMap { name, value in
                     value.map { "\(name) \(rule.comparison.rawValue) \(rule.metric.format($0))" }
@@ -55,27 +55,13 @@ struct RulesCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let configuration = try RulesCommand.load(options)
+            let configuration = try options.load()
             let text = PrometheusRulesExport.yaml(configuration.effectiveAlertRules)
             if let output {
-                do {
-                    try AtomicFile.write(Data(text.utf8), to: output)
-                } catch {
-                    FileHandle.standardError.write(Data("mcpwatch: cannot write \(output): \(error)\n".utf8))
-                    throw ExitCode(1)
-                }
+                try AtomicFile.write(Data(text.utf8), to: output)
             } else {
                 print(text, terminator: "")
             }
-        }
-    }
-
-    static func load(_ options: ConfigOptions) throws -> WatchConfiguration {
-        do {
-            return try options.load()
-        } catch let error as WatchError {
-            FileHandle.standardError.write(Data("mcpwatch: \(error.message)\n".utf8))
-            throw ExitCode(1)
         }
     }
 }

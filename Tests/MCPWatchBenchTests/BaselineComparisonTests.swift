@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MCPWatchCore
 @testable import MCPWatchBench
 
 @Suite struct BaselineComparisonTests {
@@ -61,13 +62,13 @@ import Testing
     }
 
     @Test func namesWhatAnInvalidBaselineLacks() {
-        let error = #expect(throws: BenchError.self) {
+        let error = #expect(throws: WatchError.self) {
             try BaselineComparison.Figures.parse(Data(#"{"calls_per_second": 10}"#.utf8), source: "old.json")
         }
         #expect(error?.code == .invalidBaseline)
         #expect(error?.message.contains("old.json") == true)
         #expect(error?.message.contains("latency_us") == true)
-        #expect(throws: BenchError.self) { try BaselineComparison.Figures.parse(Data("nope".utf8), source: "x") }
+        #expect(throws: WatchError.self) { try BaselineComparison.Figures.parse(Data("nope".utf8), source: "x") }
     }
 
     func figures(of run: BenchResult) throws -> BaselineComparison.Figures {
@@ -101,10 +102,10 @@ import Testing
     @Test func aBaselineWithoutASuccessfulCallIsRefused() {
         var failedRun = result(callsPerSecond: 0, p99: 0, failed: 1000)
         failedRun.completed = false
-        let error = #expect(throws: BenchError.self) { try figures(of: failedRun) }
+        let error = #expect(throws: WatchError.self) { try figures(of: failedRun) }
         #expect(error?.code == .invalidBaseline)
         #expect(error?.message.contains("no call succeeded") == true)
-        let notAnObject = #expect(throws: BenchError.self) { try BaselineComparison.Figures.parse(Data("[1]".utf8), source: "x") }
+        let notAnObject = #expect(throws: WatchError.self) { try BaselineComparison.Figures.parse(Data("[1]".utf8), source: "x") }
         #expect(notAnObject?.message.contains("it is not a JSON object") == true)
     }
 

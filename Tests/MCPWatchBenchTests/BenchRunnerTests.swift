@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MCPWatchCore
 @testable import MCPWatchBench
 
 /// Whole runs against the bench server (or a fake one) on in-process pipes: counts are checked, never timings.
@@ -92,7 +93,7 @@ import Testing
             InProcessServer.write(output, #"{"jsonrpc":"2.0","id":0,"error":{"code":-32602,"message":"unsupported protocol version"}}"# + "\n")
             reader.drain()
         }
-        let error = await #expect(throws: BenchError.self) {
+        let error = await #expect(throws: WatchError.self) {
             _ = try await run(BenchConfiguration(mix: ToolMix.single(tool: "echo", argumentsJSON: "{}"), length: .calls(1)), against: server)
         }
         #expect(error?.code == .initializeFailed)
@@ -101,7 +102,7 @@ import Testing
 
     @Test func theServerClosingItsOutputBeforeTheHandshakeIsAnError() async throws {
         let server = InProcessServer { _, _ in }
-        let error = await #expect(throws: BenchError.self) {
+        let error = await #expect(throws: WatchError.self) {
             _ = try await run(BenchConfiguration(mix: ToolMix.single(tool: "echo", argumentsJSON: "{}"), length: .calls(1)), against: server)
         }
         #expect(error?.code == .initializeFailed)
@@ -115,7 +116,7 @@ import Testing
             InProcessServer.write(output, "starting up\nlistening on stdio\n{\"not\": \"json-rpc\"}\n")
             reader.drain()
         }
-        let error = await #expect(throws: BenchError.self) {
+        let error = await #expect(throws: WatchError.self) {
             _ = try await run(BenchConfiguration(mix: ToolMix.single(tool: "echo", argumentsJSON: "{}"), length: .calls(1),
                                                  handshakeTimeout: .milliseconds(300)), against: server)
         }
@@ -126,10 +127,10 @@ import Testing
 
     @Test func rejectsOutOfRangeConfigurations() {
         let mix = ToolMix(entries: [.init(tool: "echo")])
-        #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, load: .closed(concurrency: 0)) }
-        #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, load: .open(rate: 0, maxInFlight: 10)) }
-        #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, load: .open(rate: 10, maxInFlight: 0)) }
-        #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, length: .calls(0)) }
-        #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, timeout: .zero) }
+        #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, load: .closed(concurrency: 0)) }
+        #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, load: .open(rate: 0, maxInFlight: 10)) }
+        #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, load: .open(rate: 10, maxInFlight: 0)) }
+        #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, length: .calls(0)) }
+        #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, timeout: .zero) }
     }
 }

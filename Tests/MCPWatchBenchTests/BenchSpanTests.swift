@@ -1,4 +1,5 @@
 import Testing
+import MCPWatchCore
 @testable import MCPWatchBench
 
 @Suite struct BenchSpanTests {
@@ -10,29 +11,34 @@ import Testing
         #expect(try BenchSpan.parseDuration(text) == expected)
     }
 
-    @Test(arguments: ["10", "abc", "-1s", "0s", "s", "", "10 parsecs", "+5s", "1e400s", "5ns"])
+    @Test(arguments: ["abc", "-1s", "0s", "s", "", "10 parsecs", "+5s", "1e400s", "5ns"])
     func rejectsMalformedDurations(text: String) {
-        #expect(throws: BenchError.self) { try BenchSpan.parseDuration(text) }
+        #expect(throws: WatchError.self) { try BenchSpan.parseDuration(text) }
     }
 
-    @Test func aBareNumberIsNamedAsMissingAUnit() {
-        let error = #expect(throws: BenchError.self) { try BenchSpan.parseDuration("10", option: "duration") }
+    // Issue 16: a bare number is seconds, as in every other duration option (it was refused as having no unit).
+    @Test func aBareNumberIsSeconds() throws {
+        #expect(try BenchSpan.parseDuration("10", option: "duration") == .seconds(10))
+        #expect(try BenchSpan.parseDuration("0.5", option: "duration") == .milliseconds(500))
+    }
+
+    @Test func aMalformedDurationNamesItsOptionAndTheForms() {
+        let error = #expect(throws: WatchError.self) { try BenchSpan.parseDuration("10 parsecs", option: "duration") }
         #expect(error?.code == .invalidArgument)
-        #expect(error?.message.contains("no unit") == true)
-        #expect(error?.message.contains("--duration") == true)
+        #expect(error?.message == "--duration `10 parsecs` is not a duration: write it like 500ms, 10s or 2m (units us, ms, s, m, h), or a number of seconds")
     }
 
     @Test(arguments: ["-1s", "0s", "-500ms", "0.0m"])
     func aDurationThatIsNotPositiveSaysSo(text: String) {
-        let error = #expect(throws: BenchError.self) { try BenchSpan.parseDuration(text, option: "duration") }
+        let error = #expect(throws: WatchError.self) { try BenchSpan.parseDuration(text, option: "duration") }
         #expect(error?.message == "--duration must be above zero, not `\(text)`")
     }
 
     @Test func countsBelowOneNameTheirOption() {
         let mix = ToolMix(entries: [.init(tool: "echo")])
-        let requests = #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, length: .calls(0)) }
+        let requests = #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, length: .calls(0)) }
         #expect(requests?.message == "--requests must be at least 1 call, not 0")
-        let warmup = #expect(throws: BenchError.self) { try BenchConfiguration(mix: mix, warmup: .calls(-2)) }
+        let warmup = #expect(throws: WatchError.self) { try BenchConfiguration(mix: mix, warmup: .calls(-2)) }
         #expect(warmup?.message == "--warmup must be at least 1 call, not -2")
     }
 
@@ -40,14 +46,14 @@ import Testing
         #expect(try BenchSpan.parse("200") == .calls(200))
         #expect(try BenchSpan.parse("2s") == .duration(.seconds(2)))
         #expect(try BenchSpan.parse("750ms") == .duration(.milliseconds(750)))
-        #expect(throws: BenchError.self) { try BenchSpan.parse("0") }
-        #expect(throws: BenchError.self) { try BenchSpan.parse("two") }
+        #expect(throws: WatchError.self) { try BenchSpan.parse("0") }
+        #expect(throws: WatchError.self) { try BenchSpan.parse("two") }
     }
 
     @Test func countsArePositiveWholeNumbers() throws {
         #expect(try BenchSpan.parseCount("5000") == 5000)
         for bad in ["0", "-3", "1.5", "many"] {
-            #expect(throws: BenchError.self) { try BenchSpan.parseCount(bad) }
+            #expect(throws: WatchError.self) { try BenchSpan.parseCount(bad) }
         }
     }
 

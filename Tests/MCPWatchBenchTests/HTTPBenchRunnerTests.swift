@@ -1,5 +1,6 @@
 import Testing
 
+import MCPWatchCore
 @testable import MCPWatchBench
 
 @Suite struct HTTPBenchRunnerTests {
@@ -16,6 +17,6 @@ import Testing
 
     @Test func aURLThatIsNotHTTPIsRefused() throws {
         let configuration = try BenchConfiguration(mix: try ToolMix.single(tool: "echo", argumentsJSON: "{}"))
-        #expect(throws: BenchError.self) { try HTTPBenchRunner(configuration: configuration, url: "ftp://x/mcp") }
+        #expect(throws: WatchError.self) { try HTTPBenchRunner(configuration: configuration, url: "ftp://x/mcp") }
     }
 }

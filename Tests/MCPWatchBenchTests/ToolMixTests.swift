@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import MCPWatchCore
 @testable import MCPWatchBench
 
 @Suite struct ToolMixTests {
-    func parse(_ text: String) throws(BenchError) -> ToolMix { try ToolMix.parse(Data(text.utf8), source: "mix.json") }
+    func parse(_ text: String) throws(WatchError) -> ToolMix { try ToolMix.parse(Data(text.utf8), source: "mix.json") }
 
     @Test func parsesEntriesWithDefaults() throws {
         let mix = try parse(#"[{"tool":"echo","weight":3,"args":[{"text":"a"},{"text":"b/c"}]},{"tool":"noop"},{"tool":"x","args":{"n":1}}]"#)
@@ -29,23 +30,23 @@ import Testing
         (#"["echo"]"#, "entry 1 is not an object"),
     ])
     func rejectsBadMixFiles(text: String, reason: String) {
-        let error = #expect(throws: BenchError.self) { try parse(text) }
+        let error = #expect(throws: WatchError.self) { try parse(text) }
         #expect(error?.code == .invalidMixFile)
         #expect(error?.message.contains("mix.json") == true)
         #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
     }
 
     @Test func invalidJSONSaysWhere() {
-        let error = #expect(throws: BenchError.self) { try parse("[{\"tool\": \"echo\",\n  \"weight\": 3,,}]") }
+        let error = #expect(throws: WatchError.self) { try parse("[{\"tool\": \"echo\",\n  \"weight\": 3,,}]") }
         #expect(error?.message == "mix file mix.json: not valid JSON at line 2, column 15: invalid value")
         #expect(error?.message.contains("correct format") == false)
     }
 
     @Test func filesThatCannotBeReadSayWhy() throws {
         let directory = FileManager.default.temporaryDirectory.path
-        let asDirectory = #expect(throws: BenchError.self) { try ToolMix.load(path: directory) }
+        let asDirectory = #expect(throws: WatchError.self) { try ToolMix.load(path: directory) }
         #expect(asDirectory?.message == "cannot read the mix file \(directory): it is a directory")
-        let missing = #expect(throws: BenchError.self) { try ToolMix.load(path: directory + "/no-such-mix-\(getpid()).json") }
+        let missing = #expect(throws: WatchError.self) { try ToolMix.load(path: directory + "/no-such-mix-\(getpid()).json") }
         #expect(missing?.message.hasSuffix(": No such file or directory") == true, "\(missing?.message ?? "")")
         let file = directory + "/mix-\(getpid()).json"
         try Data(#"[{"tool":"noop"}]"#.utf8).write(to: URL(fileURLWithPath: file))
@@ -60,7 +61,7 @@ import Testing
 
     @Test(arguments: ["[1]", "\"text\"", "{", "3", ""])
     func singleToolNeedsAnObject(arguments: String) {
-        let error = #expect(throws: BenchError.self) { try ToolMix.single(tool: "echo", argumentsJSON: arguments) }
+        let error = #expect(throws: WatchError.self) { try ToolMix.single(tool: "echo", argumentsJSON: arguments) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains("--args") == true)
     }

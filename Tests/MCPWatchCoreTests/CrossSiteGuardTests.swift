@@ -45,6 +45,14 @@ import Testing
         #expect(HostPolicy(boundHost: "::").allows(host: "[2001:db8::1]:9470"))
     }
 
+    @Test func onlyRealLoopbackAddressesCountAsLoopback() throws {
+        #expect(try ListenAddress(parsing: "127.0.0.1:9470").isLoopback)
+        #expect(try ListenAddress(parsing: "localhost:9470").isLoopback)
+        #expect(try ListenAddress(parsing: "[::1]:9470").isLoopback)
+        #expect(try !ListenAddress(parsing: "127.foo.example:9470").isLoopback)
+        #expect(try !ListenAddress(parsing: "0.0.0.0:9470").isLoopback)
+    }
+
     @Test func theRefusalNamesTheSettingAndTheFlag() {
         let text = HostPolicy(boundHost: "127.0.0.1").refusal(host: "attacker.example:9470")
         #expect(text.contains("http.allowed_hosts"))

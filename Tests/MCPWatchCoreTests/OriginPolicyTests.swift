@@ -14,6 +14,8 @@ import Testing
         let policy = OriginPolicy(servedHost: "127.0.0.1")
         #expect(!policy.allows(origin: "http://evil.example"))
         #expect(!policy.allows(origin: "http://localhost.evil.example"))
+        #expect(!policy.allows(origin: "http://127.0.0.1.evil.example"))
+        #expect(!policy.allows(origin: "http://127.evil.example:8080"))
         #expect(!policy.allows(origin: "null"))
         #expect(!policy.allows(origin: "garbage"))
     }

@@ -66,7 +66,7 @@ import Testing
         let pipes = ClientPipes()
         // The server answers each line with a fixed response that has odd spacing, unicode and a CRLF ending.
         let relay = relay(#"while IFS= read -r line; do printf '%s\r\n' '{ "id" : 1 , "result":{"t":"\u00e9 é"},"jsonrpc":"2.0"}'; done"#, pipes: pipes)
-        async let exit = relay.run()
+        async let exit = relay.runUntilServerExits()
         pipes.send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}\n")
         let lines = await pipes.readLines(1)
         #expect(lines == [#"{ "id" : 1 , "result":{"t":"\u00e9 é"},"jsonrpc":"2.0"}"# + "\r"])
@@ -82,7 +82,7 @@ import Testing
     @Test func pendingRequestsGetAnErrorWhenTheServerExits() async throws {
         let pipes = ClientPipes()
         let relay = relay("read line; exit 3", pipes: pipes)
-        async let exit = relay.run()
+        async let exit = relay.runUntilServerExits()
         pipes.send(#"{"jsonrpc":"2.0","id":"a-1","method":"tools/call","params":{"name":"slow"}}"# + "\n")
         let lines = await pipes.readLines(1)
         #expect(try await exit == .exited(3))
@@ -97,7 +97,7 @@ import Testing
     @Test func aServerKilledBySignalIsReportedAsSuch() async throws {
         let pipes = ClientPipes()
         let relay = relay("kill -9 $$", pipes: pipes)
-        let exit = try await relay.run()
+        let exit = try await relay.runUntilServerExits()
         #expect(exit == .signaled(9))
         #expect(exit.shellStatus == 137)
         close(pipes.toRelay)
@@ -106,7 +106,7 @@ import Testing
     @Test func oversizedRequestIsAnsweredAndTheSessionGoesOn() async throws {
         let pipes = ClientPipes()
         let relay = relay(#"while IFS= read -r line; do printf '%s\n' "$line"; done"#, pipes: pipes, maxMessageBytes: 200)
-        async let exit = relay.run()
+        async let exit = relay.runUntilServerExits()
         let big = String(repeating: "x", count: 1_000)
         pipes.send(#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"upload","arguments":{"data":""# + big + "\"}}}\n")
         pipes.send("not json\n")
@@ -128,7 +128,7 @@ import Testing
     @Test func mcpwatchsOwnRequestsAreAnsweredToItAndNeverReachTheClient() async throws {
         let pipes = ClientPipes()
         let relay = relay(Self.idEchoServer, pipes: pipes)
-        async let exit = relay.run()
+        async let exit = relay.runUntilServerExits()
         pipes.send(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"# + "\n")
         #expect(await pipes.readLines(1) == [#"{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}"#])
         // The explorer's request travels on the client's connection; its answer comes back to mcpwatch only.
@@ -155,8 +155,9 @@ import Testing
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("mcpwatch-relay-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let relay = relay("cat > '\(log)'", pipes: pipes)
-        async let exit = relay.run()
-        try await Task.sleep(for: .milliseconds(100))
+        async let exit = relay.runUntilServerExits()
+        // The explorer's request can be sent once the relay is relaying: await that, do not guess it with a sleep.
+        await relay.untilRelaying()
         await #expect(throws: InjectedRequests.Failure.timedOut) {
             try await relay.injected.send(method: "tools/call", params: #"{"name":"slow"}"#, timeout: .milliseconds(200))
         }
@@ -174,7 +175,7 @@ import Testing
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let relay = StdioRelay(configuration: .init(command: ["/nonexistent/mcp-server"]), recorder: TrafficRecorder(store: MetricsStore()), logger: logger)
-        let error = await #expect(throws: WatchError.self) { try await relay.run() }
+        let error = await #expect(throws: WatchError.self) { try await relay.runUntilServerExits() }
         #expect(error?.code == .commandNotStarted)
         #expect(error?.message.contains("/nonexistent/mcp-server") == true)
     }
@@ -191,7 +192,7 @@ import Testing
     @Test func serverThatIgnoresEndOfInputGetsSIGTERM() async throws {
         let pipes = ClientPipes()
         let relay = relayIgnoringEndOfInput("exec sleep 60", pipes: pipes)
-        async let exit = relay.run()
+        async let exit = relay.runUntilServerExits()
         close(pipes.toRelay)
         #expect(try await exit == .signaled(SIGTERM))
     }
@@ -200,7 +201,7 @@ import Testing
         let pipes = ClientPipes()
         // An ignored signal stays ignored across exec, so this `sleep` survives SIGTERM.
         let relay = relayIgnoringEndOfInput("trap '' TERM; exec sleep 60", pipes: pipes)
-        async let exit = relay.run()
+        async let exit = relay.runUntilServerExits()
         close(pipes.toRelay)
         #expect(try await exit == .signaled(SIGKILL))
     }

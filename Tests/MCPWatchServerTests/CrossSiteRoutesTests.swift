@@ -46,7 +46,7 @@ final class Counter: Sendable {
         let calls = Counter()
         try await Self.app(calls: calls).test(.router) { client in
             try await client.execute(uri: "/api/call_tool", method: .post,
-                                     headers: [.origin: "http://evil.example", .contentType: "text/plain", Self.host: "127.0.0.1:9470"],
+                                     headers: [.origin: "http://evil.example", .contentType: "text/plain"],
                                      body: ByteBuffer(string: Self.callBody)) { response in
                 #expect(response.status == .forbidden)
                 #expect(Self.errorSetting(response.body) == "http.allowed_origins")
@@ -65,6 +65,28 @@ final class Counter: Sendable {
             }
         }
         #expect(calls.value == 0)
+    }
+
+    @Test func noSpellingOfTheActingRouteEscapesTheCheck() async throws {
+        let calls = Counter()
+        try await Self.app(calls: calls).test(.router) { client in
+            for path in ["/api/call_tool/", "//api/call_tool", "/api//call_tool", "/api/call_tool?x=1"] {
+                try await client.execute(uri: path, method: .post, headers: [.contentType: "text/plain"],
+                                         body: ByteBuffer(string: Self.callBody)) { response in
+                    #expect(response.status == .unsupportedMediaType, "\(path)")
+                }
+            }
+        }
+        #expect(calls.value == 0)
+    }
+
+    @Test func aSecondHostHeaderIsRefused() async throws {
+        // The router test's requests name `localhost` already; one more Host header makes two.
+        try await Self.app().test(.router) { client in
+            try await client.execute(uri: "/api/report", method: .get, headers: [Self.host: "evil.example"]) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
     }
 
     @Test func theDashboardsOwnRequestsRunIt() async throws {
@@ -115,24 +137,24 @@ final class Counter: Sendable {
         let calls = Counter()
         try await Self.app(allowedOrigins: ["https://app.example"], calls: calls).test(.router) { client in
             try await client.execute(uri: "/api/report", method: .get,
-                                     headers: [Self.host: "127.0.0.1:9470", .origin: "https://app.example"]) { response in
+                                     headers: [.origin: "https://app.example"]) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.accessControlAllowOrigin] == "https://app.example")
                 #expect(response.headers[.vary] == "Origin")
             }
             try await client.execute(uri: "/api/call_tool", method: .options,
-                                     headers: [Self.host: "127.0.0.1:9470", .origin: "https://app.example", .accessControlRequestMethod: "POST"]) { response in
+                                     headers: [.origin: "https://app.example", .accessControlRequestMethod: "POST"]) { response in
                 #expect(response.status == .noContent)
                 #expect(response.headers[.accessControlAllowOrigin] == "https://app.example")
                 #expect(response.headers[.accessControlAllowHeaders]?.contains("X-MCPWatch-Request") == true)
             }
             try await client.execute(uri: "/api/call_tool", method: .post,
-                                     headers: [Self.host: "127.0.0.1:9470", .origin: "https://app.example", .contentType: "application/json", Self.requestHeader: "1"],
+                                     headers: [.origin: "https://app.example", .contentType: "application/json", Self.requestHeader: "1"],
                                      body: ByteBuffer(string: Self.callBody)) { response in
                 #expect(response.status == .ok)
             }
             try await client.execute(uri: "/api/report", method: .get,
-                                     headers: [Self.host: "127.0.0.1:9470", .origin: "https://other.example"]) { response in
+                                     headers: [.origin: "https://other.example"]) { response in
                 #expect(response.status == .forbidden)
             }
         }

@@ -42,6 +42,16 @@ public final class AlertEngine: Sendable {
     /// The enabled rules.
     public var rules: [AlertRule] { evaluator.withLock { $0.rules } }
 
+    /// Evaluates every `interval` (the first time after one interval) until the task is cancelled: the engine's
+    /// loop, run as a service beside the relay by the command (`AlertService`), which ends it at graceful shutdown.
+    public func run(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { break }
+            tick()
+        }
+    }
+
     /// Evaluates every rule once and returns the transitions (also passed to every listener).
     @discardableResult
     public func tick() -> [AlertEvent] {

@@ -38,7 +38,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether only this machine can reach it.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        HostPolicy.isLoopback(host.lowercased())
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

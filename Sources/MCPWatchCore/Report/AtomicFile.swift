@@ -16,7 +16,7 @@ public enum AtomicFile {
             guard var p = raw.baseAddress else { return }
             var remaining = raw.count
             while remaining > 0 {
-                let n = Glibc.write(fd, p, remaining)
+                let n = systemWrite(fd, p, remaining)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = String(cString: strerror(errno))
@@ -34,4 +34,10 @@ public enum AtomicFile {
             throw WatchError(.io, "cannot write \(path): \(failure)")
         }
     }
+}
+
+/// The C library's `write(2)`, named apart from `AtomicFile.write` (inside the type, `write` means the method). At
+/// file scope it resolves through Foundation, which re-exports Glibc on Linux and Darwin on macOS.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, bytes, count)
 }

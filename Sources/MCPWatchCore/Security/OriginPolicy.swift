@@ -23,7 +23,8 @@ public struct OriginPolicy: Sendable, Equatable {
         let text = Self.normalised(origin)
         if allowedOrigins.contains("*") || allowedOrigins.contains(text) { return true }
         guard let host = Self.host(ofOrigin: text) else { return false }
-        if host == "localhost" || host == "::1" || host.hasPrefix("127.") { return true }
+        // A real loopback address, not any name that starts with `127.` (`http://127.0.0.1.evil.example`).
+        if HostPolicy.isLoopback(host) { return true }
         // 0.0.0.0 and :: mean every interface: they are no origin a page could be served from.
         return host == servedHost && servedHost != "0.0.0.0" && servedHost != "::"
     }

@@ -3,16 +3,18 @@ import Logging
 import MCPWatchCore
 import MCPWatchNotifiers
 import MCPWatchSystem
+import ServiceLifecycle
 
-/// The alert engine, its notifiers, and the loop that evaluates the rules every `alerts.interval`.
-struct AlertSetup: Sendable {
+/// The alert engine and its notifier dispatch, as one service: the engine evaluates the rules every
+/// `alerts.interval` and the dispatcher hands each transition to the notifiers, until graceful shutdown.
+struct AlertService: Service {
     let engine: AlertEngine
     let dispatcher: AlertDispatcher
     let interval: Duration
 
-    /// The setup a configuration describes, or nil when alerts are off.
+    /// The service a configuration describes, or nil when alerts are off.
     /// - Throws: ``WatchError`` when a webhook's secret file cannot be read.
-    static func configured(_ configuration: WatchConfiguration, store: MetricsStore, system: SystemMonitor, logger: Logger) throws -> AlertSetup? {
+    static func configured(_ configuration: WatchConfiguration, store: MetricsStore, system: SystemMonitor, logger: Logger) throws -> AlertService? {
         guard configuration.alertsEnabled else { return nil }
         let interval = configuration.alertInterval
         let engine = AlertEngine(
@@ -29,19 +31,17 @@ struct AlertSetup: Sendable {
         for command in configuration.alertCommands {
             notifiers.append(CommandNotifier(arguments: command, serverName: serverName))
         }
-        return AlertSetup(engine: engine, dispatcher: AlertDispatcher(engine: engine, notifiers: notifiers), interval: interval)
+        return AlertService(engine: engine, dispatcher: AlertDispatcher(engine: engine, notifiers: notifiers), interval: interval)
     }
 
-    /// Evaluates every interval and delivers notifications until cancelled.
-    func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await dispatcher.run() }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    if Task.isCancelled { break }
-                    engine.tick()
-                }
+    /// Evaluates every interval and delivers notifications until graceful shutdown (or cancellation); a
+    /// notification still being delivered then is cancelled, as a signal always did.
+    func run() async throws {
+        let (engine, dispatcher, interval) = (engine, dispatcher, interval)
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await dispatcher.run() }
+                group.addTask { await engine.run(every: interval) }
             }
         }
     }
