@@ -174,6 +174,13 @@ def test_every_mcp_endpoint_refuses_a_foreign_host(mcpwatch, tmp_path):
             assert status == 200 and '"result"' in body, (port, status, body)
         status, _, body = request(proxy_port, "POST", "/mcp", dict(mcp, Host="mcp.example"), initialize)
         assert status == 200, body
+        # A page whose name only starts like a loopback address is foreign (found in review), and no MCP POST may be a
+        # "simple" request: both would have let a page run tools on a server without sessions.
+        for port in (proxy_port, bridge_port):
+            status, _, body = request(port, "POST", "/mcp", dict(mcp, Origin="http://127.0.0.1.evil.example"), initialize)
+            assert status == 403, (port, status, body)
+            status, _, body = request(port, "POST", "/mcp", dict(mcp, **{"Content-Type": "text/plain;charset=UTF-8"}), initialize)
+            assert status == 415 and "application/json" in body, (port, status, body)
         assert sum('"initialize"' in line for line in received.read_text().splitlines()) == 1
     finally:
         for p in processes:

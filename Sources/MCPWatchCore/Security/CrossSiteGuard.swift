@@ -106,7 +106,9 @@ public struct CrossSiteGuard: Sendable, Equatable {
     /// Whether a method changes something (and so needs the JSON content type and the request header).
     static func acts(_ method: String) -> Bool { !["GET", "HEAD", "OPTIONS"].contains(method) }
 
-    static func isJSON(_ contentType: String?) -> Bool {
+    /// Whether a `Content-Type` names JSON (`application/json`, parameters allowed): what a browser cannot send from a
+    /// form or a "simple" cross-site request without a preflight.
+    public static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
         let media = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         return media == "application/json"

@@ -19,12 +19,21 @@ enum MCPEndpoint {
         guard request.uri.path == path else {
             return error(.notFound, "Not Found: the MCP endpoint is \(path)")
         }
+        // Every MCP client sends JSON; a text/plain or form POST is what a foreign page can send without a preflight.
+        if request.method == .post, !CrossSiteGuard.isJSON(request.headers[.contentType]) {
+            return error(.unsupportedMediaType,
+                "Unsupported Media Type: a POST to the MCP endpoint must send Content-Type: application/json (found \(request.headers[.contentType].map { "'\($0)'" } ?? "none"))")
+        }
         return nil
     }
 
     /// The answer to a request from where it must not come (a `Host` not allowed: DNS rebinding; an `Origin` not
     /// allowed: a foreign page), or nil when it may pass. Checked before anything else, on every method and path.
     static func crossSiteRefusal(_ request: Request, hosts: HostPolicy, origins: OriginPolicy, logger: Logger) -> Response? {
+        // A second Host header (the first became the authority): one name would pass the check and another be meant.
+        if request.head.authority != nil, request.headers[.init("Host")!] != nil {
+            return error(.badRequest, "Bad Request: more than one Host header")
+        }
         if let host = request.head.authority, !hosts.allows(host: host) {
             logger.warning("refused a request for a host name that is not allowed", metadata: ["host": "\(host)"])
             return errorResponse(.forbidden, id: nil, code: JSONRPCErrorCode.invalidRequest, message: hosts.refusal(host: host))
