@@ -70,7 +70,7 @@ extension MonitoringServer {
             configuration: .init(host: address.host, port: address.port, slowRequestThreshold: configuration.slowRequestThreshold,
                                  apiKeys: keys, healthWithoutKey: configuration.healthWithoutKey,
                                  allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins,
-                                 machineNames: HostPolicy.isLoopback(address.host) ? [] : MachineName.current()),
+                                 machineNames: MachineName.answered(whenBoundTo: address.host)),
             sources: sources, logger: logger, eventLoopGroup: eventLoopGroup)
     }
 

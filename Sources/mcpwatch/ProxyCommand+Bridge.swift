@@ -21,7 +21,7 @@ extension ProxyCommand {
                                  maxMessageBytes: configuration.maxMessageBytes, shutdownGrace: configuration.shutdownGrace,
                                  allowedOrigins: configuration.allowedOrigins)
         bridgeConfiguration.allowedHosts = configuration.allowedHosts
-        bridgeConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
+        bridgeConfiguration.machineNames = MachineName.answered(whenBoundTo: serve.host)
         let bridge = StdioBridge(configuration: bridgeConfiguration, store: store,
                                  eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
         let endpoint = EndpointService("bridge", drainLimit: configuration.shutdownGrace, logger: logger) {

@@ -20,7 +20,7 @@ extension ProxyCommand {
                                  maxMessageBytes: configuration.maxMessageBytes, maxSessions: configuration.maxSessions)
         relayConfiguration.allowedHosts = configuration.allowedHosts
         relayConfiguration.shutdownGrace = configuration.shutdownGrace
-        relayConfiguration.machineNames = HostPolicy.isLoopback(serve.host) ? [] : MachineName.current()
+        relayConfiguration.machineNames = MachineName.answered(whenBoundTo: serve.host)
         let relay = StreamableHTTPRelay(configuration: relayConfiguration, store: store,
                                         eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
         let endpoint = EndpointService("reverse proxy", drainLimit: configuration.shutdownGrace, logger: logger) {
