@@ -74,6 +74,9 @@ let package = Package(
             dependencies: [
                 "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The fleet's front door forwards to each proxy's Unix socket (http+unix://).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

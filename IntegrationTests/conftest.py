@@ -20,6 +20,14 @@ def _need(path: pathlib.Path, what: str) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state_folder(tmp_path_factory):
+    """Every mcpwatch a test starts keeps its state (the fleet's sockets) in a folder of the test session's own,
+    never in the user's ~/.local/state: a test's dashboard sees only the test's servers."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def mcpwatch() -> str:
     return _need(pathlib.Path(os.environ.get("MCPWATCH_BIN", ROOT / ".build/debug/mcpwatch")), "the mcpwatch binary")

@@ -23,12 +23,16 @@ static const unsigned char dashboard_js[] = {
 static const unsigned char charts_js[] = {
 #embed "../MCPWatchServer/Dashboard/charts.js"
 };
+static const unsigned char fleet_js[] = {
+#embed "../MCPWatchServer/Dashboard/fleet.js"
+};
 
 static const mcpwatch_embedded_file dashboard[] = {
     {"index.html", index_html, sizeof index_html},
     {"dashboard.css", dashboard_css, sizeof dashboard_css},
     {"dashboard.js", dashboard_js, sizeof dashboard_js},
     {"charts.js", charts_js, sizeof charts_js},
+    {"fleet.js", fleet_js, sizeof fleet_js},
 };
 
 mcpwatch_embedded_file mcpwatch_openapi_document(void) {

@@ -103,7 +103,9 @@ public struct MonitoringServer: Service {
     public let dashboard: DashboardAssets
     /// Where it serves: one thread is enough, and keeps the monitoring side off the relay's cores.
     public let eventLoopGroup: any EventLoopGroup
-    private let logger: Logger
+    /// The fleet: this process's socket, `/api/servers` and `server=NAME` (nil: this process alone, as in tests).
+    public var fleet: FleetFrontDoor?
+    let logger: Logger
 
     /// Creates a server.
     /// - Parameters:
@@ -148,16 +150,20 @@ public struct MonitoringServer: Service {
     public static let eventLoopThreads = 1
 
     /// The routes, for the server and for tests (`HummingbirdTesting`-free: tests call `run` on port 0).
-    public func buildRouter() -> Router<BasicRequestContext> {
+    /// - Parameter socket: the routes of the fleet socket, which only this user can reach (its folder is 0700) and
+    ///   only the front door calls: no cross-site guard, no key, no `server=` (the front door checked them).
+    public func buildRouter(socket: Bool = false) -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ObservabilityMiddleware(metrics: httpMetrics, slowThreshold: configuration.slowRequestThreshold, logger: logger))
-        router.middlewares.add(CrossSiteMiddleware(guardian: configuration.crossSiteGuard))
-        if !configuration.apiKeys.isEmpty {
+        if !socket { router.middlewares.add(CrossSiteMiddleware(guardian: configuration.crossSiteGuard)) }
+        if !socket && !configuration.apiKeys.isEmpty {
             router.middlewares.add(APIKeyMiddleware(
                 keys: configuration.apiKeys.map { Array($0.utf8) },
                 openPaths: configuration.healthWithoutKey ? ["/api/health", "/performance/health"] : []))
         }
         router.middlewares.add(RequestBodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
+        if let fleet, !socket { router.middlewares.add(FleetMiddleware(fleet: fleet, maxBody: configuration.maxRequestBodyBytes)) }
+        addFleetRoutes(to: router)
         let sources = sources
         let metrics = httpMetrics
         let gzip = metricsGzip
@@ -242,7 +248,7 @@ public struct MonitoringServer: Service {
         "/metrics", "/api/openapi.json", "/api/report", "/performance/dashboard", "/api/tools", "/performance/metrics",
         "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics", "/api/alerts",
         "/performance/alerts", "/api/events", "/", "/api/series", "/api/snapshot", "/api/stream", "/api/explorer/tools",
-        "/api/explorer/calls", "/api/call_tool", "/api/sessions",
+        "/api/explorer/calls", "/api/call_tool", "/api/sessions", "/api/servers", "/api/fleet/instance",
     ]
 
     /// Paths that take POST instead of GET.

@@ -74,16 +74,17 @@ extension MonitoringServer {
             sources: sources, logger: logger, eventLoopGroup: eventLoopGroup)
     }
 
-    /// Serves; if it cannot (the port is taken), says so and returns, so that the relay goes on regardless.
+    /// Serves; if it cannot (the port is taken, by the fleet's front door most often), says so once and keeps
+    /// trying every second, so that it takes the address over when its holder exits; the relay goes on regardless.
     func runKeepingTheRelayAlive(logger: Logger) async {
         let address = "\(configuration.host):\(configuration.port)"
-        do {
+        await FrontDoorRetry().run {
             try await run { port in
                 logger.info("serving metrics and the API", metadata: ["url": "http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)/"])
             }
-        } catch is CancellationError {
-        } catch {
-            Diagnostics.warning("cannot serve HTTP on \(address): \(error); the proxy keeps running without it (use --listen to pick another address, or --no-http)")
+        } failed: { attempt, error in
+            guard attempt == 1 else { return }
+            Diagnostics.warning("cannot serve HTTP on \(address): \(error); the proxy keeps running without it, on its fleet socket, and tries again every second to take over the address when it comes free (use --listen to pick another address, or --no-http)")
             logger.error("cannot serve HTTP", metadata: ["address": "\(address)", "error": "\(error)"])
         }
     }

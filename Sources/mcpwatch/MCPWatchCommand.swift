@@ -18,9 +18,10 @@ struct MCPWatchCommand: AsyncParsableCommand {
               mcpwatch demo-server        (the built-in demo MCP server, on stdio)
               mcpwatch rules export --format prometheus
               mcpwatch health             (exit 0, 1 or 2: for cron and health checks)
+              mcpwatch dashboard          (every server on this machine, on one address)
               mcpwatch bench --concurrency 16 --duration 10s -- mcpwatch bench-server
             """,
         subcommands: [ProxyCommand.self, DemoCommand.self, HealthCommand.self, RulesCommand.self, ConfigCommand.self,
-                      BenchCommand.self, BenchServerCommand.self, DemoServerCommand.self]
+                      BenchCommand.self, BenchServerCommand.self, DemoServerCommand.self, DashboardCommand.self]
     )
 }

@@ -45,12 +45,14 @@ struct MonitoringServices: Sendable {
         self.system = system
         let alerts = try AlertService.configured(configuration, store: store, system: system, logger: logger)
         self.alerts = alerts
-        monitoring = try MonitoringServer.configured(
+        var monitoring = try MonitoringServer.configured(
             configuration,
             sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
                                        health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
                                        system: { system.report(includeSeries: $0) }),
             eventLoopGroup: eventLoops, logger: logger)
+        monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, eventLoops: eventLoops)
+        self.monitoring = monitoring
     }
 
     /// The relay with everything beside it, in the order they stop: the relay, then `signals`, the report file (its
@@ -102,6 +104,32 @@ struct MonitoringService: Service {
 
     func run() async throws {
         let (server, logger) = (server, logger)
-        await cancelWhenGracefulShutdown { await server.runKeepingTheRelayAlive(logger: logger) }
+        await cancelWhenGracefulShutdown {
+            // Its own socket always; the well-known address when it can have it (the front door), tried every second.
+            await withDiscardingTaskGroup { group in
+                group.addTask { await server.serveFleetSocket(logger: logger) }
+                group.addTask { await server.runKeepingTheRelayAlive(logger: logger) }
+            }
+        }
+        await server.fleet?.forwarder.shutdown()
+    }
+}
+
+extension FleetFrontDoor {
+    /// The fleet side of a proxy: registered in the state folder's registry under its pid, named as its reports
+    /// name it; nil when there is no state folder (no HOME).
+    static func member(_ configuration: WatchConfiguration, store: MetricsStore, eventLoops: any EventLoopGroup) -> FleetFrontDoor? {
+        guard let registry = FleetRegistry.standard() else { return nil }
+        let command = configuration.upstreamURL.map { [$0] } ?? configuration.serverCommand
+        let mode = configuration.upstreamURL != nil ? (configuration.serveHTTP != nil ? "reverse-proxy" : "stdio-front")
+            : (configuration.serveHTTP != nil ? "bridge" : "stdio")
+        let fallback = FleetInstance.fallbackName(command: command)
+        let given = configuration.serverName
+        let pid = getpid()
+        let instance = FleetInstance(pid: pid, startedAt: Date(), name: given ?? fallback, command: command, mode: mode,
+                                     socket: registry.socketPath(pid: pid))
+        return FleetFrontDoor(registry: registry,
+                              member: .init(instance: instance, name: { given ?? store.session.server?.name ?? fallback }),
+                              forwarder: FleetForwarder(eventLoopGroup: eventLoops))
     }
 }

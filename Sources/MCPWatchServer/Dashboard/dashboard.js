@@ -154,7 +154,10 @@
     if (k) h["X-API-Key"] = k;
     return h;
   }
+  // The fleet (fleet.js): every API path names the server the page is about, when it is about one.
+  const forServer = (path) => (window.mcpwatchFleet ? window.mcpwatchFleet.path(path) : path);
   async function api(path, opts) {
+    path = forServer(path);
     opts = opts || {};
     const init = { method: opts.method || "GET", headers: headers(opts.headers), cache: "no-store" };
     if (opts.body !== undefined) {
@@ -274,7 +277,7 @@
     if (!conn.polling) setLive(conn.everLive ? "reconnecting" : "connecting");
     let got = false;
     try {
-      const res = await fetch("api/stream", { headers: headers({ Accept: "text/event-stream" }), signal: ctrl.signal, cache: "no-store" });
+      const res = await fetch(forServer("api/stream"), { headers: headers({ Accept: "text/event-stream" }), signal: ctrl.signal, cache: "no-store" });
       if (res.status === 401) {
         auth.require(apiKey() ? "That key was not accepted. Try again." : "");
         return;
@@ -1421,7 +1424,7 @@
   }
 
   // ---------------------------------------------------------------- routing
-  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "report", "explorer"];
+  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "report", "explorer", "fleet"];
   function route() {
     const hash = location.hash || "#/overview";
     const parts = hash.replace(/^#\/?/, "").split("/");
@@ -1461,6 +1464,7 @@
       case "system": renderSystem(); loadSystem(); break;
       case "report": loadReport(); break;
       case "explorer": if (!explorer.loaded) loadExplorer(); else loadExplorerHistory(); break;
+      case "fleet": if (window.mcpwatchFleet) window.mcpwatchFleet.show(); break;
     }
   }
 

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+
+/// Answers `server=NAME` on the front door: a request about another server is sent on to that server's own
+/// mcpwatch through its socket, and its answer streamed back; a request about this one goes on to the routes.
+///
+/// It runs after the cross-site guard, the API key and the body limit, so that they apply to every server alike.
+struct FleetMiddleware<Context: RequestContext>: RouterMiddleware {
+    let fleet: FleetFrontDoor
+    let maxBody: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Self.isPerServer(CrossSiteMiddleware<Context>.routedPath(request.uri.path)) else { return try await next(request, context) }
+        let server = request.uri.queryParameters.get("server").map { String($0) }
+        let member = fleet.member.map { (pid: $0.instance.pid, name: $0.name()) }
+        switch FleetFrontDoor.route(server: server, member: member, running: { fleet.registry.scan() }) {
+        case .here:
+            return try await next(request, context)
+        case .forward(let instance):
+            let query = Self.removingServer(from: request.uri.query)
+            let uri = request.uri.path + (query.isEmpty ? "" : "?" + query)
+            return try await fleet.forwarder.forward(request, socket: instance.socket, uri: uri, maxBody: maxBody)
+        case .refuse(let status, let message):
+            return APIError.response(status: .init(code: status), message: message)
+        }
+    }
+
+    /// The endpoints that are about one server. `/metrics` stays each process's own (Prometheus scrapes each one),
+    /// and the fleet's own endpoints and the dashboard's files are the front door's.
+    static func isPerServer(_ path: String) -> Bool {
+        if path == "/api/servers" || path == "/api/openapi.json" || path.hasPrefix("/api/fleet/") { return false }
+        return path.hasPrefix("/api/") || path.hasPrefix("/performance/") || path == "/system_info"
+    }
+
+    /// The query without its `server` parameters, every other byte as it came.
+    static func removingServer(from query: String?) -> String {
+        guard let query, !query.isEmpty else { return "" }
+        return query.split(separator: "&", omittingEmptySubsequences: false).filter { item in
+            let key = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            return (key.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? key) != "server"
+        }.joined(separator: "&")
+    }
+}
