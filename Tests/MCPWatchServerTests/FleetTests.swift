@@ -4,6 +4,11 @@ import Testing
 @testable import MCPWatchServer
 
 @Suite struct FleetTests {
+    /// Counts registry scans.
+    final class ScanCount {
+        var value = 0
+    }
+
     static func instance(_ pid: Int32, _ name: String, startedAt: TimeInterval, registry: FleetRegistry? = nil) -> FleetInstance {
         FleetInstance(pid: pid, startedAt: Date(timeIntervalSince1970: startedAt), name: name, command: ["srv"], mode: "stdio",
                       socket: registry?.socketPath(pid: pid) ?? "/s/\(pid).sock")
@@ -85,7 +90,7 @@ import Testing
 
     @Test func routesFollowTheServerParameter() {
         let all = [Self.instance(1, "self", startedAt: 10), Self.instance(2, "other", startedAt: 20)]
-        let scans = Counter()
+        let scans = ScanCount()
         let running = { scans.value += 1; return all }
         let me = (pid: Int32(1), name: "self")
         #expect(FleetFrontDoor.route(server: nil, member: me, running: running) == .here)
@@ -133,11 +138,6 @@ import Testing
         #expect(b.lastSeen == t.addingTimeInterval(30))
         #expect(!servers[2].running && servers[2].p95Ms == nil)
     }
-}
-
-/// Counts calls of a non-escaping closure.
-final class Counter {
-    var value = 0
 }
 
 /// `FleetMiddleware`'s static helpers need a context type only to be named.

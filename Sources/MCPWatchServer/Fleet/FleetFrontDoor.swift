@@ -1,4 +1,5 @@
 import Foundation
+import MCPWatchCore
 
 /// The fleet side of one monitoring server: where the other mcpwatch processes are, who this one is, and how to
 /// reach the others. Whichever process holds the well-known address answers `GET /api/servers` and `server=NAME`
@@ -64,5 +65,27 @@ public struct FleetFrontDoor: Sendable {
             return .refuse(status: 404, message: "no running server is named \(String(reflecting: server)) (GET /api/servers lists them)")
         }
         return found.pid == member?.pid ? .here : .forward(found)
+    }
+
+    /// `instances` with the names their processes give now: a description is rewritten within a second of the
+    /// server's `serverInfo`, and a request can come before that.
+    func withLiveNames(_ instances: [FleetInstance]) async -> [FleetInstance] {
+        let own = member?.instance.pid
+        return await withTaskGroup(of: FleetInstance.self) { group in
+            for instance in instances {
+                group.addTask {
+                    guard instance.pid != own,
+                          let data = try? await forwarder.get(socket: instance.socket, uri: "/api/fleet/instance?seconds=1", timeout: summaryTimeout),
+                          let summary = try? Report.decoder().decode(FleetInstanceSummary.self, from: data), summary.pid == instance.pid
+                    else { return instance }
+                    var named = instance
+                    named.name = summary.name
+                    return named
+                }
+            }
+            var all: [FleetInstance] = []
+            for await instance in group { all.append(instance) }
+            return all.sorted { ($0.startedAt, $0.pid) < ($1.startedAt, $1.pid) }
+        }
     }
 }

@@ -13,7 +13,18 @@ struct FleetMiddleware<Context: RequestContext>: RouterMiddleware {
         guard Self.isPerServer(CrossSiteMiddleware<Context>.routedPath(request.uri.path)) else { return try await next(request, context) }
         let server = request.uri.queryParameters.get("server").map { String($0) }
         let member = fleet.member.map { (pid: $0.instance.pid, name: $0.name()) }
-        switch FleetFrontDoor.route(server: server, member: member, running: { fleet.registry.scan() }) {
+        var scanned: [FleetInstance]?
+        var route = FleetFrontDoor.route(server: server, member: member) {
+            let instances = fleet.registry.scan()
+            scanned = instances
+            return instances
+        }
+        if case .refuse(404, _) = route, let scanned {
+            // A name the descriptions do not have yet (the server has just said it): ask the processes themselves.
+            let named = await fleet.withLiveNames(scanned)
+            route = FleetFrontDoor.route(server: server, member: member, running: { named })
+        }
+        switch route {
         case .here:
             return try await next(request, context)
         case .forward(let instance):
