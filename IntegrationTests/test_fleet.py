@@ -323,3 +323,23 @@ def test_the_dashboard_opens_on_the_fleet_and_each_row_opens_that_server(fleet):
             wait_for(lambda: len(rows()) == 3, timeout=20, interval=0.2, what="the fleet again")
     finally:
         driver.quit()
+
+
+def test_the_api_key_guards_every_server_on_the_front_door(fleet):
+    fleet.env["MCPWATCH_API_KEY"] = "fleet-key"
+    demo = fleet.start(fleet.mcpwatch, "demo-server", tool=("echo", {"text": "hi"}))
+    time = fleet.start(fleet.peers["time_server"], tool=("get_current_time", {"timezone": "UTC"}))
+    key = {"X-API-Key": "fleet-key"}
+    assert http(fleet.url + "/api/servers")[0] == 401
+    body = wait_for(lambda: (lambda s, b: b if s == 200 and len(b["servers"]) == 2 else None)(*http(fleet.url + "/api/servers", headers=key)),
+                    timeout=20, what="two servers")
+    other = next(c for c in (demo, time) if c.proc.pid != body["front_door"])
+    assert http(fleet.url + "/api/report?server=" + q(other.name))[0] == 401
+    status, report = http(fleet.url + "/api/report?server=" + q(other.name), headers=key)
+    assert status == 200 and report["server_name"] == other.name
+    # An acting request must still say so, whichever server it is for.
+    request = urllib.request.Request(fleet.url + "/api/call_tool?server=" + q(other.name), data=b'{"name":"x","arguments":{}}',
+                                     headers=dict(key, **{"Content-Type": "application/json"}))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403

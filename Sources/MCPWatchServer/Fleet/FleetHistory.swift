@@ -11,6 +11,35 @@ public protocol FleetHistory: Sendable {
     /// itself; an instance returned here that also runs (same pid and start) is taken from the running one.
     /// - Parameter running: the instances running now.
     func instances(window: Duration, running: [FleetInstance]) async -> [FleetInstanceSummary]
+
+    /// The answer to a per-server endpoint about `server` when no instance of it runs (its views from the store),
+    /// or nil when the history cannot answer it (the front door then says 404).
+    /// - Parameters:
+    ///   - path: the endpoint's path as requested (`/api/report`, `/api/tools/echo`, percent-encoded).
+    ///   - query: its query without `server`, as it came.
+    func answer(server: String, path: String, query: String) async -> FleetHistoryAnswer?
+}
+
+extension FleetHistory {
+    /// No answer: a history that knows no past views.
+    public func answer(server: String, path: String, query: String) async -> FleetHistoryAnswer? { nil }
+}
+
+/// A response the history gives for a server that has stopped.
+public struct FleetHistoryAnswer: Sendable {
+    /// The HTTP status.
+    public var status: Int
+    /// Its `Content-Type`.
+    public var contentType: String
+    /// Its body.
+    public var body: Data
+
+    /// Creates one (JSON by default).
+    public init(status: Int = 200, contentType: String = "application/json; charset=utf-8", body: Data) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
 }
 
 /// The history of a fleet without a store: nothing beyond the running instances.

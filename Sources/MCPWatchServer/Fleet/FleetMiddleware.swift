@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Answers `server=NAME` on the front door: a request about another server is sent on to that server's own
 /// mcpwatch through its socket, and its answer streamed back; a request about this one goes on to the routes.
@@ -10,7 +11,10 @@ struct FleetMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBody: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Self.isPerServer(CrossSiteMiddleware<Context>.routedPath(request.uri.path)) else { return try await next(request, context) }
+        let path = CrossSiteMiddleware<Context>.routedPath(request.uri.path)
+        // A method no route takes is left to the router (405), whichever server it names.
+        let routed = MonitoringServer.postPaths.contains(path) ? request.method == .post : (request.method == .get || request.method == .head)
+        guard routed, Self.isPerServer(path) else { return try await next(request, context) }
         let server = request.uri.queryParameters.get("server").map { String($0) }
         let member = fleet.member.map { (pid: $0.instance.pid, name: $0.name()) }
         var scanned: [FleetInstance]?
@@ -32,6 +36,11 @@ struct FleetMiddleware<Context: RequestContext>: RouterMiddleware {
             let uri = request.uri.path + (query.isEmpty ? "" : "?" + query)
             return try await fleet.forwarder.forward(request, socket: instance.socket, uri: uri, maxBody: maxBody)
         case .refuse(let status, let message):
+            if status == 404, let server,
+               let answer = await fleet.history.answer(server: server, path: request.uri.path, query: Self.removingServer(from: request.uri.query)) {
+                return Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType],
+                                body: .init(byteBuffer: ByteBuffer(data: answer.body)))
+            }
             return APIError.response(status: .init(code: status), message: message)
         }
     }
