@@ -11,6 +11,7 @@ import subprocess
 import shutil
 import sys
 import tempfile
+import time as clock
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -343,3 +344,41 @@ def test_the_api_key_guards_every_server_on_the_front_door(fleet):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
+
+
+def test_mcpwatch_dashboard_waits_for_the_address_and_outlives_the_clients(fleet):
+    first = fleet.start(fleet.mcpwatch, "demo-server", tool=("echo", {"text": "hi"}))
+    fleet.wait_for_names([first.name])
+    dashboard = subprocess.Popen([fleet.mcpwatch, "dashboard"], env=fleet.env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    fleet.others.append(dashboard)
+    # The proxy is the front door; the dashboard says it waits for the address.
+    said = _line_with(dashboard.stderr, b"trying again every second")
+    assert b"cannot serve HTTP on 127.0.0.1:" in said
+    assert fleet.servers()["front_door"] == first.proc.pid
+    first.stop()  # the client quits
+    wait_for(lambda: (lambda b: b if b and b["front_door"] == dashboard.pid and b["servers"] == [] else None)(fleet.servers()),
+             timeout=20, what="the dashboard to take the address over")
+    # The client starts its server again: the dashboard shows it, and answers for it.
+    again = fleet.start(fleet.peers["time_server"], tool=("get_current_time", {"timezone": "UTC"}))
+    fleet.wait_for_names([again.name])
+    status, report = http(fleet.url + "/api/report")
+    assert status == 200 and report["server_name"] == again.name
+    dashboard.send_signal(signal.SIGTERM)
+    assert dashboard.wait(15) == 0
+
+
+def _line_with(stream, text, timeout=20):
+    """Reads lines from `stream` until one holds `text` (the test fails at the deadline)."""
+    import selectors
+    deadline = clock.monotonic() + timeout
+    sel = selectors.DefaultSelector()
+    sel.register(stream, selectors.EVENT_READ)
+    while clock.monotonic() < deadline:
+        if sel.select(max(0.0, deadline - clock.monotonic())):
+            line = stream.readline()
+            if not line:
+                break
+            if text in line:
+                return line
+    pytest.fail(f"no line with {text!r} within {timeout} s")

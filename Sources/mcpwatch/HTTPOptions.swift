@@ -84,7 +84,11 @@ extension MonitoringServer {
             }
         } failed: { attempt, error in
             guard attempt == 1 else { return }
-            Diagnostics.warning("cannot serve HTTP on \(address): \(error); the proxy keeps running without it, on its fleet socket, and tries again every second to take over the address when it comes free (use --listen to pick another address, or --no-http)")
+            if fleet != nil && fleet?.member == nil {
+                Diagnostics.warning("cannot serve HTTP on \(address): \(error); trying again every second, to take over the address when it comes free (the mcpwatch that holds it serves the fleet meanwhile)")
+            } else {
+                Diagnostics.warning("cannot serve HTTP on \(address): \(error); the proxy keeps running without it, on its fleet socket, and tries again every second to take over the address when it comes free (use --listen to pick another address, or --no-http)")
+            }
             logger.error("cannot serve HTTP", metadata: ["address": "\(address)", "error": "\(error)"])
         }
     }
