@@ -93,8 +93,9 @@ struct MonitoringServices: Sendable {
     }
 }
 
-/// The monitoring HTTP server in a command's group: serves until graceful shutdown; if it cannot serve (the port is
-/// taken) it says so and ends, and the group, which ignores its end, goes on without it.
+/// The monitoring HTTP server in a command's group: serves its fleet socket and, when it can have it, the `--listen`
+/// address until graceful shutdown; if the address is taken (another mcpwatch is the fleet's front door) it says so
+/// once and tries again every second, so that it takes the address over when its holder exits.
 ///
 /// It stops last, and at once: a dashboard's `/api/events` stream never ends by itself, so waiting for open
 /// requests would keep mcpwatch from exiting.
@@ -112,24 +113,5 @@ struct MonitoringService: Service {
             }
         }
         await server.fleet?.forwarder.shutdown()
-    }
-}
-
-extension FleetFrontDoor {
-    /// The fleet side of a proxy: registered in the state folder's registry under its pid, named as its reports
-    /// name it; nil when there is no state folder (no HOME).
-    static func member(_ configuration: WatchConfiguration, store: MetricsStore, eventLoops: any EventLoopGroup) -> FleetFrontDoor? {
-        guard let registry = FleetRegistry.standard() else { return nil }
-        let command = configuration.upstreamURL.map { [$0] } ?? configuration.serverCommand
-        let mode = configuration.upstreamURL != nil ? (configuration.serveHTTP != nil ? "reverse-proxy" : "stdio-front")
-            : (configuration.serveHTTP != nil ? "bridge" : "stdio")
-        let fallback = FleetInstance.fallbackName(command: command)
-        let given = configuration.serverName
-        let pid = getpid()
-        let instance = FleetInstance(pid: pid, startedAt: Date(), name: given ?? fallback, command: command, mode: mode,
-                                     socket: registry.socketPath(pid: pid))
-        return FleetFrontDoor(registry: registry,
-                              member: .init(instance: instance, name: { given ?? store.session.server?.name ?? fallback }),
-                              forwarder: FleetForwarder(eventLoopGroup: eventLoops))
     }
 }
