@@ -319,6 +319,14 @@ def test_the_dashboard_opens_on_the_fleet_and_each_row_opens_that_server(fleet):
             wait_live(driver)
             wait_for(lambda: text_of(driver, "#server-name") == name, timeout=15, interval=0.2, what="its name in the top bar")
             assert driver.title == name + " · mcpwatch"  # the onerror handler never ran
+            # Its tools and its explorer, from its own process.
+            expected = "get_current_time" if name == time.name else "echo"
+            driver.execute_script("location.hash = '#/tools'")
+            wait_for(lambda: expected in [r.get_attribute("data-tool") for r in driver.find_elements(By.CSS_SELECTOR, "#tools-table tbody tr[data-tool]")],
+                     timeout=15, interval=0.2, what=f"{expected} in the tools table")
+            driver.execute_script("location.hash = '#/explorer'")
+            wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, f'#explorer-tool-list button[data-tool="{expected}"]'),
+                     timeout=30, interval=0.2, what=f"{expected} in the explorer")
             assert_no_console_errors(driver, f"the views of {name}")
             driver.get(fleet.url + "/#/fleet")
             wait_for(lambda: len(rows()) == 3, timeout=20, interval=0.2, what="the fleet again")
