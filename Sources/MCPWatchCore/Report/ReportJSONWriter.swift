@@ -96,6 +96,14 @@ public enum ReportJSONWriter {
         key("request_bytes"); size(t.requestBytes, &out)
         key("response_bytes"); size(t.responseBytes, &out)
         integer("dashboard_calls", t.dashboardCalls)
+        if let v = t.clientErrors { integer("client_errors", v) }
+        if let v = t.serverErrors { integer("server_errors", v) }
+        if let v = t.interimRounds { integer("interim_rounds", v) }
+        if let logical = t.logical {
+            // Rare (targets with multi-round or task calls): the encoder writes it, as it writes the small parts.
+            key("logical")
+            out += (try? Report.encoder().encode(logical)).map(Array.init) ?? Array("null".utf8)
+        }
         out.append(UInt8(ascii: "}"))
     }
 
