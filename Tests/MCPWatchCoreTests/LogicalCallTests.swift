@@ -130,6 +130,48 @@ import Testing
         #expect(wire.target("confirm")?.calls == 5)
     }
 
+    @Test func aRetryOnAnotherConnectionContinuesTheCall() {
+        // Stateless Streamable HTTP: every POST may have a recorder of its own; the store's table ties the rounds.
+        let clock = ManualClock()
+        let store = MetricsStore(clock: clock)
+        func post(_ request: String, _ answer: String, ms: Double) {
+            let recorder = TrafficRecorder(store: store)
+            var inspector = MessageInspector()
+            Array(request.utf8).withUnsafeBytes { _ = recorder.observe(frame: $0, direction: .clientToServer, at: clock.now(), inspector: &inspector) }
+            clock.advance(nanoseconds: UInt64(ms * 1_000_000))
+            Array(answer.utf8).withUnsafeBytes { _ = recorder.observe(frame: $0, direction: .serverToClient, at: clock.now(), inspector: &inspector) }
+        }
+        post(Self.confirm, Self.inputRequired, ms: 10)
+        clock.advance(nanoseconds: 200_000_000)
+        post(Self.retry, Self.confirmed, ms: 10)
+        post(Self.longJob, Self.taskCreated, ms: 1)
+        post(Self.poll(5), Self.working(5), ms: 1)
+        post(Self.poll(6), Self.completed(6), ms: 1)
+        let targets = store.report().targets
+        let confirm = targets.first { $0.name == "confirm" }?.logical
+        #expect(confirm?.rounds == 2)
+        #expect(confirm?.clientWaitMs == 200)
+        #expect(confirm?.latency.maxMs == 220)
+        let job = targets.first { $0.name == "long_job" }?.logical
+        #expect(job?.taskCalls == 1)
+        #expect(job?.polls == 2)
+        #expect(store.logicalCalls.waitingCount == (0, 0))
+    }
+
+    @Test func theWaitingTableIsBounded() {
+        let tracker = LogicalCallTracker(maxWaiting: 2)
+        let t = MonotonicInstant(nanoseconds: 1)
+        let chain = LogicalCallTracker.Chain(method: "tools/call", target: "a", firstStartedAt: t, lastAnswerAt: t)
+        for i in 0..<5 { tracker.awaitRetry(.state(UInt64(i)), chain) }
+        for i in 0..<5 { tracker.startTask("task-\(i)", chain) }
+        #expect(tracker.waitingCount == (2, 2))
+        // The newest stay, the oldest were forgotten.
+        #expect(tracker.takeRetry(.state(4)) != nil)
+        #expect(tracker.takeRetry(.state(0)) == nil)
+        #expect(tracker.poll("task-4", terminal: true)?.polls == 1)
+        #expect(tracker.poll("task-0", terminal: true) == nil)
+    }
+
     @Test func aTaskIsMeasuredToItsTerminalStatusThroughItsPolls() {
         var wire = Wire()
         wire.send(Self.longJob, .clientToServer)
