@@ -8,7 +8,8 @@
 - a `subscriptions/listen` stream receives `notifications/tools/list_changed` and closes: a stream, never a call in
   flight, never lost;
 - (reverse proxy) a POST whose `Mcp-Name` disagrees with its body is relayed unchanged and counted as an anomaly, and
-  the server's `-32020` is named `header_mismatch`.
+  the server's `-32020` is named `header_mismatch`;
+- (reverse proxy) a 2025-11-25 client's standalone GET stream is a stream too.
 Results are compared with a direct connection to the same server.
 """
 import json
@@ -211,5 +212,47 @@ def test_reverse_proxy_measures_logical_calls_tasks_streams_and_header_mismatche
         # The new families pass Prometheus's own linter.
         check = subprocess.run(["promtool", "check", "metrics"], input=metrics.encode(), capture_output=True, timeout=30)
         assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+    finally:
+        stop(proxy, upstream)
+
+
+LEGACY_CLIENT = r"""
+import anyio, sys
+from mcp import Client
+
+async def main():
+    with anyio.fail_after(60):
+        async with Client(sys.argv[1], mode="legacy") as client:
+            print(sorted(t.name for t in (await client.list_tools()).tools))
+
+anyio.run(main)
+"""
+
+
+def test_reverse_proxy_measures_the_legacy_get_stream_as_a_stream(mcpwatch, peers):
+    """A 2025-11-25 client opens the standalone GET stream after `initialize`: a stream that ends with the session."""
+    python = peers["sdk2_python"]
+    upstream_port, serve_port, listen_port = free_port(), free_port(), free_port()
+    upstream = subprocess.Popen([python, SERVER, "--port", str(upstream_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", f"http://127.0.0.1:{upstream_port}/mcp", "--serve-http",
+                              f"127.0.0.1:{serve_port}", "--listen", f"127.0.0.1:{listen_port}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for port in (upstream_port, serve_port, listen_port):
+            wait_for(lambda: port_open(port), 30, what=f"port {port}")
+        out = subprocess.run([python, "-c", LEGACY_CLIENT, f"http://127.0.0.1:{serve_port}/mcp"],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+
+        def streams():
+            return json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))["overview"].get("streams") or {}
+
+        wait_for(lambda: streams().get("opened") == 1 and streams().get("open") == 0, 30, what="the GET stream's end")
+        report = json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))
+        assert report["session"]["protocol_version"] == "2025-11-25"
+        assert [k["kind"] for k in report["overview"]["streams"]["kinds"]] == ["GET"]
+        assert set(report["overview"]["streams"]["closed"]) <= {"client", "transport"}
+        assert report["overview"]["outcomes"]["lost"] == 0 and report["overview"]["in_flight"] == 0
+        assert sorted(t["name"] for t in report["targets"]) == ["initialize", "tools/list"]
     finally:
         stop(proxy, upstream)

@@ -109,7 +109,7 @@ public struct Overview: Codable, Sendable, Equatable {
     public var totalCalls: UInt64
     /// Calls that did not end `ok`.
     public var totalErrors: UInt64
-    /// Percent of calls that ended `ok`; null when there were none.
+    /// Percent of calls that ended `ok`, interim rounds (`input_required`, `task`) left out; null when there were none.
     public var successRate: Double?
     /// Calls sent and not yet answered.
     public var inFlight: Int
@@ -193,7 +193,7 @@ public struct TargetReport: Codable, Sendable, Equatable {
     public var calls: UInt64
     /// Calls that did not end `ok`.
     public var errors: UInt64
-    /// Percent of calls that ended `ok`; null when none.
+    /// Percent of calls that ended `ok`, interim rounds (`input_required`, `task`) left out; null when none.
     public var successRate: Double?
     /// Mean latency in ms.
     public var avgMs: Double?
