@@ -17,6 +17,7 @@ import pathlib
 import subprocess
 
 from conftest import free_port, read_report, stop, wait_for
+from test_dashboard import By, WebDriverException, _make_driver, _require_browser
 from test_http_proxy import get, port_open, post
 
 SERVER = str(pathlib.Path(__file__).parent / "modern_calls_server.py")
@@ -212,6 +213,28 @@ def test_reverse_proxy_measures_logical_calls_tasks_streams_and_header_mismatche
         # The new families pass Prometheus's own linter.
         check = subprocess.run(["promtool", "check", "metrics"], input=metrics.encode(), capture_output=True, timeout=30)
         assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+
+        # The dashboard's tools table shows the logical latency beside the round trips'.
+        _require_browser()
+        driver = _make_driver()
+        try:
+            driver.get(f"http://127.0.0.1:{listen_port}/#/tools")
+            cell = '#tools-table tr[data-tool="confirm"][data-method="tools/call"] td.logical-p95-ms'
+
+            def shown():
+                try:
+                    return driver.find_element(By.CSS_SELECTOR, cell).text
+                except WebDriverException:
+                    return ""
+
+            assert "2.0 rounds" in wait_for(lambda: "rounds" in shown() and shown(), 30, interval=0.2, what="the logical column")
+            title = driver.find_element(By.CSS_SELECTOR, cell).get_attribute("title")
+            assert "1 logical calls (1 of several rounds, 0 tasks)" in title
+            job = driver.find_element(By.CSS_SELECTOR, '#tools-table tr[data-tool="long_job"] td.logical-p95-ms')
+            assert "1.0 rounds" in job.text and "1 tasks" in job.get_attribute("title")
+            assert "client's mistakes 1" in driver.find_element(By.CSS_SELECTOR, '#tools-table tr[data-tool="add_tool"] td.errors').get_attribute("title")
+        finally:
+            driver.quit()
     finally:
         stop(proxy, upstream)
 
