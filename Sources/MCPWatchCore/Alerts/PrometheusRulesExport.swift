@@ -85,7 +85,7 @@ public enum PrometheusRulesExport {
             return Expression(value: "1000 * sum by (\(by)) (rate(mcp_server_operation_duration_seconds_sum\(selector())[\(window)])) / sum by (\(by)) (rate(mcp_server_operation_duration_seconds_count\(selector())[\(window)]))",
                               guardClause: enough, targetTemplate: target)
         case .errorRate:
-            return Expression(value: "100 * sum by (\(by)) (rate(mcpwatch_calls_total\(selector("outcome!=\"ok\""))[\(window)])) / \(calls)", guardClause: enough, targetTemplate: target)
+            return Expression(value: "100 * sum by (\(by)) (rate(mcpwatch_calls_total\(selector("outcome!~\"ok|input_required|task\""))[\(window)])) / \(calls)", guardClause: enough, targetTemplate: target)
         case .successRate:
             return Expression(value: "100 * sum by (\(by)) (rate(mcpwatch_calls_total\(selector("outcome=\"ok\""))[\(window)])) / \(calls)", guardClause: enough, targetTemplate: target)
         case .callsPerSecond: return Expression(value: calls, guardClause: "", targetTemplate: target)

@@ -18,7 +18,16 @@ public struct Correlator: Sendable {
         public var requestBytes: Int
         /// The store handle of its target, if registered.
         public var handle: TargetHandle?
+        /// The logical call this request continues (a retry after `input_required`).
+        var chain: LogicalCallTracker.Chain?
+        /// The task a `tasks/get` asks about.
+        var taskID: String?
+        /// A `subscriptions/listen` request: a stream, not a call.
+        var isStream = false
+        /// Notifications its stream delivered.
+        var notifications = 0
     }
+
 
     /// What one observed message meant.
     public enum Action: Sendable, Equatable {
@@ -32,6 +41,12 @@ public struct Correlator: Sendable {
         case anomaly(AnomalyKind, direction: Direction)
         /// A late response to a request that had been cancelled: expected, not an anomaly.
         case lateResponse(id: RequestID)
+        /// A `subscriptions/listen` request opened a stream.
+        case streamOpened(StreamKind)
+        /// A stream ended (its answer, a cancellation); never a failed call.
+        case streamClosed(StreamClosure)
+        /// A notification on an open `subscriptions/listen` stream (it is a notification too).
+        case streamNotification(method: String, direction: Direction)
     }
 
     private struct Key: Hashable {
@@ -41,12 +56,22 @@ public struct Correlator: Sendable {
 
     private var pending: [Key: Pending] = [:]
     private var recentlyCancelled = RecentSet<Key>(capacity: 1_024)
+    /// Logical calls between their rounds, shared with the other correlators of the same store.
+    public let logicalCalls: LogicalCallTracker
+    /// Open `subscriptions/listen` streams by request id (the `subscriptionId` of their notifications).
+    private var streams: Set<RequestID> = []
+    /// Streams ended outside ``observe(_:from:bytes:at:handle:origin:)`` (the server exited, a broken HTTP
+    /// stream), for the owner to take with ``takeClosedStreams()``.
+    private var closedStreams: [StreamClosure] = []
     /// Requests beyond this many pending are relayed but not tracked, so a flood cannot grow memory unbounded.
     public let maxPending: Int
 
     /// Creates a correlator.
-    public init(maxPending: Int = 100_000) {
+    /// - Parameter logicalCalls: where logical calls wait between their rounds; give every correlator of one
+    ///   monitored server the same one (``MetricsStore/logicalCalls``), since a retry may come on another connection.
+    public init(maxPending: Int = 100_000, logicalCalls: LogicalCallTracker = LogicalCallTracker()) {
         self.maxPending = maxPending
+        self.logicalCalls = logicalCalls
     }
 
     /// How many requests are waiting for an answer, in both directions.
@@ -77,8 +102,24 @@ public struct Correlator: Sendable {
             let key = Key(direction: direction, id: id)
             if pending[key] != nil { return .anomaly(.duplicateRequestID, direction: direction) }
             guard pending.count < maxPending else { return .started(method: method, target: message.target, direction: direction) }
-            pending[key] = Pending(
+            var request = Pending(
                 method: method, target: message.target, origin: origin, startedAt: at, requestBytes: bytes, handle: handle)
+            if method == StreamKind.listen.rawValue {
+                request.isStream = true
+                pending[key] = request
+                streams.insert(id)
+                return .streamOpened(.listen)
+            }
+            if message.requestStateHash != nil || message.hasInputResponses, LogicalCall.isLogicalMethod(method) {
+                let retry = message.requestStateHash.map(LogicalCallTracker.RetryKey.state) ?? .target(method, message.target)
+                if var chain = logicalCalls.takeRetry(retry) {
+                    chain.clientWaitNanos &+= at.nanoseconds(since: chain.lastAnswerAt)
+                    request.chain = chain
+                }
+            } else if method == "tasks/get" {
+                request.taskID = message.taskID
+            }
+            pending[key] = request
             return .started(method: method, target: message.target, direction: direction)
         case .notification:
             let method = message.method ?? ""
@@ -87,8 +128,13 @@ public struct Correlator: Sendable {
                 let key = Key(direction: direction, id: id)
                 if let request = pending.removeValue(forKey: key) {
                     recentlyCancelled.insert(key)
+                    if request.isStream { return .streamClosed(closeStream(request, id: id, reason: .client, at: at)) }
                     return .completed(call(request, id: id, direction: direction, outcome: .cancelled, at: at, responseBytes: 0))
                 }
+            }
+            if let subscription = message.subscriptionID, direction == .serverToClient, streams.contains(subscription) {
+                pending[Key(direction: .clientToServer, id: subscription)]?.notifications += 1
+                return .streamNotification(method: method, direction: direction)
             }
             return .notification(method: method, direction: direction)
         case .result, .error:
@@ -101,6 +147,9 @@ public struct Correlator: Sendable {
                 if recentlyCancelled.contains(key) { return .lateResponse(id: id) }
                 return .anomaly(.unknownResponseID, direction: direction)
             }
+            if request.isStream {
+                return .streamClosed(closeStream(request, id: id, reason: message.kind == .error ? .error : .server, at: at))
+            }
             var outcome = CallOutcome.ok
             var errorMessage: String?
             if message.kind == .error {
@@ -109,21 +158,93 @@ public struct Correlator: Sendable {
             } else if message.isToolError {
                 outcome = .toolError
                 errorMessage = message.toolErrorText
+            } else if let type = message.resultType, type == .inputRequired || type == .task,
+                      LogicalCall.isLogicalMethod(request.method) {
+                outcome = type == .inputRequired ? .inputRequired : .task
             }
             var done = call(request, id: id, direction: direction.reversed, outcome: outcome, at: at, responseBytes: bytes)
             done.errorCode = message.kind == .error ? message.errorCode : nil
             done.errorMessage = errorMessage
+            continueLogicalCall(request, message: message, done: &done, at: at)
             return .completed(done)
         case .invalid:
             return .anomaly(.invalidMessage, direction: direction)
         }
     }
 
-    /// Ends every pending request as lost, because the server (or the session) is gone.
+    /// Follows a logical call through one finished round trip: an interim answer waits for the retry (or the task's
+    /// end); a final round, or a `tasks/get` that sees its task end, carries the logical call on `done`.
+    private mutating func continueLogicalCall(_ request: Pending, message: MessageInfo, done: inout CompletedCall, at: MonotonicInstant) {
+        if request.method == "tasks/get" {
+            guard message.kind == .result, let taskID = request.taskID ?? message.taskID,
+                  let chain = logicalCalls.poll(taskID, terminal: message.taskStatus?.isTerminal == true),
+                  let status = message.taskStatus else { return }
+            let outcome: CallOutcome = switch status {
+            case .completed: message.taskResultIsError ? .toolError : .ok
+            case .failed: .jsonrpcError
+            default: .cancelled
+            }
+            done.logical = LogicalCall(
+                method: chain.method, target: chain.target, handle: chain.handle, outcome: outcome,
+                errorCode: status == .failed ? message.taskErrorCode : nil, durationNanos: at.nanoseconds(since: chain.firstStartedAt),
+                rounds: chain.rounds, clientWaitNanos: chain.clientWaitNanos, polls: chain.polls, taskID: taskID)
+            return
+        }
+        guard LogicalCall.isLogicalMethod(request.method) else { return }
+        var chain = request.chain ?? LogicalCallTracker.Chain(
+            method: request.method, target: request.target, handle: request.handle, firstStartedAt: request.startedAt, lastAnswerAt: at)
+        chain.rounds += 1
+        chain.handle = request.handle ?? chain.handle
+        switch done.outcome {
+        case .inputRequired:
+            chain.lastAnswerAt = at
+            logicalCalls.awaitRetry(message.requestStateHash.map(LogicalCallTracker.RetryKey.state) ?? .target(request.method, request.target), chain)
+        case .task:
+            guard let taskID = message.taskID else { return }
+            chain.taskID = taskID
+            logicalCalls.startTask(taskID, chain)
+        default:
+            guard request.chain != nil else { return }  // one round: the round trip is the logical call
+            done.logical = LogicalCall(
+                method: chain.method, target: chain.target, handle: chain.handle, outcome: done.outcome, errorCode: done.errorCode,
+                durationNanos: at.nanoseconds(since: chain.firstStartedAt), rounds: chain.rounds, clientWaitNanos: chain.clientWaitNanos)
+        }
+    }
+
+    private mutating func closeStream(_ request: Pending, id: RequestID, reason: StreamCloseReason, at: MonotonicInstant) -> StreamClosure {
+        streams.remove(id)
+        return StreamClosure(kind: .listen, reason: reason, lifetimeNanos: at.nanoseconds(since: request.startedAt),
+                             notifications: request.notifications)
+    }
+
+    /// How many `subscriptions/listen` streams are open.
+    public var openStreamCount: Int { streams.count }
+
+    /// The streams that ended outside ``observe(_:from:bytes:at:handle:origin:)`` since the last call.
+    public mutating func takeClosedStreams() -> [StreamClosure] {
+        guard !closedStreams.isEmpty else { return [] }
+        defer { closedStreams.removeAll() }
+        return closedStreams
+    }
+
+    /// Ends these pending `subscriptions/listen` streams (their HTTP stream ended); other ids are left alone.
+    public mutating func endStreams(ids: [RequestID], reason: StreamCloseReason, at: MonotonicInstant) {
+        for id in ids where streams.contains(id) {
+            if let request = pending.removeValue(forKey: Key(direction: .clientToServer, id: id)) {
+                closedStreams.append(closeStream(request, id: id, reason: reason, at: at))
+            }
+        }
+    }
+
+    /// Ends every pending request as lost, because the server (or the session) is gone; open streams end as closed
+    /// by the transport, not lost.
     /// - Returns: the lost calls, client requests first in the order they were sent.
     public mutating func peerExited(at: MonotonicInstant) -> [CompletedCall] {
-        let lost = pending.map { key, request in
-            call(request, id: key.id, direction: key.direction, outcome: .lost, at: at, responseBytes: 0)
+        for (key, request) in pending where request.isStream {
+            closedStreams.append(closeStream(request, id: key.id, reason: .transport, at: at))
+        }
+        let lost = pending.compactMap { key, request in
+            request.isStream ? nil : call(request, id: key.id, direction: key.direction, outcome: .lost, at: at, responseBytes: 0)
         }
         pending.removeAll()
         return lost.sorted {
@@ -137,6 +258,11 @@ public struct Correlator: Sendable {
         id: RequestID, sentBy direction: Direction, outcome: CallOutcome, at: MonotonicInstant, message: String
     ) -> CompletedCall? {
         guard let request = pending.removeValue(forKey: Key(direction: direction, id: id)) else { return nil }
+        if request.isStream {
+            // A stream whose HTTP response broke has ended; it is not a lost call.
+            closedStreams.append(closeStream(request, id: id, reason: .transport, at: at))
+            return nil
+        }
         var done = call(request, id: id, direction: direction, outcome: outcome, at: at, responseBytes: 0)
         done.errorMessage = message
         return done

@@ -34,7 +34,7 @@ public final class TrafficRecorder: Sendable {
     /// Creates a recorder writing to `store`.
     public init(store: MetricsStore, maxPending: Int = 100_000) {
         self.store = store
-        correlator = Mutex(Correlator(maxPending: maxPending))
+        correlator = Mutex(Correlator(maxPending: maxPending, logicalCalls: store.logicalCalls))
     }
 
     /// Ties this recorder to a transport session: its calls, and the client `initialize` named, are counted in
@@ -143,7 +143,8 @@ public final class TrafficRecorder: Sendable {
     /// Ends every pending call as lost (the server is gone).
     /// - Returns: the ids of the client's requests that still need an answer.
     public func serverGone(at: MonotonicInstant) -> [RequestID] {
-        let lost = correlator.withLock { $0.peerExited(at: at) }
+        let (lost, closed) = correlator.withLock { ($0.peerExited(at: at), $0.takeClosedStreams()) }
+        for closure in closed { store.recordStreamClosed(closure) }
         for var call in lost {
             call.errorMessage = "server exited before answering"
             record(call)
@@ -156,7 +157,10 @@ public final class TrafficRecorder: Sendable {
     public func lose(ids: [RequestID], reason: String, at: MonotonicInstant) -> [RequestID] {
         var answered: [RequestID] = []
         for id in ids {
-            let failed = correlator.withLock { $0.fail(id: id, sentBy: .clientToServer, outcome: .lost, at: at, message: reason) }
+            let (failed, closed) = correlator.withLock {
+                ($0.fail(id: id, sentBy: .clientToServer, outcome: .lost, at: at, message: reason), $0.takeClosedStreams())
+            }
+            for closure in closed { store.recordStreamClosed(closure) }
             if let failed {
                 record(failed)
                 answered.append(id)
@@ -165,12 +169,27 @@ public final class TrafficRecorder: Sendable {
         return answered
     }
 
+    /// Ends the `subscriptions/listen` streams among these requests, because the HTTP stream that carried them
+    /// ended; calls among them are left alone.
+    /// - Parameter reason: `.client` when the client closed it, `.transport` when the server's side ended.
+    public func endStreams(ids: [RequestID], reason: StreamCloseReason, at: MonotonicInstant) {
+        guard !ids.isEmpty else { return }
+        let closed = correlator.withLock {
+            $0.endStreams(ids: ids, reason: reason, at: at)
+            return $0.takeClosedStreams()
+        }
+        for closure in closed { store.recordStreamClosed(closure) }
+    }
+
+    /// How many `subscriptions/listen` streams this recorder has open.
+    public var openStreamCount: Int { correlator.withLock { $0.openStreamCount } }
+
     /// Records a finished call in the store, and on the session when bound.
     private func record(_ call: CompletedCall) {
         store.record(call)
         guard bound.load(ordering: .acquiring), call.direction == .clientToServer, call.origin == .client,
               let id = session.withLock({ $0.id }) else { return }
-        store.sessions.recordCall(id: id, failed: call.outcome != .ok && call.outcome != .cancelled)
+        store.sessions.recordCall(id: id, failed: call.outcome.isFailure && call.outcome != .cancelled)
     }
 
     private func handle(
@@ -178,7 +197,8 @@ public final class TrafficRecorder: Sendable {
     ) {
         let action = correlator.withLock { c -> Correlator.Action? in
             var handle: TargetHandle?
-            if info.kind == .request, let id = info.id, c.pendingRequest(id: id, sentBy: direction) == nil {
+            if info.kind == .request, let id = info.id, c.pendingRequest(id: id, sentBy: direction) == nil,
+               info.method != StreamKind.listen.rawValue {
                 handle = store.callStarted(method: info.method ?? "", target: info.target, direction: direction)
             }
             return c.observe(info, from: direction, bytes: bytes, at: at, handle: handle, origin: origin)
@@ -225,6 +245,13 @@ public final class TrafficRecorder: Sendable {
             }
         case .notification(let method, let direction)?:
             store.recordNotification(method: method, direction: direction)
+        case .streamNotification(let method, let direction)?:
+            store.recordNotification(method: method, direction: direction)
+            store.recordStreamNotification(method: method)
+        case .streamOpened(let kind)?:
+            store.recordStreamOpened(kind)
+        case .streamClosed(let closure)?:
+            store.recordStreamClosed(closure)
         case .anomaly(let kind, let direction)?:
             store.recordAnomaly(kind, direction: direction, at: at, sample: frame.map(Self.printableSample))
         case .lateResponse?, nil:

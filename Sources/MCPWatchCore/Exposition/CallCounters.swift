@@ -25,6 +25,34 @@ public struct CallCounters: Sendable {
         public var okBuckets: DurationBuckets
         /// Durations of failed calls per `error.type`, sorted by type.
         public var errorBuckets: [(type: String, buckets: DurationBuckets)]
+        /// Its logical calls, once one took more than a round trip (nil: they are its round trips).
+        public var logical: Logical? = nil
+    }
+
+    /// One target's logical calls.
+    public struct Logical: Sendable {
+        /// Durations, first request to final result.
+        public var buckets: DurationBuckets
+        /// Round trips of the request itself, over all logical calls.
+        public var rounds: UInt64
+        /// Time spent waiting for the client between rounds, in nanoseconds.
+        public var clientWaitNanos: UInt64
+        /// `tasks/get` polls of the tasks these calls created.
+        public var polls: UInt64
+    }
+
+    /// The notification streams of one kind.
+    public struct Streams: Sendable {
+        /// `subscriptions/listen` or `GET`.
+        public var kind: StreamKind
+        /// Open now.
+        public var open: Int
+        /// Opened since the start.
+        public var opened: UInt64
+        /// Ended since the start.
+        public var closed: UInt64
+        /// Their lifetimes, summed, in nanoseconds.
+        public var lifetimeSumNanos: UInt64
     }
 
     /// Every target, in the order they were first seen.
@@ -41,6 +69,12 @@ public struct CallCounters: Sendable {
     public var serverName: String?
     /// When monitoring started.
     public var startTime: Date
+    /// The notification streams, per kind ever opened.
+    public var streams: [Streams] = []
+    /// Ended streams per reason.
+    public var streamsClosed: [(reason: StreamCloseReason, count: UInt64)] = []
+    /// Notifications delivered on `subscriptions/listen` streams, per method, sorted.
+    public var streamNotifications: [(method: String, count: UInt64)] = []
 }
 
 extension MetricsStore {
@@ -57,7 +91,10 @@ extension MetricsStore {
                 errorTypes: t.errorTypes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                 inFlight: t.inFlight, requestBytes: t.requestBytesTotal, responseBytes: t.responseBytesTotal,
                 okBuckets: t.okBuckets,
-                errorBuckets: t.errorBuckets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+                errorBuckets: t.errorBuckets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                logical: t.logical.map {
+                    CallCounters.Logical(buckets: $0.buckets, rounds: $0.rounds, clientWaitNanos: $0.clientWaitNanos, polls: $0.polls)
+                }))
         }
         let notifications = copy.notifications
             .map { NotificationCount(method: $0.key.method, direction: $0.key.direction, count: $0.value) }
@@ -71,6 +108,15 @@ extension MetricsStore {
             anomalies: Dictionary(uniqueKeysWithValues: copy.anomalies.map { ($0.key.rawValue, $0.value) }),
             serverAlive: copy.session.serverAlive,
             serverName: serverName ?? copy.session.server?.name,
-            startTime: startDate)
+            startTime: startDate,
+            streams: StreamKind.allCases.compactMap { kind in
+                copy.streams.opened[kind].map {
+                    CallCounters.Streams(
+                        kind: kind, open: copy.streams.open[kind] ?? 0, opened: $0, closed: copy.streams.closedByKind[kind] ?? 0,
+                        lifetimeSumNanos: copy.streams.lifetimeSumNanos[kind] ?? 0)
+                }
+            },
+            streamsClosed: StreamCloseReason.allCases.compactMap { reason in copy.streams.closedByReason[reason].map { (reason, $0) } },
+            streamNotifications: copy.streams.notifications.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 }

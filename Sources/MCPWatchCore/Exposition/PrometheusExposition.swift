@@ -183,7 +183,7 @@ extension PrometheusExposition {
             }
         }
 
-        family("mcpwatch_calls_total", type: "counter", help: "Finished MCP calls by outcome (ok, jsonrpc_error, tool_error, cancelled, lost).")
+        family("mcpwatch_calls_total", type: "counter", help: "Finished MCP round trips by outcome (ok, jsonrpc_error, tool_error, cancelled, lost; input_required and task are interim rounds, neither ok nor errors).")
         for (i, t) in counters.targets.enumerated() {
             startTargetBlock(i / Self.targetsPerBlock)
             for (k, outcome) in CallOutcome.allCases.enumerated() {
@@ -213,7 +213,10 @@ extension PrometheusExposition {
             line("mcpwatch_response_size_bytes_total", labelTexts[i], nil, t.responseBytes)
         }
 
+        writeLogicalCalls(counters, labelTexts: labelTexts)
+
         let commonLabels = [("server", server), ("network_transport", transport)]
+        writeStreams(counters, commonLabels: commonLabels)
         let traffic = counters.traffic
         family("mcpwatch_messages_total", type: "counter", help: "JSON-RPC frames relayed, per direction.")
         sample("mcpwatch_messages_total", commonLabels + [("direction", Direction.clientToServer.rawValue)], traffic.clientToServerMessages)
@@ -233,6 +236,57 @@ extension PrometheusExposition {
         sample("mcpwatch_server_up", commonLabels, counters.serverAlive == false ? 0.0 : 1.0)
         family("mcpwatch_start_time_seconds", type: "gauge", help: "When monitoring started, in Unix seconds.", unit: "seconds")
         sample("mcpwatch_start_time_seconds", commonLabels, counters.startTime.timeIntervalSince1970)
+    }
+
+    /// The logical calls of the targets that had one longer than a round trip (the others' logical calls are their
+    /// round trips): their duration from first request to final result, rounds, client wait and task polls.
+    private mutating func writeLogicalCalls(_ counters: CallCounters, labelTexts: [String]) {
+        guard counters.targets.contains(where: { $0.logical != nil }) else { return }
+        let name = "mcpwatch_logical_call_duration_seconds"
+        family(name, type: "histogram", help: "Duration of logical MCP calls, from the first request to the final result across input_required rounds and task polls (client waits included); only for targets that had a call of more than one round trip, whose other calls count as one round each.", unit: "seconds")
+        for (i, t) in counters.targets.enumerated() {
+            guard let logical = t.logical else { continue }
+            startTargetBlock(i)
+            writeHistogram(name + "_bucket", name + "_sum", name + "_count", labels: labelTexts[i], logical.buckets)
+        }
+        family("mcpwatch_logical_call_rounds_total", type: "counter", help: "Round trips of logical MCP calls (1 plus one per input_required answer), task polls not included.")
+        for (i, t) in counters.targets.enumerated() {
+            guard let logical = t.logical else { continue }
+            startTargetBlock(i / Self.targetsPerBlock)
+            line("mcpwatch_logical_call_rounds_total", labelTexts[i], nil, logical.rounds)
+        }
+        family("mcpwatch_logical_call_client_wait_seconds_total", type: "counter", help: "Time logical MCP calls spent waiting for the client between an input_required answer and the retry.", unit: "seconds")
+        for (i, t) in counters.targets.enumerated() {
+            guard let logical = t.logical else { continue }
+            startTargetBlock(i / Self.targetsPerBlock)
+            line("mcpwatch_logical_call_client_wait_seconds_total", labelTexts[i], nil, Self.format(Double(logical.clientWaitNanos) / 1e9))
+        }
+        family("mcpwatch_task_polls_total", type: "counter", help: "tasks/get polls of the tasks that logical MCP calls created, by the call's target.")
+        for (i, t) in counters.targets.enumerated() {
+            guard let logical = t.logical else { continue }
+            startTargetBlock(i / Self.targetsPerBlock)
+            line("mcpwatch_task_polls_total", labelTexts[i], nil, logical.polls)
+        }
+    }
+
+    /// The notification streams (`subscriptions/listen`, the standalone `GET` stream), once one was opened.
+    private mutating func writeStreams(_ counters: CallCounters, commonLabels: [(String, String)]) {
+        guard !counters.streams.isEmpty else { return }
+        family("mcpwatch_streams_open", type: "gauge", help: "Notification streams open now (subscriptions/listen, the standalone GET stream).")
+        for s in counters.streams { sample("mcpwatch_streams_open", commonLabels + [("stream", s.kind.rawValue)], UInt64(max(0, s.open))) }
+        family("mcpwatch_streams_opened_total", type: "counter", help: "Notification streams opened.")
+        for s in counters.streams { sample("mcpwatch_streams_opened_total", commonLabels + [("stream", s.kind.rawValue)], s.opened) }
+        family("mcpwatch_streams_closed_total", type: "counter", help: "Notification streams ended, by reason (server, client, transport, error); none is a failed call.")
+        for c in counters.streamsClosed { sample("mcpwatch_streams_closed_total", commonLabels + [("reason", c.reason.rawValue)], c.count) }
+        family("mcpwatch_stream_lifetime_seconds", type: "summary", help: "How long ended notification streams were open.", unit: "seconds")
+        for s in counters.streams {
+            sample("mcpwatch_stream_lifetime_seconds_sum", commonLabels + [("stream", s.kind.rawValue)], Double(s.lifetimeSumNanos) / 1e9)
+            sample("mcpwatch_stream_lifetime_seconds_count", commonLabels + [("stream", s.kind.rawValue)], s.closed)
+        }
+        family("mcpwatch_stream_notifications_total", type: "counter", help: "Notifications delivered on subscriptions/listen streams, per method.")
+        for n in counters.streamNotifications {
+            sample("mcpwatch_stream_notifications_total", commonLabels + [("mcp_method_name", n.method)], n.count)
+        }
     }
 
     /// Targets per segment in the families of one to a few lines per target: enough for a segment of a few

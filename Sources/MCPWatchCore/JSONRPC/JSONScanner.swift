@@ -393,10 +393,53 @@ struct JSONScanner {
                 info.paramsURI = s.decode(try s.scanString())
             } else if s.spanEquals(key, "requestId") {
                 info.cancelledRequestID = try s.scanID(stack: &stack)
+            } else if s.spanEquals(key, "requestState"), try s.next() == UInt8(ascii: "\"") {
+                info.requestStateHash = s.hash(try s.scanString())
+            } else if s.spanEquals(key, "inputResponses") {
+                info.hasInputResponses = true
+                try s.skipValue(stack: &stack)
+            } else if s.spanEquals(key, "taskId"), try s.next() == UInt8(ascii: "\"") {
+                info.taskID = s.decode(try s.scanString())
+            } else if s.spanEquals(key, "_meta"), try s.next() == UInt8(ascii: "{") {
+                try s.forEachMember { (m: inout JSONScanner, k: StringSpan) throws(ScanError) in
+                    if m.spanEquals(k, "io.modelcontextprotocol/subscriptionId") {
+                        info.subscriptionID = try m.scanID(stack: &stack)
+                    } else {
+                        try m.skipValue(stack: &stack)
+                    }
+                }
             } else {
                 try s.skipValue(stack: &stack)
             }
         }
+    }
+
+    /// FNV-1a over a string's content, unescaped when it has escapes (two writers may escape the same text apart).
+    func hash(_ span: StringSpan) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+            for b in bytes {
+                h ^= UInt64(b)
+                h = h &* 0x0000_0100_0000_01B3
+            }
+        }
+        if span.hasEscapes {
+            var text = decode(span, limit: 1 << 30)
+            text.withUTF8 { add($0) }
+        } else {
+            add(UnsafeBufferPointer(start: base + span.start, count: span.end - span.start))
+        }
+        return h
+    }
+
+    /// The task status a string names, if any.
+    func taskStatus(_ span: StringSpan) -> TaskStatus? {
+        if spanEquals(span, "working") { return .working }
+        if spanEquals(span, "input_required") { return .inputRequired }
+        if spanEquals(span, "completed") { return .completed }
+        if spanEquals(span, "failed") { return .failed }
+        if spanEquals(span, "cancelled") { return .cancelled }
+        return nil
     }
 
     /// Reads `result.isError` and finds (without decoding) the first text content, in case it is a tool error.
@@ -410,6 +453,36 @@ struct JSONScanner {
             let lead = try s.next()
             if s.spanEquals(key, "isError"), lead == UInt8(ascii: "t") || lead == UInt8(ascii: "f") {
                 info.isToolError = try s.scanLiteral() == UInt8(ascii: "t")
+            } else if s.spanEquals(key, "resultType"), lead == UInt8(ascii: "\"") {
+                let span = try s.scanString()
+                info.resultType = s.spanEquals(span, "complete") ? .complete
+                    : s.spanEquals(span, "input_required") ? .inputRequired : s.spanEquals(span, "task") ? .task : .other
+            } else if s.spanEquals(key, "requestState"), lead == UInt8(ascii: "\"") {
+                info.requestStateHash = s.hash(try s.scanString())
+            } else if s.spanEquals(key, "taskId"), lead == UInt8(ascii: "\"") {
+                info.taskID = s.decode(try s.scanString())
+            } else if s.spanEquals(key, "status"), lead == UInt8(ascii: "\"") {
+                info.taskStatus = s.taskStatus(try s.scanString())
+            } else if s.spanEquals(key, "result"), lead == UInt8(ascii: "{") {
+                // A completed task's result: only whether its tool failed.
+                try s.forEachMember { (r: inout JSONScanner, k: StringSpan) throws(ScanError) in
+                    let first = try r.next()
+                    if r.spanEquals(k, "isError"), first == UInt8(ascii: "t") || first == UInt8(ascii: "f") {
+                        info.taskResultIsError = try r.scanLiteral() == UInt8(ascii: "t")
+                    } else {
+                        try r.skipValue(stack: &stack)
+                    }
+                }
+            } else if s.spanEquals(key, "error"), lead == UInt8(ascii: "{") {
+                // A failed task's JSON-RPC error: only its code.
+                try s.forEachMember { (e: inout JSONScanner, k: StringSpan) throws(ScanError) in
+                    let first = try e.next()
+                    if e.spanEquals(k, "code"), first == UInt8(ascii: "-") || (first >= 0x30 && first <= 0x39) {
+                        info.taskErrorCode = Int(e.text(try e.scanNumber()))
+                    } else {
+                        try e.skipValue(stack: &stack)
+                    }
+                }
             } else if s.spanEquals(key, "content"), try s.next() == UInt8(ascii: "[") {
                 s.position += 1
                 if try s.next() == UInt8(ascii: "]") {

@@ -34,6 +34,24 @@ public struct MessageInfo: Sendable, Equatable {
     public var isToolError: Bool = false
     /// For a tool error, the first text content, truncated (the reason the tool gave).
     public var toolErrorText: String?
+    /// `result.resultType` (2026-07-28), when it is one measurement tells apart; nil when absent (`complete`).
+    public var resultType: ResultType?
+    /// A hash of `requestState` (of an `input_required` result, or of the retry's `params`): what ties the rounds of
+    /// one logical call together across their different ids. The value itself is never kept.
+    public var requestStateHash: UInt64?
+    /// `params.inputResponses` is present: the request is a retry that answers an `input_required` result.
+    public var hasInputResponses: Bool = false
+    /// `params.taskId` (`tasks/get`, `tasks/update`, `tasks/cancel`) or `result.taskId` (a created or polled task).
+    public var taskID: String?
+    /// `result.status` when it names a task status (read for task results and `tasks/get` answers).
+    public var taskStatus: TaskStatus?
+    /// `result.result.isError == true`: a completed task whose tool reported failure.
+    public var taskResultIsError: Bool = false
+    /// `result.error.code`: the JSON-RPC error of a failed task.
+    public var taskErrorCode: Int?
+    /// `params._meta["io.modelcontextprotocol/subscriptionId"]`: the `subscriptions/listen` stream a notification
+    /// belongs to.
+    public var subscriptionID: RequestID?
 
     /// Creates an empty (invalid) message description.
     public init() {}
@@ -46,6 +64,35 @@ public struct MessageInfo: Sendable, Equatable {
         default: nil
         }
     }
+}
+
+/// The `resultType` of a 2026-07-28 result, where it changes what a response means.
+public enum ResultType: UInt8, Sendable, Equatable {
+    /// `complete`: the final result.
+    case complete
+    /// `input_required`: the server needs input first; the client retries with a new id.
+    case inputRequired
+    /// `task` (the tasks extension): the work goes on; the client polls `tasks/get`.
+    case task
+    /// Any other value.
+    case other
+}
+
+/// A task's status in the tasks extension (`io.modelcontextprotocol/tasks`).
+public enum TaskStatus: String, Sendable, Equatable {
+    /// Still running.
+    case working
+    /// Waiting for the client (`tasks/update`).
+    case inputRequired = "input_required"
+    /// Finished with a result.
+    case completed
+    /// Finished with a JSON-RPC error.
+    case failed
+    /// Cancelled.
+    case cancelled
+
+    /// Whether the task has ended.
+    public var isTerminal: Bool { self == .completed || self == .failed || self == .cancelled }
 }
 
 /// The result of inspecting one frame (one line of the stdio transport).
@@ -78,4 +125,10 @@ public enum AnomalyKind: String, Sendable, CaseIterable, Codable, Hashable {
     case oversizedMessage = "oversized_message"
     /// An empty batch (`[]`), which JSON-RPC calls invalid.
     case emptyBatch = "empty_batch"
+    /// A Streamable HTTP POST whose `Mcp-Method` header names another method than its body (relayed all the same).
+    case headerMethodMismatch = "header_method_mismatch"
+    /// A Streamable HTTP POST whose `Mcp-Name` header names another tool, prompt or resource than its body.
+    case headerNameMismatch = "header_name_mismatch"
+    /// A 2026-07-28 Streamable HTTP POST without the `Mcp-Method` (or, where the body has one, `Mcp-Name`) header.
+    case headerMissing = "header_missing"
 }

@@ -26,6 +26,12 @@ public struct DurationBuckets: Sendable, Equatable {
         sumNanos &+= nanos
     }
 
+    /// Adds another set of buckets to these.
+    mutating func add(_ other: DurationBuckets) {
+        for i in counts.indices { counts[i] &+= other.counts[i] }
+        sumNanos &+= other.sumNanos
+    }
+
     /// Total count.
     public var count: UInt64 { counts.reduce(0, &+) }
 

@@ -55,6 +55,22 @@ public final class MetricsStore: Sendable {
         var messages: [UInt64] = [0, 0]
         var bytes: [UInt64] = [0, 0]
         var session = SessionInfo()
+        /// The protocol in use is 2026-07-28 or later: names its error codes (``JSONRPCErrorName``).
+        var modern = false
+        var interim: UInt64 = 0
+        var clientErrors: UInt64 = 0
+        var streams = StreamCounters()
+    }
+
+    /// The long-lived notification streams, per kind.
+    struct StreamCounters: Sendable {
+        var open: [StreamKind: Int] = [:]
+        var opened: [StreamKind: UInt64] = [:]
+        var closedByKind: [StreamKind: UInt64] = [:]
+        var closedByReason: [StreamCloseReason: UInt64] = [:]
+        var lifetimeSumNanos: [StreamKind: UInt64] = [:]
+        var lifetimeMaxNanos: [StreamKind: UInt64] = [:]
+        var notifications: [String: UInt64] = [:]
     }
 
     /// Adds the latency buckets of `second`, when the ring still holds it.
@@ -74,6 +90,9 @@ public final class MetricsStore: Sendable {
     public let clock: any WatchClock
     /// The transport sessions seen (Streamable HTTP), with their clients and call counts; bounded.
     public let sessions: SessionTable
+    /// Logical calls between their rounds, shared by every recorder of this store (a retry or a task poll may come
+    /// on another connection than the request it continues).
+    public let logicalCalls = LogicalCallTracker()
     /// When monitoring started, on both clocks.
     public let startInstant: MonotonicInstant
     /// When monitoring started, as a date.
@@ -130,16 +149,31 @@ public final class MetricsStore: Sendable {
             } else {
                 i = Self.resolve(&state, TargetKey(method: call.method, target: call.target), call.direction, configuration)
             }
-            state.targets[i].record(call, second: second)
+            state.targets[i].record(call, second: second, modern: state.modern)
             state.calls &+= 1
-            if call.outcome != .ok { state.failures &+= 1 }
+            let failed = call.outcome.isFailure
+            if failed {
+                state.failures &+= 1
+                if let type = call.errorType(modern: state.modern), JSONRPCErrorName.isClientError(type) { state.clientErrors &+= 1 }
+            } else if call.outcome.isInterim {
+                state.interim &+= 1
+            }
+            if let logical = call.logical {
+                let j: Int
+                if let handle = logical.handle, handle.index < state.targets.count {
+                    j = handle.index
+                } else {
+                    j = Self.resolve(&state, TargetKey(method: logical.method, target: logical.target), call.direction, configuration)
+                }
+                state.targets[j].recordLogical(logical)
+            }
             state.outcomes[TargetStats.outcomeIndex(call.outcome)] &+= 1
             state.histogram.record(min(micros, TargetStats.highestTrackableMicros))
             state.sumNanos &+= call.durationNanos
             if call.durationNanos < state.minNanos { state.minNanos = call.durationNanos }
             if call.durationNanos > state.maxNanos { state.maxNanos = call.durationNanos }
-            state.seconds.add(second: second, failed: call.outcome != .ok, micros: micros)
-            state.recent.add(micros: micros, failed: call.outcome != .ok, second: second)
+            state.seconds.add(second: second, failed: failed, micros: micros)
+            state.recent.add(micros: micros, failed: failed, second: second)
             let slot = Int(second % UInt32(state.latencyBySecond.count))
             if state.latencySecondStamp[slot] != second {
                 state.latencySecondStamp[slot] = second
@@ -157,6 +191,37 @@ public final class MetricsStore: Sendable {
                 key.method = TargetKey.folded.method
             }
             state.notifications[key, default: 0] &+= 1
+        }
+    }
+
+    /// Counts a stream that opened (a `subscriptions/listen` request, a standalone `GET` stream).
+    public func recordStreamOpened(_ kind: StreamKind) {
+        state.withLock { state in
+            state.streams.open[kind, default: 0] += 1
+            state.streams.opened[kind, default: 0] &+= 1
+        }
+    }
+
+    /// Counts a stream that ended, and how long it lived.
+    public func recordStreamClosed(_ closure: StreamClosure) {
+        state.withLock { state in
+            let kind = closure.kind
+            state.streams.open[kind] = max(0, (state.streams.open[kind] ?? 0) - 1)
+            state.streams.closedByKind[kind, default: 0] &+= 1
+            state.streams.closedByReason[closure.reason, default: 0] &+= 1
+            state.streams.lifetimeSumNanos[kind, default: 0] &+= closure.lifetimeNanos
+            state.streams.lifetimeMaxNanos[kind] = max(state.streams.lifetimeMaxNanos[kind] ?? 0, closure.lifetimeNanos)
+        }
+    }
+
+    /// Counts a notification delivered on a `subscriptions/listen` stream.
+    public func recordStreamNotification(method: String) {
+        state.withLock { state in
+            var method = method
+            if state.streams.notifications[method] == nil && state.streams.notifications.count >= configuration.maxNotificationMethods {
+                method = TargetKey.folded.method
+            }
+            state.streams.notifications[method, default: 0] &+= 1
         }
     }
 
@@ -181,7 +246,10 @@ public final class MetricsStore: Sendable {
 
     /// Updates what is known of the session (client, server, protocol version, server process).
     public func updateSession(_ change: (inout SessionInfo) -> Void) {
-        state.withLock { change(&$0.session) }
+        state.withLock {
+            change(&$0.session)
+            $0.modern = JSONRPCErrorName.isModern($0.session.protocolVersion)
+        }
     }
 
     /// What is known of the session now.
@@ -197,6 +265,7 @@ public final class MetricsStore: Sendable {
     func updateIdentity(_ change: (inout SessionInfo) -> Void) {
         let complete = state.withLock { state -> Bool in
             change(&state.session)
+            state.modern = JSONRPCErrorName.isModern(state.session.protocolVersion)
             return state.session.client != nil && state.session.server != nil && state.session.protocolVersion != nil
         }
         if complete { identityReads.store(0, ordering: .relaxed) }
@@ -277,7 +346,7 @@ public final class MetricsStore: Sendable {
         let lastMinute = copy.seconds.totals(endingAt: currentSecond, seconds: 60)
         let overview = Overview(
             startTime: startDate, uptimeSeconds: uptime, totalCalls: copy.calls, totalErrors: copy.failures,
-            successRate: Self.percent(copy.calls - copy.failures, of: copy.calls),
+            successRate: Self.percent(copy.calls - copy.failures - copy.interim, of: copy.calls - copy.interim),
             inFlight: copy.targets.reduce(0) { $0 + $1.inFlight },
             outcomes: Self.outcomeDictionary(copy.outcomes),
             throughput: Throughput(lastMinute: rate(60), last5Minutes: rate(300), last15Minutes: rate(900)),
@@ -285,7 +354,9 @@ public final class MetricsStore: Sendable {
             latency: Self.latency(copy.histogram, sumNanos: copy.sumNanos, minNanos: copy.minNanos, maxNanos: copy.maxNanos),
             traffic: Traffic(
                 clientToServerMessages: copy.messages[0], clientToServerBytes: copy.bytes[0],
-                serverToClientMessages: copy.messages[1], serverToClientBytes: copy.bytes[1]))
+                serverToClientMessages: copy.messages[1], serverToClientBytes: copy.bytes[1]),
+            clientErrors: copy.clientErrors, serverErrors: copy.failures - copy.clientErrors, interimRounds: copy.interim,
+            streams: Self.streamsReport(copy.streams))
         let notifications = copy.notifications
             .map { NotificationCount(method: $0.key.method, direction: $0.key.direction, count: $0.value) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.method < $1.method }
@@ -337,7 +408,7 @@ public final class MetricsStore: Sendable {
         let latency = latency(s.histogram, sumNanos: s.sumNanos, minNanos: s.minNanos, maxNanos: s.maxNanos)
         return TargetReport(
             name: s.key.target ?? s.key.method, method: s.key.method, target: s.key.target, direction: s.direction,
-            calls: s.calls, errors: s.failures, successRate: percent(s.calls - s.failures, of: s.calls),
+            calls: s.calls, errors: s.failures, successRate: percent(s.calls - s.failures - s.interim, of: s.calls - s.interim),
             avgMs: latency.avgMs, minMs: latency.minMs, maxMs: latency.maxMs, p50Ms: latency.p50Ms, p90Ms: latency.p90Ms,
             p95Ms: latency.p95Ms, p99Ms: latency.p99Ms, p999Ms: latency.p999Ms, lastUsed: lastUsed, inFlight: s.inFlight,
             outcomes: outcomeDictionary(s.outcomes), errorTypes: s.errorTypes,
@@ -348,7 +419,32 @@ public final class MetricsStore: Sendable {
             callsPerSecond: 0,
             requestBytes: SizeSummary(total: s.requestBytesTotal, avg: s.calls > 0 ? Double(s.requestBytesTotal) / Double(s.calls) : nil, max: s.requestBytesMax),
             responseBytes: SizeSummary(total: s.responseBytesTotal, avg: s.calls > 0 ? Double(s.responseBytesTotal) / Double(s.calls) : nil, max: s.responseBytesMax),
-            dashboardCalls: s.dashboardCalls)
+            dashboardCalls: s.dashboardCalls, clientErrors: s.clientErrors, serverErrors: s.failures - s.clientErrors,
+            interimRounds: s.interim, logical: s.logical.map(logicalReport))
+    }
+
+    static func logicalReport(_ l: LogicalCallStats) -> LogicalCallReport {
+        LogicalCallReport(
+            calls: l.calls, errors: l.failures, multiRoundCalls: l.multiRound, taskCalls: l.tasks, rounds: l.rounds,
+            maxRounds: l.maxRounds, avgRounds: l.calls > 0 ? Double(l.rounds) / Double(l.calls) : nil, polls: l.polls,
+            clientWaitMs: Double(l.clientWaitNanos) / 1e6,
+            latency: latency(l.histogram, sumNanos: l.sumNanos, minNanos: l.minNanos, maxNanos: l.maxNanos))
+    }
+
+    static func streamsReport(_ s: StreamCounters) -> StreamsReport? {
+        guard !s.opened.isEmpty else { return nil }
+        let kinds = StreamKind.allCases.compactMap { kind -> StreamKindReport? in
+            guard let opened = s.opened[kind] else { return nil }
+            let closed = s.closedByKind[kind] ?? 0
+            return StreamKindReport(
+                kind: kind.rawValue, open: s.open[kind] ?? 0, opened: opened, closed: closed,
+                avgLifetimeMs: closed > 0 ? Double(s.lifetimeSumNanos[kind] ?? 0) / Double(closed) / 1e6 : nil,
+                maxLifetimeMs: closed > 0 ? Double(s.lifetimeMaxNanos[kind] ?? 0) / 1e6 : nil)
+        }
+        return StreamsReport(
+            open: s.open.values.reduce(0, +), opened: s.opened.values.reduce(0, +),
+            closed: Dictionary(uniqueKeysWithValues: s.closedByReason.map { ($0.key.rawValue, $0.value) }),
+            kinds: kinds, notifications: s.notifications)
     }
 
     static func latency(_ h: LatencyHistogram, sumNanos: UInt64, minNanos: UInt64, maxNanos: UInt64) -> LatencySummary {

@@ -30,6 +30,12 @@ struct TargetStats: Sendable {
     var okBuckets = DurationBuckets()
     var errorBuckets: [String: DurationBuckets] = [:]
     var seconds: SecondRing
+    /// Interim rounds (`input_required`, `task`): neither ok nor failed.
+    var interim: UInt64 = 0
+    /// Failures that were the client's mistake (``JSONRPCErrorName/isClientError(_:)``).
+    var clientErrors: UInt64 = 0
+    /// Logical calls, once the target has had one longer than a round trip.
+    var logical: LogicalCallStats?
     /// Bumped on every change, so snapshots can reuse what they computed for unchanged targets.
     var version: UInt64 = 0
 
@@ -53,9 +59,16 @@ struct TargetStats: Sendable {
     }
 
     @inline(__always)
-    mutating func record(_ call: CompletedCall, second: UInt32) {
+    mutating func record(_ call: CompletedCall, second: UInt32, modern: Bool = false) {
         let micros = max(1, call.durationNanos / 1_000)
-        let failed = call.outcome != .ok
+        let failed = call.outcome.isFailure
+        if call.outcome.isInterim {
+            // From the first longer call on, logical calls are counted apart from round trips.
+            if logical == nil { logical = LogicalCallStats(seededFrom: self) }
+            interim &+= 1
+        } else if call.logical == nil, logical != nil {
+            logical!.record(durationNanos: call.durationNanos, rounds: 1, clientWaitNanos: 0, polls: 0, task: false, failed: failed)
+        }
         calls &+= 1
         outcomes[Self.outcomeIndex(call.outcome)] &+= 1
         if call.origin == .dashboard { dashboardCalls &+= 1 }
@@ -73,7 +86,8 @@ struct TargetStats: Sendable {
         seconds.add(second: second, failed: failed, micros: micros)
         if failed {
             failures &+= 1
-            var type = call.errorType ?? "error"
+            var type = call.errorType(modern: modern) ?? "error"
+            if JSONRPCErrorName.isClientError(type) { clientErrors &+= 1 }
             if errorTypes[type] == nil && errorTypes.count >= Self.maxErrorTypes { type = "_OTHER" }
             errorTypes[type, default: 0] &+= 1
             errorBuckets[type, default: DurationBuckets()].add(micros: micros, nanos: call.durationNanos)
@@ -89,6 +103,15 @@ struct TargetStats: Sendable {
         version &+= 1
     }
 
+    /// Records a logical call that ended on another round trip (its last round, or the poll that saw its task end).
+    mutating func recordLogical(_ call: LogicalCall) {
+        if logical == nil { logical = LogicalCallStats(seededFrom: self) }
+        logical!.record(
+            durationNanos: call.durationNanos, rounds: call.rounds, clientWaitNanos: call.clientWaitNanos, polls: call.polls,
+            task: call.taskID != nil, failed: call.outcome.isFailure)
+        version &+= 1
+    }
+
     @inline(__always)
     static func outcomeIndex(_ outcome: CallOutcome) -> Int {
         switch outcome {
@@ -97,6 +120,8 @@ struct TargetStats: Sendable {
         case .toolError: 2
         case .cancelled: 3
         case .lost: 4
+        case .inputRequired: 5
+        case .task: 6
         }
     }
 

@@ -109,11 +109,12 @@ public struct Overview: Codable, Sendable, Equatable {
     public var totalCalls: UInt64
     /// Calls that did not end `ok`.
     public var totalErrors: UInt64
-    /// Percent of calls that ended `ok`; null when there were none.
+    /// Percent of calls that ended `ok`, interim rounds (`input_required`, `task`) left out; null when there were none.
     public var successRate: Double?
     /// Calls sent and not yet answered.
     public var inFlight: Int
-    /// Finished calls per outcome (`ok`, `jsonrpc_error`, `tool_error`, `cancelled`, `lost`).
+    /// Finished calls per outcome (`ok`, `jsonrpc_error`, `tool_error`, `cancelled`, `lost`, and the interim
+    /// `input_required`, `task`).
     public var outcomes: [String: UInt64]
     /// Calls per second over the last 1, 5 and 15 minutes.
     public var throughput: Throughput
@@ -123,6 +124,15 @@ public struct Overview: Codable, Sendable, Equatable {
     public var latency: LatencySummary
     /// Bytes and messages relayed each way.
     public var traffic: Traffic
+    /// Of the errors, those that were the client's mistake (invalid params, method not found, ...: see
+    /// docs/errors.md); they count against the success rate like the others, and are shown apart.
+    public var clientErrors: UInt64? = nil
+    /// Of the errors, the rest: the server's (or the transport's) failures.
+    public var serverErrors: UInt64? = nil
+    /// Interim rounds (`input_required`, `task`) among the calls: neither ok nor errors.
+    public var interimRounds: UInt64? = nil
+    /// The long-lived notification streams; absent when none was ever opened.
+    public var streams: StreamsReport? = nil
 }
 
 /// Calls per second averaged over three windows.
@@ -183,7 +193,7 @@ public struct TargetReport: Codable, Sendable, Equatable {
     public var calls: UInt64
     /// Calls that did not end `ok`.
     public var errors: UInt64
-    /// Percent of calls that ended `ok`; null when none.
+    /// Percent of calls that ended `ok`, interim rounds (`input_required`, `task`) left out; null when none.
     public var successRate: Double?
     /// Mean latency in ms.
     public var avgMs: Double?
@@ -221,6 +231,14 @@ public struct TargetReport: Codable, Sendable, Equatable {
     public var responseBytes: SizeSummary
     /// Calls that came from the dashboard's explorer.
     public var dashboardCalls: UInt64
+    /// Of the errors, those that were the client's mistake (see docs/errors.md).
+    public var clientErrors: UInt64? = nil
+    /// Of the errors, the server's (or the transport's).
+    public var serverErrors: UInt64? = nil
+    /// Interim rounds (`input_required`, `task`) among the calls: neither ok nor errors.
+    public var interimRounds: UInt64? = nil
+    /// Logical calls, once one took more than one round trip; round trips stay in the figures above.
+    public var logical: LogicalCallReport? = nil
 }
 
 /// One target with its per-second series: what `/api/tools/{name}` serves.

@@ -26,7 +26,7 @@ public enum ReportJSONWriter {
         out.append(contentsOf: #","targets":["#.utf8)
         for (i, t) in report.targets.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            target(t, &out)
+            target(t, &out, encoder: encoder)
         }
         out.append(contentsOf: #"],"notifications":"#.utf8)
         out += try encoder.encode(report.notifications)
@@ -41,7 +41,7 @@ public enum ReportJSONWriter {
     }
 
     /// One target, keys as the encoder's snake case writes them, absent optionals left out as it leaves them out.
-    static func target(_ t: TargetReport, _ out: inout [UInt8]) {
+    static func target(_ t: TargetReport, _ out: inout [UInt8], encoder: JSONEncoder = Report.encoder()) {
         var first = true
         func key(_ k: StaticString) {
             if !first { out.append(UInt8(ascii: ",")) }
@@ -96,6 +96,14 @@ public enum ReportJSONWriter {
         key("request_bytes"); size(t.requestBytes, &out)
         key("response_bytes"); size(t.responseBytes, &out)
         integer("dashboard_calls", t.dashboardCalls)
+        if let v = t.clientErrors { integer("client_errors", v) }
+        if let v = t.serverErrors { integer("server_errors", v) }
+        if let v = t.interimRounds { integer("interim_rounds", v) }
+        if let logical = t.logical {
+            // Rare (targets with multi-round or task calls): the encoder writes it, as it writes the small parts.
+            key("logical")
+            out += (try? encoder.encode(logical)).map(Array.init) ?? Array("null".utf8)
+        }
         out.append(UInt8(ascii: "}"))
     }
 

@@ -153,9 +153,11 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         let sessionID = request.headers[MCPEndpoint.sessionHeader]
         let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
         var inspector = MessageInspector()
-        let requestIDs = body.withUnsafeReadableBytes {
-            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector).requestIDs
+        let posted = body.withUnsafeReadableBytes {
+            recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
         }
+        let requestIDs = posted.requestIDs
+        MCPEndpoint.checkHeaders(of: request, posted: posted, store: store)
 
         let upstream: HTTPClientResponse
         do {
@@ -186,7 +188,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         if request.method == .delete, let sessionID, (200..<300).contains(Int(upstream.status.code)) || upstream.status == .notFound {
             forget(sessionID)
         }
-        return await relay(upstream, recorder: recorder, requestIDs: [])
+        return await relay(upstream, recorder: recorder, requestIDs: [], standaloneStream: request.method == .get)
     }
 
     private func forget(_ sessionID: String) {
@@ -285,7 +287,9 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     }
 
     /// The upstream's answer, relayed: JSON whole (and measured), SSE chunk by chunk as it comes.
-    private func relay(_ upstream: HTTPClientResponse, recorder: TrafficRecorder, requestIDs: [JSONRPCID]) async -> Response {
+    private func relay(
+        _ upstream: HTTPClientResponse, recorder: TrafficRecorder, requestIDs: [JSONRPCID], standaloneStream: Bool = false
+    ) async -> Response {
         var headers = HTTPFields()
         let tokens = HeaderForwarding.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
         for (name, value) in upstream.headers where HeaderForwarding.forwardsResponseHeader(name, connectionTokens: tokens) {
@@ -294,7 +298,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
         let contentType = upstream.headers.first(name: "content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("text/event-stream") {
-            return Response(status: status, headers: headers, body: sseBody(upstream.body, recorder: recorder, requestIDs: requestIDs))
+            return Response(status: status, headers: headers,
+                            body: sseBody(upstream.body, recorder: recorder, requestIDs: requestIDs, standaloneStream: standaloneStream))
         }
         let body: ByteBuffer
         do {
@@ -331,11 +336,25 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     }
 
     /// Relays an SSE stream as it arrives, measuring each event's data on the side.
-    private func sseBody(_ body: HTTPClientResponse.Body, recorder: TrafficRecorder, requestIDs: [JSONRPCID]) -> ResponseBody {
+    /// A `subscriptions/listen` among `requestIDs`, or the standalone `GET` stream, is measured as a stream: it ends
+    /// closed by the client or the transport, never lost.
+    private func sseBody(
+        _ body: HTTPClientResponse.Body, recorder: TrafficRecorder, requestIDs: [JSONRPCID], standaloneStream: Bool
+    ) -> ResponseBody {
         let store = store
         let logger = logger
         let limit = configuration.maxMessageBytes
         return ResponseBody { writer in
+            let opened = store.clock.now()
+            if standaloneStream { store.recordStreamOpened(.get) }
+            var closedBy = StreamCloseReason.transport
+            defer {
+                let now = store.clock.now()
+                recorder.endStreams(ids: requestIDs, reason: closedBy, at: now)
+                if standaloneStream {
+                    store.recordStreamClosed(StreamClosure(kind: .get, reason: closedBy, lifetimeNanos: now.nanoseconds(since: opened)))
+                }
+            }
             var parser = SSEEventParser(maxEventBytes: limit)
             var inspector = MessageInspector()
             do {
@@ -357,9 +376,13 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
                     try await ClientWrite.run { try await writer.write(chunk) }
                 }
             } catch let error as ClientWrite.Failure {
+                closedBy = .client
                 throw error.underlying
             } catch {
-                guard !Task.isCancelled else { throw error }
+                guard !Task.isCancelled else {
+                    closedBy = .client
+                    throw error
+                }
                 // The upstream broke mid-stream: answer what this stream still owed, then end it.
                 let text = "MCP server connection broke mid-stream: \(UpstreamHTTPClient.describe(error))"
                 let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())

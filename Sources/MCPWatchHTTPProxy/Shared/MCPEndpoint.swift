@@ -46,6 +46,21 @@ enum MCPEndpoint {
         return nil
     }
 
+    /// Counts a POST whose `Mcp-Method` / `Mcp-Name` headers disagree with its body as an anomaly
+    /// (``MCPRequestHeaders``); the request is relayed unchanged all the same: the server decides.
+    static func checkHeaders(of request: Request, posted: PostedMessage, store: MetricsStore) {
+        let method = request.headers[methodHeader], name = request.headers[nameHeader]
+        let version = request.headers[protocolVersionHeader]
+        guard method != nil || name != nil || version != nil,
+              let kind = MCPRequestHeaders.mismatch(method: method, name: name, protocolVersion: version, body: posted) else { return }
+        let sample = "Mcp-Method: \(method ?? "(none)"), Mcp-Name: \(name ?? "(none)"); body: \(posted.method ?? "") \(posted.target ?? "")"
+        store.recordAnomaly(kind, direction: .clientToServer, at: store.clock.now(), sample: String(sample.prefix(200)))
+    }
+
+    static let methodHeader = HTTPField.Name(MCPRequestHeaders.methodHeader)!
+    static let nameHeader = HTTPField.Name(MCPRequestHeaders.nameHeader)!
+    static let protocolVersionHeader = HTTPField.Name("MCP-Protocol-Version")!
+
     /// 405 for a method the transport does not have.
     static func methodNotAllowed() -> Response {
         var response = error(.methodNotAllowed, "Method Not Allowed: use POST, GET or DELETE")

@@ -690,7 +690,18 @@
 
   // ---------------------------------------------------------------- tools table
   const table = { rows: new Map(), sort: { key: "calls", dir: -1 }, filter: "" };
-  const TOOL_COLS = ["calls", "errors", "success_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "last_used"];
+  const TOOL_COLS = ["calls", "errors", "success_rate", "avg_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "logical_p95_ms", "last_used"];
+
+  // A logical call runs from the first request to the final result, across input_required rounds and task polls.
+  // Until a target has had one longer than a round trip, its logical calls are its round trips.
+  function logicalP95(t) { return t.logical ? t.logical.latency.p95_ms : t.p95_ms; }
+  function logicalTitle(t) {
+    const l = t.logical;
+    if (!l) return "Every call was one round trip: the logical latency is the round-trip latency.";
+    return l.calls + " logical calls (" + l.multi_round_calls + " of several rounds, " + l.task_calls + " tasks) · p50 " +
+      fmtMs(l.latency.p50_ms) + " · p95 " + fmtMs(l.latency.p95_ms) + " · max " + fmtMs(l.latency.max_ms) + " · avg rounds " +
+      (num(l.avg_rounds) ? l.avg_rounds.toFixed(2) : "–") + " · client wait " + fmtMs(l.client_wait_ms) + " · task polls " + fmtInt(l.polls);
+  }
 
   function makeRow(tool) {
     const tr = el("tr", { "data-tool": tool.name, "data-method": tool.method, tabindex: "0" });
@@ -717,7 +728,7 @@
   function sortValue(t, key) {
     if (key === "name") return (t.name || "").toLowerCase();
     if (key === "last_used") return t.last_used ? Date.parse(t.last_used) : -Infinity;
-    const v = t[key];
+    const v = key === "logical_p95_ms" ? logicalP95(t) : t[key];
     return num(v) ? v : -Infinity;
   }
 
@@ -754,12 +765,16 @@
       setText(c.calls, fmtInt(t.calls));
       setText(c.errors, fmtInt(t.errors));
       setAttr(c.errors, "data-nonzero", t.errors > 0 ? "" : null);
+      setAttr(c.errors, "title", num(t.client_errors) ? "client's mistakes " + fmtInt(t.client_errors) + " · server's " + fmtInt(t.server_errors) : null);
       setText(c.success_rate, fmtPct(t.success_rate));
       setText(c.avg_ms, fmtMs(t.avg_ms));
       setText(c.p50_ms, fmtMs(t.p50_ms));
       setText(c.p95_ms, fmtMs(t.p95_ms));
       setText(c.p99_ms, fmtMs(t.p99_ms));
       setText(c.max_ms, fmtMs(t.max_ms));
+      setText(c.logical_p95_ms, fmtMs(logicalP95(t)) + (t.logical && t.logical.multi_round_calls + t.logical.task_calls > 0
+        ? " (" + (num(t.logical.avg_rounds) ? t.logical.avg_rounds.toFixed(1) : "1") + " rounds)" : ""));
+      setAttr(c.logical_p95_ms, "title", logicalTitle(t));
       setText(c.last_used, t.last_used ? fmtAgo(t.last_used) : "never");
       c.last_used.title = t.last_used ? fmtTime(t.last_used) : "";
       const match = !f || t.name.toLowerCase().includes(f) || t.method.toLowerCase().includes(f);
