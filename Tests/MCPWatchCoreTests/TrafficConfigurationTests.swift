@@ -81,6 +81,7 @@ import Testing
         let yaml = c.renderYAML()
         #expect(yaml.contains("traffic:\n  max_concurrency: 4\n  priority: low\n"))
         #expect(yaml.contains("  queue:\n    max_size: 50\n    timeout: 10s\n"))
+        #expect(yaml.contains("  cache:\n    entries: 500\n    bytes: 8MiB\n"))
         #expect(yaml.contains("    \"slow_tool\":\n      max_concurrency: 1\n"))
     }
 
@@ -116,6 +117,12 @@ import Testing
         ])), source: "f.yaml")
         #expect(Set(problems.map(\.key)) == ["traffic.queue", "traffic.breaker"], "\(problems)")
         #expect(problems.first { $0.key == "traffic.queue" }?.message.contains("max_concurrency") == true)
+        // Reported once: the environment, which sets nothing of traffic's, does not repeat them.
+        #expect(c.apply(environment: ["MCPWATCH_HTTP_LISTEN": "127.0.0.1:1"]).isEmpty)
+        // A variable alone can break a rule too, and is named as the source.
+        var env = WatchConfiguration()
+        #expect(env.apply(environment: ["MCPWATCH_TRAFFIC_QUEUE_TIMEOUT": "5s"]).map(\.description)
+                == ["environment: traffic.queue: has no effect without max_concurrency (server-wide, or for a tool or method): calls wait only for a free slot"])
     }
 
     @Test func environmentVariablesSwitchItOn() throws {

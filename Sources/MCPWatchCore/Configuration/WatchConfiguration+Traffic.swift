@@ -1,7 +1,8 @@
 /// The `traffic:` section: not in ``ConfigSchema/settings`` (its keys nest below tools and methods that the user
-/// names), read by ``TrafficPolicy/parse(_:into:source:)`` and hooked into `apply(file:)`, `apply(environment:)`,
-/// `validate(source:)` and `renderYAML()`, so that `mcpwatch config check` and every command report its problems
-/// the same way.
+/// names), read by ``TrafficPolicy/parse(_:into:source:)`` and hooked into `apply(file:)`, `apply(environment:)`
+/// and `renderYAML()`, so that `mcpwatch config check` and every command report its problems the same way. Its
+/// cross-key rules are checked where it is read (after the file, and after the environment when a
+/// `MCPWATCH_TRAFFIC_...` variable is set), so that a problem in the file is reported once.
 extension WatchConfiguration {
     /// The section's name.
     static let trafficSection = "traffic"

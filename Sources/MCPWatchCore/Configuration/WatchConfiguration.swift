@@ -181,7 +181,6 @@ extension WatchConfiguration {
             problems.append(ConfigProblem(source: source, key: "health.unhealthy_error_rate",
                 message: "must not be below health.degraded_error_rate (\(degradedErrorRate))"))
         }
-        problems += traffic?.validate(source: source) ?? []
         return problems
     }
 

@@ -146,7 +146,7 @@ extension TrafficPolicy {
                 return .failure(FieldProblem(text.hasPrefix("-") ? "must not be negative (found '\(text)')" : "expected a size such as 1048576, 512KiB or 16MiB, found '\(text)'"))
             }
             return bytes == 0 ? .failure(FieldProblem(cacheZero)) : .success(bytes)
-        }, set: { $0.cache = $0.cache ?? CacheSettings(); $0.cache!.maxBytes = $1 }, render: { $0.cache.map { "\($0.maxBytes)" } }),
+        }, set: { $0.cache = $0.cache ?? CacheSettings(); $0.cache!.maxBytes = $1 }, render: { $0.cache.map { ByteSize(bytes: $0.maxBytes).description } }),
         field("cache.ttl", { duration($0, allowZero: true) }, set: { $0.cache = $0.cache ?? CacheSettings(); $0.cache!.ttl = $1 == .zero ? nil : $1 },
               render: { $0.cache.map { $0.ttl.map(ConfigValueParsing.format) ?? "0s" } }),
         field("cache.unhinted_scope", { (text: String) -> Result<CacheScope, FieldProblem> in
@@ -267,7 +267,7 @@ extension TrafficPolicy {
         return names
     }
 
-    /// Reads the `traffic:` section. Nil when it is empty (traffic control stays off).
+    /// Reads the `traffic:` section and checks its cross-key rules. Nil when it is empty (traffic control stays off).
     public static func parse(_ node: ConfigNode, into policy: inout TrafficPolicy?, source: String) -> [ConfigProblem] {
         if case .null = node { return [] }
         if case .mapping(let entries, _) = node, entries.isEmpty { return [] }
@@ -276,7 +276,7 @@ extension TrafficPolicy {
         walk(node, prefix: "", key: "traffic", fields: serverFields, specials: serverSpecials, into: &working, source: source, problems: &problems)
         working.fillInBursts()
         policy = working
-        return problems
+        return problems + working.validate(source: source)
     }
 
     /// The environment variables of the server-wide settings: `MCPWATCH_TRAFFIC_MAX_CONCURRENCY`,
@@ -285,11 +285,14 @@ extension TrafficPolicy {
         serverFields.map { ("MCPWATCH_TRAFFIC_" + $0.path.uppercased().replacingOccurrences(of: ".", with: "_"), "traffic." + $0.path) }
     }
 
-    /// Applies `MCPWATCH_TRAFFIC_...` variables; any of them switches traffic control on.
+    /// Applies `MCPWATCH_TRAFFIC_...` variables; any of them switches traffic control on. When one is set, the
+    /// cross-key rules are checked again (``validate(source:)``).
     public static func apply(environment: [String: String], to policy: inout TrafficPolicy?) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
+        var touched = false
         for (field, variable) in zip(serverFields, environmentVariables) {
             guard let text = environment[variable.name] else { continue }
+            touched = true
             var working = policy ?? TrafficPolicy()
             if let message = field.set(&working, text) {
                 problems.append(ConfigProblem(source: variable.name, key: variable.key, message: message))
@@ -298,6 +301,7 @@ extension TrafficPolicy {
                 policy = working
             }
         }
+        if touched, let policy { problems += policy.validate(source: "environment") }
         return problems
     }
 
