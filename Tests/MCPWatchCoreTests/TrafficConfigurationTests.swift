@@ -137,6 +137,13 @@ import Testing
         #expect(bad.traffic == nil)
     }
 
+    @Test func anEmptyCacheOrBreakerSectionSwitchesItOn() throws {
+        var c = WatchConfiguration()
+        let problems = c.apply(file: file(.map([("cache", .map([])), ("breaker", .map([]))])), source: "f.yaml")
+        #expect(try #require(c.traffic).cache == TrafficPolicy.CacheSettings())
+        #expect(problems.map(\.key) == ["traffic.breaker"])
+    }
+
     @Test func aMisspelledSectionSuggestsTraffic() {
         var c = WatchConfiguration()
         let problems = c.apply(file: .mapping([ConfigEntry(key: "trafic", line: 3, value: .mapping([], line: 3))], line: 1), source: "f.yaml")

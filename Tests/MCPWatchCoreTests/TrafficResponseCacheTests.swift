@@ -71,6 +71,15 @@ import Testing
         #expect(cache.lookup(k, context: "token-bob", now: t0) == nil)
         #expect(cache.lookup(k, context: nil, now: t0) == nil)
         #expect(cache.lookup(k, context: "token-alice", now: t0)?.scope == .private)
+        // A public answer for the same key is served to everyone, and replaces Alice's private one...
+        let open = #"{"jsonrpc":"2.0","id":1,"result":{"contents":[],"ttlMs":60000,"cacheScope":"public"}}"#
+        cache.store(bytes(open), for: k, context: "token-alice", now: t0)
+        #expect(cache.lookup(k, context: "token-bob", now: t0)?.scope == .public)
+        #expect(cache.statistics.entries == 1)
+        // ...and a private one later replaces the public one, so that Bob is not served the stale shared answer.
+        cache.store(bytes(response), for: k, context: "token-alice", now: t0)
+        #expect(cache.lookup(k, context: "token-bob", now: t0) == nil)
+        #expect(cache.statistics.entries == 1)
     }
 
     @Test func unhintedResultsUseTheConfiguredTTLAndArePrivateByDefault() throws {

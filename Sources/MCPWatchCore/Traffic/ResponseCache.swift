@@ -180,6 +180,8 @@ public struct ResponseCache: Sendable {
         if let old = index[storeKey] { remove(old) }
         // A public answer replaces this caller's private one for the same key, so that lookups find the newest.
         if scope == .public, let context, let old = index[StoreKey(key: key, context: context)] { remove(old) }
+        // And a private answer replaces the public one, which lookups would find first: the server has changed its mind.
+        if scope == .private, let old = index[StoreKey(key: key, context: nil)] { remove(old) }
         while statistics.entries >= maxEntries || statistics.bytes + cost > maxBytes, tail >= 0 {
             remove(tail)
             statistics.evictions += 1

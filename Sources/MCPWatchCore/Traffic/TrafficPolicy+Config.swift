@@ -273,6 +273,12 @@ extension TrafficPolicy {
         if case .mapping(let entries, _) = node, entries.isEmpty { return [] }
         var problems: [ConfigProblem] = []
         var working = policy ?? TrafficPolicy()
+        // `cache:` and `breaker:` switch their part on even with nothing below (the defaults; a breaker then asks for
+        // its conditions).
+        if case .mapping(let entries, _) = node {
+            if entries.contains(where: { $0.key == "cache" }) { working.cache = working.cache ?? CacheSettings() }
+            if entries.contains(where: { $0.key == "breaker" }) { working.breaker = working.breaker ?? BreakerSettings() }
+        }
         walk(node, prefix: "", key: "traffic", fields: serverFields, specials: serverSpecials, into: &working, source: source, problems: &problems)
         working.fillInBursts()
         policy = working
