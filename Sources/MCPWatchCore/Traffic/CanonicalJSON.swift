@@ -32,6 +32,11 @@ public enum CanonicalJSON {
 
     /// The decoded text of a JSON string value (quotes included in `bytes`), or nil when it is not one.
     static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        // The common case, a string without escapes: its bytes are its text (the relay has checked the UTF-8).
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "\""), bytes[bytes.count - 1] == UInt8(ascii: "\""),
+           !bytes.dropFirst().dropLast().contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 < 0x20 }) {
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[1..<bytes.count - 1]), as: UTF8.self)
+        }
         var parser = Parser(bytes: bytes)
         var out: [UInt8] = []
         guard parser.peekSkippingWhitespace() == UInt8(ascii: "\""), parser.value(into: &out, dropping: []), parser.atEnd() else { return nil }

@@ -132,22 +132,25 @@ public struct ResponseCache: Sendable {
     /// - Parameter context: the caller's authorization context (token, session or client; nil when unknown, and
     ///   then private entries are never served).
     public mutating func lookup(_ key: ResponseCacheKey, context: String?, now: MonotonicInstant) -> Hit? {
-        for storeKey in [StoreKey(key: key, context: nil)] + (context.map { [StoreKey(key: key, context: $0)] } ?? []) {
-            guard let slot = index[storeKey] else { continue }
-            let node = nodes[slot]!
-            guard now < node.expiresAt else {
-                remove(slot)
-                statistics.expirations += 1
-                continue
-            }
-            moveToFront(slot)
-            statistics.hits += 1
-            var hit = node.hit
-            hit.remainingNanoseconds = node.expiresAt.nanoseconds(since: now)
-            return hit
-        }
+        if let hit = find(StoreKey(key: key, context: nil), now: now) { return hit }
+        if let context, let hit = find(StoreKey(key: key, context: context), now: now) { return hit }
         statistics.misses += 1
         return nil
+    }
+
+    private mutating func find(_ storeKey: StoreKey, now: MonotonicInstant) -> Hit? {
+        guard let slot = index[storeKey] else { return nil }
+        let expiresAt = nodes[slot]!.expiresAt
+        guard now < expiresAt else {
+            remove(slot)
+            statistics.expirations += 1
+            return nil
+        }
+        moveToFront(slot)
+        statistics.hits += 1
+        var hit = nodes[slot]!.hit
+        hit.remainingNanoseconds = expiresAt.nanoseconds(since: now)
+        return hit
     }
 
     /// Stores the server's response to a request, if the rules allow.
