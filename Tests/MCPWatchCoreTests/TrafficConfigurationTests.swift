@@ -144,6 +144,24 @@ import Testing
         #expect(problems.map(\.key) == ["traffic.breaker"])
     }
 
+    @Test func methodLimitsMakeAGroupAndToolsWinOverMethods() throws {
+        var c = WatchConfiguration()
+        let problems = c.apply(file: file(.map([
+            ("methods", .map([("tools/call", .map([("max_concurrency", .value("3")), ("priority", .value("low"))])),
+                              ("ping", .map([("max_concurrency", .value("1"))]))])),
+            ("tools", .map([("urgent", .map([("priority", .value("high"))]))])),
+        ])), source: "f.yaml")
+        #expect(problems.map(\.key) == ["traffic.methods.ping.max_concurrency"])
+        let p = try #require(c.traffic)
+        #expect(p.rules(method: "tools/call", tool: "other").group == "method:tools/call")
+        #expect(p.rules(method: "tools/call", tool: "other").priority == .low)
+        #expect(p.rules(method: "tools/call", tool: "urgent").priority == .high)
+        #expect(p.rules(method: "tools/call", tool: "urgent").group == "method:tools/call")
+        #expect(p.rules(method: "resources/read", tool: nil).group == nil)
+        #expect(p.rules(method: "tools/list", tool: nil).cacheable == false)  // no cache configured
+        #expect(p.admissionLimits?.maxConcurrency == nil && p.admissionLimits?.groupLimits["method:tools/call"] == 3)
+    }
+
     @Test func aMisspelledSectionSuggestsTraffic() {
         var c = WatchConfiguration()
         let problems = c.apply(file: .mapping([ConfigEntry(key: "trafic", line: 3, value: .mapping([], line: 3))], line: 1), source: "f.yaml")

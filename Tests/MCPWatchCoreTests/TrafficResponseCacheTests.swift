@@ -136,6 +136,27 @@ import Testing
         #expect(small.store(bytes(huge), for: keys[0], context: nil, now: t0) == .notStored(.tooLarge))
     }
 
+    @Test func oddHints() throws {
+        var cache = ResponseCache(maxEntries: 10, maxBytes: 1 << 20)
+        let k = try key(#"{"jsonrpc":"2.0","id":1,"method":"resources/list"}"#)
+        // A fractional ttlMs counts in whole milliseconds; an unknown cacheScope is taken as private.
+        #expect(cache.store(bytes(#"{"jsonrpc":"2.0","id":1,"result":{"resources":[],"ttlMs":1500.7,"cacheScope":"team"}}"#), for: k, context: "c", now: t0)
+                == .stored(ttl: .milliseconds(1_500), scope: .private))
+        // resultType complete is cacheable; the id may be a string with escapes, and is replaced whole.
+        let response = #"{"result":{"resources":[],"resultType":"complete","ttlMs":10,"cacheScope":"public"},"id":"a\"b","jsonrpc":"2.0"}"#
+        #expect(cache.store(bytes(response), for: k, context: nil, now: t0) == .stored(ttl: .milliseconds(10), scope: .public))
+        let found = cache.lookup(k, context: nil, now: t0)
+        let hit = try #require(found)
+        #expect(String(decoding: hit.response(id: RequestID(9)), as: UTF8.self)
+                == #"{"result":{"resources":[],"resultType":"complete","ttlMs":10,"cacheScope":"public"},"id":9,"jsonrpc":"2.0"}"#)
+    }
+
+    @Test func positionalParametersAreKeyedCanonically() throws {
+        let a = try key(#"{"jsonrpc":"2.0","id":1,"method":"x/y","params":[1, {"b":2,"a":1}]}"#)
+        let b = try key(#"{"jsonrpc":"2.0","id":2,"method":"x/y","params":[1.0,{"a":1,"b":2}]}"#)
+        #expect(a == b && String(decoding: a.parameters, as: UTF8.self) == #"[1,{"a":1,"b":2}]"#)
+    }
+
     @Test func replacingAnEntryKeepsTheCountsRight() throws {
         var cache = ResponseCache(maxEntries: 10, maxBytes: 1 << 20)
         let k = try key(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
