@@ -43,6 +43,7 @@ import Testing
         let problems = c.apply(file: file(.map([
             ("max_concurrency", .value("4")), ("priority", .value("low")), ("timeout", .value("30s")),
             ("queue", .map([("max_size", .value("50")), ("timeout", .value("10s"))])),
+            ("server_requests", .map([("max_concurrency", .value("1"))])),
             ("cache", .map([("entries", .value("500")), ("bytes", .value("8MiB")), ("ttl", .value("1m")), ("unhinted_scope", .value("public")),
                             ("tools", .map([("get_weather", .value("5m"))]))])),
             ("breaker", .map([("failures", .value("5")), ("error_rate", .value("50")), ("min_calls", .value("20")), ("window", .value("1m")),
@@ -76,6 +77,7 @@ import Testing
         #expect(p.rules(method: "tools/list", tool: nil).cacheable)
         #expect(p.admissionLimits == AdmissionLimits(maxConcurrency: 4, groupLimits: ["tool:slow_tool": 1], maxQueued: 50, queueTimeout: .seconds(10)))
         #expect(Set(p.breakers.keys) == ["server", "tool:slow_tool"])
+        #expect(p.serverRequestLimits == AdmissionLimits(maxConcurrency: 1, maxQueued: 50, queueTimeout: .seconds(10)))
 
         // config check prints it, and what it prints reads back to the same policy.
         let yaml = c.renderYAML()

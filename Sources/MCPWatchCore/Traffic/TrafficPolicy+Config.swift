@@ -136,6 +136,8 @@ extension TrafficPolicy {
         field("timeout", { duration($0) }, set: { $0.timeout = $1 }, render: { $0.timeout.map(ConfigValueParsing.format) }),
         field("queue.max_size", { wholeNumber($0, atLeast: 0) }, set: { $0.queueMaxSize = $1 }, render: { "\($0.queueMaxSize)" }),
         field("queue.timeout", { duration($0) }, set: { $0.queueTimeout = $1 }, render: { $0.queueTimeout.map(ConfigValueParsing.format) }),
+        field("server_requests.max_concurrency", { wholeNumber($0, atLeast: 1) }, set: { $0.maxServerRequests = $1 },
+              render: { $0.maxServerRequests.map(String.init) }),
         field("cache.entries", { wholeNumber($0, atLeast: 1, zeroMessage: cacheZero) }, set: { $0.cache = $0.cache ?? CacheSettings(); $0.cache!.maxEntries = $1 },
               render: { $0.cache.map { "\($0.maxEntries)" } }),
         field("cache.bytes", { (text: String) -> Result<Int, FieldProblem> in
@@ -343,7 +345,7 @@ extension TrafficPolicy {
         for name in rateLimits.tools.keys.sorted() { checkRate(rateLimits.tools[name], "traffic.rate_limits.tools.\(name)") }
         let queueSet = queueMaxSize != TrafficPolicy().queueMaxSize || queueTimeout != nil
             || tools.values.contains { $0.queueTimeout != nil } || methods.values.contains { $0.queueTimeout != nil }
-        if queueSet && admissionLimits == nil {
+        if queueSet && admissionLimits == nil && serverRequestLimits == nil {
             problems.append(ConfigProblem(source: source, key: "traffic.queue",
                 message: "has no effect without max_concurrency (server-wide, or for a tool or method): calls wait only for a free slot"))
         }

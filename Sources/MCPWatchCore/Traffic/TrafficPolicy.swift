@@ -20,6 +20,9 @@ public struct TrafficPolicy: Sendable, Equatable {
     public var breaker: BreakerSettings?
     /// Token buckets.
     public var rateLimits = RateLimits()
+    /// The server's own requests to the client (`sampling/createMessage`, `elicitation/create`, `roots/list`) in
+    /// flight at once (nil: no limit): for clients that cannot take many at a time.
+    public var maxServerRequests: Int?
     /// Settings for one tool (`tools/call` with that name), stronger than `methods`.
     public var tools: [String: Override] = [:]
     /// Settings for one method (`resources/read`, `tools/call`, ...).
@@ -189,6 +192,12 @@ public struct TrafficPolicy: Sendable, Equatable {
         for (name, o) in methods { if let limit = o.maxConcurrency { groups["method:" + name] = limit } }
         guard maxConcurrency != nil || !groups.isEmpty else { return nil }
         return .init(maxConcurrency: maxConcurrency, groupLimits: groups, maxQueued: queueMaxSize, queueTimeout: queueTimeout)
+    }
+
+    /// The limits of a second queue for the server's requests to the client, or nil when `server_requests` sets
+    /// none (they wait as client calls do, with the same queue size and timeout).
+    public var serverRequestLimits: AdmissionLimits? {
+        maxServerRequests.map { AdmissionLimits(maxConcurrency: $0, maxQueued: queueMaxSize, queueTimeout: queueTimeout) }
     }
 
     /// Every breaker the policy asks for, by name (`server`, `tool:NAME`, `method:NAME`).
