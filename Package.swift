@@ -207,6 +207,11 @@ if ProcessInfo.processInfo.environment["MCPWATCH_BENCHMARKS"] != nil {
         .executableTarget(name: "AlertScale", dependencies: ["MCPWatchCore"], path: "Benchmarks/AlertScale")
     )
     package.targets.append(
+        // Queue and cache operations from 10 to 100,000 entries (issue 19's figure):
+        //   MCPWATCH_BENCHMARKS=1 swift run -c release --scratch-path .build-bench TrafficScale
+        .executableTarget(name: "TrafficScale", dependencies: ["MCPWatchCore"], path: "Benchmarks/TrafficScale")
+    )
+    package.targets.append(
         .executableTarget(
             name: "CoreBenchmarks",
             dependencies: ["MCPWatchCore", .product(name: "Benchmark", package: "benchmark")],

@@ -86,6 +86,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var webhooks: [WebhookTarget] = []
     /// Commands run with each alert transition as JSON on stdin.
     public var alertCommands: [[String]] = []
+    /// Traffic control (`traffic:`, docs/traffic.md); nil, the default, leaves the relays fully transparent.
+    public var traffic: TrafficPolicy?
 
     /// The defaults.
     public init() {}
@@ -127,9 +129,10 @@ extension WatchConfiguration {
             if !known.contains(section) { known.append(section) }
         }
         for section in sections {
+            if section.key == Self.trafficSection { problems += applyTraffic(file: section.value, source: source); continue }
             guard known.contains(section.key) else {
                 problems.append(ConfigProblem(source: "\(source):\(section.line)", key: section.key,
-                    message: "unknown section" + ConfigSchema.suggestion(for: section.key, among: known)))
+                    message: "unknown section" + Self.sectionSuggestion(for: section.key, among: known)))
                 continue
             }
             guard case .mapping(let entries, _) = section.value else {
@@ -167,6 +170,7 @@ extension WatchConfiguration {
         if let keys = environment["MCPWATCH_API_KEY"] {
             apiKeys += keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        problems += applyTraffic(environment: environment)
         return problems + validate(source: "environment")
     }
 
@@ -192,6 +196,7 @@ extension WatchConfiguration {
             }
             out += "  \(parts[1]): \(setting.render(self))\n"
         }
+        if let traffic { out += traffic.yaml }
         return out
     }
 }
