@@ -39,6 +39,22 @@ import Testing
             """)
     }
 
+    @Test func changesOnAdjacentLinesShowTheirOldLinesThenTheirNewOnes() {
+        let edits = [TextEdit(offset(ofLine: 2)..<offset(ofLine: 2) + 4, "LINE"), TextEdit(offset(ofLine: 3)..<offset(ofLine: 3) + 4, "LINE")]
+        #expect(UnifiedDiff.render(text, edits: edits, oldLabel: "a", newLabel: "b", context: 1) == """
+            --- a
+            +++ b
+            @@ -1,4 +1,4 @@
+             line 1
+            -line 2
+            -line 3
+            +LINE 2
+            +LINE 3
+             line 4
+
+            """)
+    }
+
     @Test func nothingToShowWhenTheEditsChangeNothing() {
         #expect(UnifiedDiff.render(text, edits: [], oldLabel: "a", newLabel: "b") == "")
         #expect(UnifiedDiff.render(text, edits: [TextEdit(0..<4, "line")], oldLabel: "a", newLabel: "b") == "")

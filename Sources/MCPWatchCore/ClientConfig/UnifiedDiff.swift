@@ -37,13 +37,14 @@ public enum UnifiedDiff {
             return out
         }
 
-        // Chunks: runs of whole old lines touched by one or more edits, with their new lines.
+        // Chunks: runs of whole old lines touched by edits (on the same or adjacent lines), with their new lines, so that
+        // two changed lines in a row show as their old lines, then their new ones, as diff shows them.
         struct Chunk { var first: Int; var last: Int; var edits: [TextEdit] }
         var chunks: [Chunk] = []
         for edit in edits {
             let first = line(of: edit.range.lowerBound)
             let last = line(of: max(edit.range.lowerBound, edit.range.upperBound - 1))
-            if var previous = chunks.last, first <= previous.last {
+            if var previous = chunks.last, first <= previous.last + 1 {
                 previous.last = max(previous.last, last)
                 previous.edits.append(edit)
                 chunks[chunks.count - 1] = previous
