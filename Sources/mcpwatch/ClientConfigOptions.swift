@@ -39,7 +39,9 @@ struct ClientConfigOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"] ?? NSHomeDirectory()
         let candidates = client.configFiles(home: home, project: Self.absolute(project ?? "."), configHome: environment["XDG_CONFIG_HOME"])
-        let found = candidates.filter { manager.fileExists(atPath: $0) }
+        // Run from the home folder, a project's file is the user's own (Cursor's ~/.cursor/mcp.json): edit it once.
+        var seen = Set<String>()
+        let found = candidates.filter { manager.fileExists(atPath: $0) && seen.insert($0).inserted }
         guard !found.isEmpty else {
             throw WatchError(.invalidArgument, "no configuration of \(client.displayName) found (looked for \(candidates.joined(separator: ", "))); name one with --config-file")
         }

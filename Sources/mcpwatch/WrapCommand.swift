@@ -53,7 +53,7 @@ struct WrapCommand: AsyncParsableCommand {
         let files = try ClientConfigFiles.edit(options, verb: "wrap") { bytes, client in
             try ServerWrapper.wrap(bytes, client: client, options: wrapOptions)
         }
-        if executable.contains("/.build/") && files.contains(where: \.plan.changes) {
+        if executable.contains("/.build/") && !options.dryRun && files.contains(where: \.plan.changes) {
             Diagnostics.warning("the servers now run the mcpwatch of a build folder (\(executable)); scripts/install puts one where it stays: then run `mcpwatch unwrap` and `mcpwatch wrap` with it")
         }
     }
