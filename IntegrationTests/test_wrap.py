@@ -197,3 +197,17 @@ def test_bad_files_are_refused_and_left_untouched(mcpwatch, peers, tmp_path):
     reason = "Permission denied" if os.geteuid() != 0 else "it is read-only"  # root may write it, but it was made read-only
     assert f"mcpwatch: error: cannot write {config}: {reason}; nothing was changed" in read_only.stderr
     assert config.read_bytes() == good and not config.with_name(config.name + ".mcpwatch-backup").exists()
+
+
+def test_a_symlinked_file_stays_a_link_and_its_target_is_edited(mcpwatch, peers, tmp_path):
+    config, env = claude_desktop(tmp_path, mcpwatch, peers)
+    dotfiles = tmp_path / "dotfiles" / "claude_desktop_config.json"
+    dotfiles.parent.mkdir()
+    config.rename(dotfiles)
+    config.symlink_to(dotfiles)
+    before = dotfiles.read_bytes()
+    assert run(mcpwatch, ["wrap", "claude-desktop"], env).returncode == 0
+    assert config.is_symlink() and config.resolve() == dotfiles
+    assert json.loads(dotfiles.read_bytes())["mcpServers"]["time"]["command"] == mcpwatch
+    assert run(mcpwatch, ["unwrap", "claude-desktop"], env).returncode == 0
+    assert config.is_symlink() and dotfiles.read_bytes() == before
