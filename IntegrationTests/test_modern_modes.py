@@ -298,3 +298,71 @@ def test_reverse_proxy_keeps_the_version_with_fastmcp(mcpwatch, peers, http_serv
         assert_named(json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))["session"], direct, name)
     finally:
         stop(proxy)
+
+
+# 2026-07-28 features that depend on what mcpwatch sends and routes: tool parameters mirrored into headers, and
+# subscriptions/listen streams.
+
+MODERN_SERVER = str(HERE / "peers/modern_server.py")
+
+LISTEN_CLIENT = textwrap.dedent(r"""
+    import anyio, json, sys
+    from mcp import Client, StdioServerParameters
+    target = json.loads(sys.argv[1])
+
+    async def main():
+        server = target if isinstance(target, str) else StdioServerParameters(command=target[0], args=target[1:])
+        with anyio.fail_after(60):
+            async with Client(server, mode="auto") as client:
+                events = []
+                async with client.listen(tools_list_changed=True) as sub:
+                    announced = (await client.call_tool("change", {})).content[0].text
+                    async for event in sub:
+                        events.append(type(event).__name__)
+                        break
+                after = (await client.call_tool("where", {"region": "eu-west", "query": "q"})).content[0].text
+                print(json.dumps({"version": client.protocol_version, "announced": announced, "events": events, "after": after}))
+
+    anyio.run(main)
+""")
+
+
+def test_stdio_front_mirrors_marked_tool_parameters_into_headers(mcpwatch, peers, tmp_path):
+    port = free_port()
+    server = HTTPServer([peers["sdk2_python"], MODERN_SERVER, "--transport", "streamable-http", "--port", str(port)], port)
+    try:
+        call = ["where", {"region": "eu-west", "query": "q"}]
+        # The server refuses a modern call whose marked parameter has no Mcp-Param-Region header.
+        meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "where", "arguments": call[1], "_meta": meta}}
+        status, _, refused = post(server.url, json.dumps(body).encode(),
+                                  {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "where"})
+        assert status == 400 and json.loads(refused)["error"]["code"] == -32020, refused
+        direct = run_client(peers["sdk2_python"], "2026-07-28", server.url, call)
+        assert direct["text"] == "q in eu-west"
+        front = [mcpwatch, "proxy", "--upstream", server.url, "--no-http", "--report-file", str(tmp_path / "report.json")]
+        assert run_client(peers["sdk2_python"], "2026-07-28", front, call) == direct
+    finally:
+        stop(server.proc)
+
+
+@pytest.mark.parametrize("bridge_mode", [[], ["--shared-server"]], ids=["per-session", "shared"])
+def test_bridge_routes_a_subscription_and_notices_when_its_client_leaves(bridge, peers, bridge_mode):
+    command = [peers["sdk2_python"], MODERN_SERVER]
+
+    def listen(target):
+        out = subprocess.run([peers["sdk2_python"], "-c", LISTEN_CLIENT, json.dumps(target)], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    direct = listen(command)
+    assert direct == {"version": "2026-07-28", "announced": "announced", "events": ["ToolsListChanged"], "after": "q in eu-west"}
+    b = bridge(command, *bridge_mode)
+    assert listen(b.url) == direct
+    # The client closed its subscriptions/listen stream: the bridge notices (at the next keep-alive at the latest)
+    # and tells the server, so nothing stays in flight and nothing is lost.
+    wait_for(lambda: b.api("/api/report")["overview"]["in_flight"] == 0, 60, interval=0.5, what="the closed subscription to end")
+    report = b.api("/api/report")
+    assert report["overview"]["outcomes"]["lost"] == 0
+    assert report["anomalies"]["total"] == 0
+    assert b.api("/api/sessions")["sessions_total"] == 0

@@ -34,6 +34,7 @@ extension StdioBridge {
 
     /// A 2026-07-28 POST is over: its routes are forgotten.
     func endStateless(_ post: BridgeSession, reason: String) {
+        statelessExchanges.withLock { $0[post.id] = nil }
         stateless.remove(post)
         post.end(code: JSONRPCErrorCode.serverExited, message: "The answer ended first: \(reason)")
     }

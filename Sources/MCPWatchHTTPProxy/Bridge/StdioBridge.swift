@@ -92,6 +92,8 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     let stateless: SharedServer
     /// Serialises starting the stateless child.
     let statelessStart = Mutex(())
+    /// The 2026-07-28 POSTs under way, by their routing id: a quiet SSE answer gets keep-alives.
+    let statelessExchanges = Mutex<[String: BridgeExchange]>([:])
     /// Numbers the 2026-07-28 POSTs, for routing their answers.
     let statelessPostCount = Atomic<Int>(0)
 
@@ -260,6 +262,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
             exchange.fail(ids: lost, code: JSONRPCErrorCode.serverExited, message: text)
         }
         guard isStateless else { return await answer(exchange, batch: isBatch, headers: sessionHeaders) }
+        statelessExchanges.withLock { $0[session.id] = exchange }
         return await answer(exchange, batch: isBatch, headers: [:], stateless: true) { [self] completed in
             // The POST is over. Closing its stream before the answer is the 2026-07-28 cancellation: the server is
             // told so, as a stdio client would tell it.
@@ -302,6 +305,8 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
             case .failure(let ids, let code, let message, let failureStatus):
                 if collected.isEmpty && ids.count == exchange.ids.count { status = failureStatus }
                 collected += ids.map { MCPEndpoint.errorObject(id: $0, code: code, message: message) }
+            case .message(let line) where line.isEmpty:
+                break  // a keep-alive, for a stream only
             case .message(let line):
                 return stream(first: collected + [line], then: items, headers: headers, ended: ended)
             }
@@ -340,6 +345,8 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
             try await writer.write(out)
             while let item = await items.next() {
                 switch item {
+                case .message(let line) where line.isEmpty:
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 case .response(let line), .message(let line):
                     try await writer.write(ByteBuffer(bytes: MCPEndpoint.event(line)))
                 case .failure(let ids, let code, let message, _):
@@ -527,6 +534,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
+            for exchange in statelessExchanges.withLock({ Array($0.values) }) { exchange.keepAlive(after: .seconds(15), now: now) }
             for post in stateless.sessions {
                 let expired = post.expire(timeout: configuration.responseTimeout, now: now)
                 if !expired.isEmpty {
