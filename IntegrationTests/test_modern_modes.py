@@ -366,3 +366,81 @@ def test_bridge_routes_a_subscription_and_notices_when_its_client_leaves(bridge,
     assert report["overview"]["outcomes"]["lost"] == 0
     assert report["anomalies"]["total"] == 0
     assert b.api("/api/sessions")["sessions_total"] == 0
+
+
+# Item 7: what 2026-07-28 deprecates keeps working for older peers through the bridge and the front: initialize,
+# ping, logging/setLevel, and the server's own requests (sampling, elicitation, roots) inside a call, with a log
+# message on the way. The SDK 1.x client against an SDK 1.x server.
+
+LEGACY_FEATURES_SERVER = str(HERE / "peers/legacy_features_server.py")
+
+LEGACY_FEATURES_CLIENT = textwrap.dedent(r"""
+    import json, sys
+    import anyio
+    from mcp import ClientSession, StdioServerParameters, types
+    from mcp.client.stdio import stdio_client
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def sampling(context, params):
+        return types.CreateMessageResult(role="assistant", content=types.TextContent(type="text", text="hi"), model="test")
+
+    async def elicitation(context, params):
+        return types.ElicitResult(action="accept", content={"name": "Ada"})
+
+    async def roots(context):
+        return types.ListRootsResult(roots=[types.Root(uri="file:///work")])
+
+    logs = []
+    async def logging(params):
+        logs.append(params.data)
+
+    async def main(target):
+        connect = streamablehttp_client(target) if isinstance(target, str) else stdio_client(StdioServerParameters(command=target[0], args=target[1:]))
+        with anyio.fail_after(60):
+            async with connect as streams, ClientSession(streams[0], streams[1], sampling_callback=sampling,
+                                                         elicitation_callback=elicitation, list_roots_callback=roots,
+                                                         logging_callback=logging) as s:
+                init = await s.initialize()
+                await s.send_ping()
+                await s.set_logging_level("info")
+                result = await s.call_tool("ask_everything", {})
+                print(json.dumps({"version": init.protocolVersion, "text": result.content[0].text, "logs": logs}))
+
+    anyio.run(main, json.loads(sys.argv[1]))
+""")
+
+
+def run_legacy_features(peers, target):
+    out = subprocess.run([peers["sdk1_python"], "-c", LEGACY_FEATURES_CLIENT, json.dumps(target)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+EXPECTED_LEGACY_FEATURES = {"version": "2025-11-25", "text": "hi / Ada / file:///work", "logs": ["asking the client"]}
+LEGACY_METHODS = ("initialize", "ping", "logging/setLevel", "tools/call", "sampling/createMessage", "elicitation/create", "roots/list")
+
+
+@pytest.mark.parametrize("bridge_mode", [[], ["--shared-server"]], ids=["per-session", "shared"])
+def test_bridge_keeps_the_deprecated_features_for_older_peers(bridge, peers, bridge_mode):
+    command = [peers["sdk1_python"], LEGACY_FEATURES_SERVER]
+    assert run_legacy_features(peers, command) == EXPECTED_LEGACY_FEATURES
+    b = bridge(command, *bridge_mode)
+    assert run_legacy_features(peers, b.url) == EXPECTED_LEGACY_FEATURES
+    targets = {t["method"]: t for t in b.api("/api/report")["targets"]}
+    for method in LEGACY_METHODS:
+        assert targets[method]["outcomes"]["ok"] == 1, method
+
+
+def test_stdio_front_keeps_the_deprecated_features_for_older_peers(mcpwatch, peers, tmp_path):
+    port = free_port()
+    server = HTTPServer([peers["sdk1_python"], LEGACY_FEATURES_SERVER, "--port", str(port)], port)
+    try:
+        assert run_legacy_features(peers, server.url) == EXPECTED_LEGACY_FEATURES
+        report_file = tmp_path / "report.json"
+        front = [mcpwatch, "proxy", "--upstream", server.url, "--no-http", "--report-file", str(report_file)]
+        assert run_legacy_features(peers, front) == EXPECTED_LEGACY_FEATURES
+        targets = {t["method"]: t for t in read_report(report_file)["targets"]}
+        for method in LEGACY_METHODS:
+            assert targets[method]["outcomes"]["ok"] == 1, method
+    finally:
+        stop(server.proc)
