@@ -444,3 +444,78 @@ def test_stdio_front_keeps_the_deprecated_features_for_older_peers(mcpwatch, pee
             assert targets[method]["outcomes"]["ok"] == 1, method
     finally:
         stop(server.proc)
+
+
+# A call that needs the user's input: over 2026-07-28 the server answers `input_required` and the client retries
+# with the SDK's elicitation callback's answer; over the older era the server sends `elicitation/create` mid-call.
+# Either way the client gets the same result through every mode as directly.
+
+ASKING_CLIENT = textwrap.dedent(r"""
+    import anyio, json, sys
+    import mcp_types as types
+    from mcp import Client, StdioServerParameters
+    mode, target = sys.argv[1], json.loads(sys.argv[2])
+
+    async def elicit(context, params):
+        return types.ElicitResult(action="accept", content={"name": "Ada"})
+
+    async def main():
+        server = target if isinstance(target, str) else StdioServerParameters(command=target[0], args=target[1:])
+        with anyio.fail_after(60):
+            async with Client(server, mode=mode, elicitation_callback=elicit) as client:
+                result = await client.call_tool("ask_name", {})
+                print(json.dumps({"version": client.protocol_version, "text": result.content[0].text}))
+
+    anyio.run(main)
+""")
+
+
+def run_asking(peers, mode, target):
+    out = subprocess.run([peers["sdk2_python"], "-c", ASKING_CLIENT, mode, json.dumps(target)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_call_that_asks_for_input_through_the_relay_and_the_bridge(mcpwatch, peers, bridge, mode):
+    command = [peers["sdk2_python"], MODERN_SERVER]
+    direct = run_asking(peers, mode, command)
+    assert direct == {"version": "2026-07-28" if mode == "auto" else "2025-11-25", "text": "hello Ada"}
+    assert run_asking(peers, mode, [mcpwatch, "proxy", "--no-http", "--", *command]) == direct
+    for bridge_mode in ([], ["--shared-server"]):
+        assert run_asking(peers, mode, bridge(command, *bridge_mode).url) == direct, bridge_mode
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_call_that_asks_for_input_through_the_front_and_the_reverse_proxy(mcpwatch, peers, mode):
+    port, serve_port, listen_port = free_port(), free_port(), free_port()
+    server = HTTPServer([peers["sdk2_python"], MODERN_SERVER, "--transport", "streamable-http", "--port", str(port)], port)
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", server.url, "--serve-http", f"127.0.0.1:{serve_port}",
+                              "--listen", f"127.0.0.1:{listen_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(serve_port), 30, what="the reverse proxy")
+        direct = run_asking(peers, mode, server.url)
+        assert direct == {"version": "2026-07-28" if mode == "auto" else "2025-11-25", "text": "hello Ada"}
+        assert run_asking(peers, mode, [mcpwatch, "proxy", "--upstream", server.url, "--no-http"]) == direct
+        assert run_asking(peers, mode, f"http://127.0.0.1:{serve_port}/mcp") == direct
+    finally:
+        stop(proxy, server.proc)
+
+
+def test_reverse_proxy_in_front_of_the_bridge_keeps_mcp_server_time_modern(mcpwatch, peers, bridge):
+    # mcp-server-time over Streamable HTTP (served by the bridge), through the reverse proxy.
+    b = bridge([peers["time_server"]])
+    serve_port, listen_port = free_port(), free_port()
+    proxy = subprocess.Popen([mcpwatch, "proxy", "--upstream", b.url, "--serve-http", f"127.0.0.1:{serve_port}",
+                              "--listen", f"127.0.0.1:{listen_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for port in (serve_port, listen_port):
+            wait_for(lambda: port_open(port), 30, what=f"port {port}")
+        for mode in MODES:
+            direct = run_client(peers["sdk2_python"], mode, [peers["time_server"]], TIME_CALL)
+            proxied = run_client(peers["sdk2_python"], mode, f"http://127.0.0.1:{serve_port}/mcp", TIME_CALL)
+            assert proxied == direct, mode
+            assert direct["version"] == ("2025-11-25" if mode == "legacy" else "2026-07-28")
+            assert_named(json.loads(get(f"http://127.0.0.1:{listen_port}/api/report"))["session"], direct, "mcp-time")
+    finally:
+        stop(proxy)
