@@ -186,7 +186,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         if body.contains(0x0A) || body.contains(0x0D) { body = JSONLine.line(body).map { Array($0.dropLast()) } ?? [] }
         let session: BridgeSession
         var created = false
-        /// The server the messages go to through ``SharedServer`` (nil: the session's own child).
+        // The server the messages go to through SharedServer (nil: the session's own child).
         var server = shared
         if let id = request.headers[MCPEndpoint.sessionHeader] {
             guard let known = table.withLock({ $0.session(id: id) }) else { return Self.unknownSession() }

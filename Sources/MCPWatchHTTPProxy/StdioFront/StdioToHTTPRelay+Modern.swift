@@ -30,8 +30,9 @@ extension StdioToHTTPRelay {
         return stream
     }
 
-    /// A client's `notifications/cancelled` for a 2026-07-28 request whose POST is under way: measured, and the POST
-    /// ended. Returns false for any other line (which is posted as usual).
+    /// A client's `notifications/cancelled` for a 2026-07-28 request: measured, and the request's POST ended if it is
+    /// still under way; never posted while no session of the older era has been initialized (a modern client's
+    /// cancellation that crossed its answer). Returns false for any other line (which is posted as usual).
     func cancelModernPost(_ line: [UInt8]) -> Bool {
         guard sawModern.load(ordering: .relaxed) else { return false }
         let cancelled: JSONRPCID? = line.withUnsafeBytes { raw in
@@ -39,13 +40,15 @@ extension StdioToHTTPRelay {
             let message = OutgoingMessage(in: frame, range: 0..<frame.count)
             return message.cancelledIDRange.map { OutgoingMessage.id($0, in: frame) }
         }
-        guard let cancelled, let continuation = modernPosts.withLock({ $0.removeValue(forKey: cancelled) }) else { return false }
+        guard let cancelled else { return false }
+        let continuation = modernPosts.withLock { $0.removeValue(forKey: cancelled) }
+        guard continuation != nil || currentSession.protocolVersion == nil else { return false }
         var inspector = MessageInspector()
         line.withUnsafeBytes {
             _ = recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: recorder.store.clock.now(), inspector: &inspector)
         }
-        continuation.yield()
-        continuation.finish()
+        continuation?.yield()
+        continuation?.finish()
         return true
     }
 
