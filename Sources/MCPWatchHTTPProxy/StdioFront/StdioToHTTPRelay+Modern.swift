@@ -20,19 +20,20 @@ extension StdioToHTTPRelay {
         return out
     }
 
-    /// For a client's 2026-07-28 request: the stream its cancellation will arrive on (registered under its id).
-    func modernCancellation(for line: [UInt8]) -> AsyncStream<Void>? {
+    /// For a client's 2026-07-28 request: the stream its cancellation (the client's line) will arrive on, registered
+    /// under its id.
+    func modernCancellation(for line: [UInt8]) -> AsyncStream<[UInt8]>? {
         guard ModernRequest(line: line) != nil, let id = PostedMessage(inspecting: line).requestIDs.first else { return nil }
         sawModern.store(true, ordering: .relaxed)
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(1))
         let previous = modernPosts.withLock { $0.updateValue(continuation, forKey: id) }
         previous?.finish()
         return stream
     }
 
-    /// A client's `notifications/cancelled` for a 2026-07-28 request: measured, and the request's POST ended if it is
-    /// still under way; never posted while no session of the older era has been initialized (a modern client's
-    /// cancellation that crossed its answer). Returns false for any other line (which is posted as usual).
+    /// A client's `notifications/cancelled` for a 2026-07-28 request: the request's POST is ended if it is still
+    /// under way; never posted while no session of the older era has been initialized (a modern client's
+    /// cancellation that crossed its answer is only measured). Returns false for any other line (posted as usual).
     func cancelModernPost(_ line: [UInt8]) -> Bool {
         guard sawModern.load(ordering: .relaxed) else { return false }
         let cancelled: JSONRPCID? = line.withUnsafeBytes { raw in
@@ -42,26 +43,67 @@ extension StdioToHTTPRelay {
         }
         guard let cancelled else { return false }
         let continuation = modernPosts.withLock { $0.removeValue(forKey: cancelled) }
-        guard continuation != nil || currentSession.protocolVersion == nil else { return false }
+        if let continuation {
+            // Measured once the POST has ended (post(_:origin:until:)): its request is known to the recorder by then.
+            cancelledModern.withLock { _ = $0.insert(cancelled) }
+            continuation.yield(line)
+            continuation.finish()
+            return true
+        }
+        guard currentSession.protocolVersion == nil else { return false }
+        observeCancellation(line)
+        return true
+    }
+
+    /// Whether these requests' POST ends because the client cancelled it (so no error is written for it).
+    func cancelledByClient(_ ids: [JSONRPCID]) -> Bool {
+        guard let id = ids.first, ids.count == 1 else { return false }
+        return cancelledModern.withLock { $0.contains(id) }
+    }
+
+    private func observeCancellation(_ line: [UInt8]) {
         var inspector = MessageInspector()
         line.withUnsafeBytes {
             _ = recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: recorder.store.clock.now(), inspector: &inspector)
         }
-        continuation?.yield()
-        continuation?.finish()
-        return true
     }
 
-    /// Posts a 2026-07-28 request; the client's cancellation (`cancelled` yields) ends the POST, and with it the
-    /// server's work (closing the answer is the cancellation), and no answer is written for it.
-    func post(_ line: [UInt8], origin: CallOrigin, until cancelled: AsyncStream<Void>) async {
-        await withTaskGroup(of: Void.self) { race in
-            race.addTask { await self.post(line, origin: origin) }
-            race.addTask { for await _ in cancelled { return } }
-            await race.next()
-            race.cancelAll()
+    /// Posts a 2026-07-28 request; the client's cancellation (`cancelled` yields its line) ends the POST, and with it
+    /// the server's work (closing the answer is the cancellation): no answer is written for it, and the call is
+    /// measured as cancelled.
+    func post(_ line: [UInt8], origin: CallOrigin, until cancelled: AsyncStream<[UInt8]>) async {
+        enum Ending: Sendable {
+            case posted
+            case cancelled([UInt8])
+            case notCancelled
         }
-        if let id = PostedMessage(inspecting: line).requestIDs.first { modernPosts.withLock { $0.removeValue(forKey: id) }?.finish() }
+        let cancellation = await withTaskGroup(of: Ending.self) { race -> [UInt8]? in
+            race.addTask {
+                await self.post(line, origin: origin)
+                return .posted
+            }
+            race.addTask {
+                for await cancel in cancelled { return .cancelled(cancel) }
+                return .notCancelled
+            }
+            // The first of the POST's end and the client's cancellation ends the other; the group waits for both, so
+            // the POST has observed its request before the cancellation is measured.
+            var cancel: [UInt8]?
+            while let ending = await race.next() {
+                switch ending {
+                case .posted: race.cancelAll()
+                case .cancelled(let line):
+                    cancel = line
+                    race.cancelAll()
+                case .notCancelled: break
+                }
+            }
+            return cancel
+        }
+        guard let id = PostedMessage(inspecting: line).requestIDs.first else { return }
+        modernPosts.withLock { $0.removeValue(forKey: id) }?.finish()
+        if let cancellation { observeCancellation(cancellation) }
+        cancelledModern.withLock { _ = $0.remove(id) }
     }
 
     /// An HTTP error answering a 2026-07-28 request: when its body is a JSON-RPC error, the client gets that error

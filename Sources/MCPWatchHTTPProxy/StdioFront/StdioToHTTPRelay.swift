@@ -90,7 +90,9 @@ public final class StdioToHTTPRelay: Service, Sendable {
     let legacyStreamsInput: AsyncStream<LegacyStream>.Continuation
     /// 2026-07-28 requests whose POST is under way, by id: a `notifications/cancelled` for one ends its POST (on
     /// Streamable HTTP, closing the answer is the cancellation) instead of being posted.
-    let modernPosts = Mutex<[JSONRPCID: AsyncStream<Void>.Continuation]>([:])
+    let modernPosts = Mutex<[JSONRPCID: AsyncStream<[UInt8]>.Continuation]>([:])
+    /// 2026-07-28 requests the client has cancelled whose POST is being ended: no error is written for them.
+    let cancelledModern = Mutex<Set<JSONRPCID>>([])
     /// The `x-mcp-header` marks of the tools listed so far, for the `Mcp-Param-*` headers of 2026-07-28 calls.
     let toolHeaders = Mutex(ToolParamHeaders())
     /// Whether a 2026-07-28 request has been seen (only then are `tools/list` results read for `x-mcp-header`).
@@ -290,6 +292,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
         do {
             response = try await client.execute(request, deadline: deadline(), logger: logger)
         } catch {
+            if cancelledByClient(message.requestIDs) { return }
             fail(message.requestIDs, because: unavailable(error), code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
             return
         }
@@ -327,6 +330,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
                 let out = body.withUnsafeReadableBytes { JSONLine.line($0) }
                 if let out { deliver(out, isInitialize: message.isInitialize) }
             } catch {
+                if cancelledByClient(message.requestIDs) { return }
                 let tooLarge = (error as? NIOTooManyBytesError) != nil
                 fail(message.requestIDs,
                      because: tooLarge
@@ -338,6 +342,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
         }
         // A request whose answer never came (202 to a request, an SSE stream that ended early): say so rather than
         // leave the client waiting.
+        if cancelledByClient(message.requestIDs) { return }
         fail(message.requestIDs,
              because: "MCP server at \(configuration.upstream.absoluteString) ended its answer (HTTP \(status)) without a response to this request",
              code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
