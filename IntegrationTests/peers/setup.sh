@@ -3,6 +3,7 @@
 # Installs real, independently written MCP peers into two virtual environments:
 #   DIR/sdk1: the official Python SDK 1.x (FastMCP), mcp-server-time, mcp-proxy
 #   DIR/sdk2: the official Python SDK 2.x (MCPServer), mcp-server-time
+#   DIR/fastmcp: FastMCP (PyPI fastmcp, on the SDK 2.x), which speaks MCP 2026-07-28 too
 # Two environments because mcp-proxy pins mcp<2 while the newest mcp-server-time needs mcp>=2.3.
 # Usage: setup.sh [DIR]   (default: .peers in the current folder)
 set -euo pipefail
@@ -16,4 +17,8 @@ if [[ ! -x $dir/sdk2/bin/mcp-server-time ]]; then
   python3 -m venv "$dir/sdk2"
   "$dir/sdk2/bin/pip" install -q "mcp==2.3.0" "mcp-server-time==2026.10.19"
 fi
-echo "peers ready in $dir: sdk1 ($("$dir/sdk1/bin/pip" show mcp | sed -n 's/^Version: //p')), sdk2 ($("$dir/sdk2/bin/pip" show mcp | sed -n 's/^Version: //p'))"
+if [[ ! -x $dir/fastmcp/bin/fastmcp ]]; then
+  python3 -m venv "$dir/fastmcp"
+  "$dir/fastmcp/bin/pip" install -q "fastmcp==4.2.3"
+fi
+echo "peers ready in $dir: sdk1 ($("$dir/sdk1/bin/pip" show mcp | sed -n 's/^Version: //p')), sdk2 ($("$dir/sdk2/bin/pip" show mcp | sed -n 's/^Version: //p')), fastmcp ($("$dir/fastmcp/bin/pip" show fastmcp | sed -n 's/^Version: //p'))"

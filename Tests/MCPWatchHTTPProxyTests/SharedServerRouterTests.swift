@@ -33,6 +33,23 @@ import Testing
         #expect(router.pendingCount == 0)
     }
 
+    @Test func aRequestUnderWayIsFoundByItsNumberUntilItIsAnswered() {
+        // A 2026-07-28 subscription's notifications name their subscriptions/listen request by the number the server
+        // knows it by; they reach that request's client for as long as the request lasts.
+        var router = routed(Router())
+        _ = router.request(id: JSONRPCID(1), method: "tools/call", progressToken: nil, message: [], from: "a", sessionID: "a")
+        let listen = number(router.request(id: JSONRPCID(1), method: "subscriptions/listen", progressToken: nil, message: [], from: "b", sessionID: "b"))
+        #expect(listen == 2)
+        #expect(router.pending(number: 2)?.session == "b")
+        #expect(router.pending(number: 2)?.id == JSONRPCID(1))
+        #expect(router.pending(number: 2)?.session == "b", "looking does not take it")
+        #expect(router.pending(number: 9) == nil)
+        guard case .deliver = router.response(number: 2) else { Issue.record("no route for 2"); return }
+        #expect(router.pending(number: 2) == nil)
+        router.remove(sessionID: "a")
+        #expect(router.pending(number: 1) == nil)
+    }
+
     @Test func aSecondAnswerIsLateAndANumberNeverIssuedIsUnknown() {
         var router = routed(Router())
         _ = router.request(id: JSONRPCID(7), method: "ping", progressToken: nil, message: [], from: "a", sessionID: "a")

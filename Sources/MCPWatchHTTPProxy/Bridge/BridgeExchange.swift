@@ -30,6 +30,7 @@ final class BridgeExchange: Sendable {
     private struct State {
         var remaining: Int
         var heard = false
+        var lastWrite = ContinuousClock.now
     }
 
     init(ids: [JSONRPCID], streams: Bool) {
@@ -48,8 +49,23 @@ final class BridgeExchange: Sendable {
 
     /// Streams a server message that belongs to these requests.
     func push(_ line: [UInt8]) {
-        state.withLock { $0.heard = true }
+        state.withLock {
+            $0.heard = true
+            $0.lastWrite = .now
+        }
         continuation.yield(.message(line))
+    }
+
+    /// On an SSE answer that has been quiet for `quiet` (a 2026-07-28 `subscriptions/listen` stays open): an empty
+    /// message, written as an SSE comment, so that intermediaries keep the stream open and a client that has gone is
+    /// noticed (the write fails).
+    func keepAlive(after quiet: Duration, now: ContinuousClock.Instant) {
+        let due = state.withLock { state -> Bool in
+            guard streams, state.heard, state.remaining > 0, now - state.lastWrite >= quiet else { return false }
+            state.lastWrite = now
+            return true
+        }
+        if due { continuation.yield(.message([])) }
     }
 
     /// Answers these requests (taken from the session, so never answered twice) with an error.

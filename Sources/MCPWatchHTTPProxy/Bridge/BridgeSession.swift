@@ -9,8 +9,10 @@ import Synchronization
 /// ``BridgeSessionRouter`` says: a response to the POST that carried its request, a progress notification to the
 /// POST whose request named its token, anything else to the newest streaming POST, the GET stream or the backlog.
 final class BridgeSession: Sendable {
-    /// The `Mcp-Session-Id`.
+    /// The `Mcp-Session-Id` (for a 2026-07-28 POST, which has no session, an id of mcpwatch's own for routing).
     let id: String
+    /// Whether this is a real session, listed in `/api/sessions` (false: one 2026-07-28 POST, which has none).
+    let isSession: Bool
     /// Measures this session's calls.
     let recorder: TrafficRecorder
     /// Takes the answers to the dashboard explorer's requests out of this session's server output.
@@ -26,11 +28,13 @@ final class BridgeSession: Sendable {
         var standalone: AsyncStream<[UInt8]>.Continuation?
     }
 
-    init(id: String, store: MetricsStore, tap: ExplorerTap? = nil) {
+    /// - Parameter isSession: false for one 2026-07-28 POST: its calls are measured, but no session is listed.
+    init(id: String, store: MetricsStore, tap: ExplorerTap? = nil, isSession: Bool = true) {
         self.id = id
         self.tap = tap
+        self.isSession = isSession
         recorder = TrafficRecorder(store: store)
-        recorder.bind(sessionID: id)
+        if isSession { recorder.bind(sessionID: id) }
         state = Mutex(State(routes: BridgeSessionRouter(backlogLimit: Self.backlogLimit, now: .now)))
     }
 
@@ -202,7 +206,7 @@ final class BridgeSession: Sendable {
         _ = recorder.serverGone(at: recorder.store.clock.now())
         for (exchange, ids) in waiting { exchange.fail(ids: ids, code: code, message: message) }
         stream?.finish()
-        recorder.store.sessions.close(id: id)
+        if isSession { recorder.store.sessions.close(id: id) }
     }
 
     // MARK: Helpers

@@ -13,11 +13,18 @@ final class SharedServer: Sendable {
     private let state = Mutex(State())
     private let store: MetricsStore
     private let tap: ExplorerTap?
+    /// The server of the 2026-07-28 POSTs (each one a ``BridgeSession`` of its own that is no session): a message the
+    /// server starts goes to the latest request's POST only, never to every one.
+    let isStateless: Bool
 
-    init(store: MetricsStore, tap: ExplorerTap? = nil) {
+    init(store: MetricsStore, tap: ExplorerTap? = nil, stateless: Bool = false) {
         self.store = store
         self.tap = tap
+        isStateless = stateless
     }
+
+    /// The sessions (or 2026-07-28 POSTs) that use the server now.
+    var sessions: [BridgeSession] { state.withLock { $0.router.allSessions } }
 
     /// The running server, if started.
     var child: BridgeChild? { state.withLock { $0.child } }
@@ -146,7 +153,17 @@ final class SharedServer: Sendable {
             restored.withUnsafeBytes { route.session.receive($0, inspector: &inspector) }
             return
         }
-        let everyone = fields.id == nil && (method?.hasSuffix("/list_changed") == true || method == "notifications/resources/updated")
+        if fields.id == nil, BridgeSession.mentions(Self.subscriptionKey, in: line),
+           let range = JSONValueLocator.range(of: Self.subscriptionPath, in: line), let number = Int(Self.text(line[range])),
+           let route = state.withLock({ $0.router.pending(number: number) }) {
+            // A 2026-07-28 subscription's notification names its `subscriptions/listen` request: to that request's
+            // client, with its id put back.
+            let restored = JSONValueLocator.replacing(range, in: line, with: Array(route.id.json.utf8))
+            restored.withUnsafeBytes { route.session.receive($0, inspector: &inspector) }
+            return
+        }
+        let everyone = !isStateless && fields.id == nil
+            && (method?.hasSuffix("/list_changed") == true || method == "notifications/resources/updated")
         switch state.withLock({ $0.router.message(everyone: everyone) }) {
         case .one(let session): session.receive(line, inspector: &inspector)
         case .every(let sessions): for session in sessions { session.receive(line, inspector: &inspector) }
@@ -181,6 +198,9 @@ final class SharedServer: Sendable {
         }
     }
 
+
+    private static let subscriptionKey = Array("io.modelcontextprotocol/subscriptionId".utf8)
+    private static let subscriptionPath = [Array("params".utf8), Array("_meta".utf8), subscriptionKey]
 
     /// A short value's text (a number, or a method name without its quotes).
     private static func text(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {

@@ -195,6 +195,10 @@ struct SharedServerRouter<Session: Sendable>: Sendable {
         return route
     }
 
+    /// The request still under way that has this number: a 2026-07-28 server names its `subscriptions/listen`
+    /// request so (`io.modelcontextprotocol/subscriptionId` in a notification's `_meta`) on stdio.
+    func pending(number: Int) -> Route? { routes[number] }
+
     /// Where a message the server starts goes.
     /// - Parameter everyone: whether it concerns every session (`list_changed`, `resources/updated`).
     func message(everyone: Bool) -> MessageAction {

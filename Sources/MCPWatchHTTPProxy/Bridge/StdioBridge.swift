@@ -78,15 +78,24 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     /// The dashboard explorer's requests, sent to the newest session's server.
     public let injected = InjectedRequests()
     private let tap: ExplorerTap
-    private let logger: Logger
+    let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let origins: OriginPolicy
     private let hosts: HostPolicy
     /// The open sessions, the explorer's, and the servers running (``BridgeSessionTable``).
-    private let table: Mutex<BridgeSessionTable<BridgeSession>>
+    let table: Mutex<BridgeSessionTable<BridgeSession>>
     private let shared: SharedServer?
     /// Serialises starting the shared child, so that two first sessions do not start two.
     private let sharedStart = Mutex(())
+    /// The one child that answers every 2026-07-28 POST (no session; ids rewritten as for the shared server),
+    /// started by the first one. Apart from the sessions' children: a server speaks one era per connection.
+    let stateless: SharedServer
+    /// Serialises starting the stateless child.
+    let statelessStart = Mutex(())
+    /// The 2026-07-28 POSTs under way, by their routing id: a quiet SSE answer gets keep-alives.
+    let statelessExchanges = Mutex<[String: BridgeExchange]>([:])
+    /// Numbers the 2026-07-28 POSTs, for routing their answers.
+    let statelessPostCount = Atomic<Int>(0)
 
     /// Creates a bridge; ``run()`` serves.
     /// - Parameter eventLoopGroup: the loops for the served side.
@@ -100,6 +109,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         hosts = HostPolicy(boundHost: configuration.host, allowedHosts: configuration.allowedHosts, machineNames: configuration.machineNames)
         tap = ExplorerTap(requests: injected, recorder: TrafficRecorder(store: store))
         shared = configuration.sharedServer ? SharedServer(store: store, tap: tap) : nil
+        stateless = SharedServer(store: store, stateless: true)
     }
 
     /// Serves until graceful shutdown (then drains) or cancellation, ending idle sessions and answering for a server
@@ -142,7 +152,9 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         for session in open {
             close(session, reason: "mcpwatch is shutting down")
         }
+        for post in stateless.sessions { endStateless(post, reason: "mcpwatch is shutting down") }
         if let child = shared?.child { child.stop(grace: configuration.shutdownGrace, logger: logger) }
+        if let child = stateless.child { child.stop(grace: configuration.shutdownGrace, logger: logger) }
     }
 
     /// Sessions open now.
@@ -174,21 +186,30 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         if body.contains(0x0A) || body.contains(0x0D) { body = JSONLine.line(body).map { Array($0.dropLast()) } ?? [] }
         let session: BridgeSession
         var created = false
+        // The server the messages go to through SharedServer (nil: the session's own child).
+        var server = shared
         if let id = request.headers[MCPEndpoint.sessionHeader] {
             guard let known = table.withLock({ $0.session(id: id) }) else { return Self.unknownSession() }
             session = known
-        } else {
-            guard PostedMessage(inspecting: body).isInitialize else {
-                var inspector = MessageInspector()
-                if case .invalid(let kind) = inspector.inspect(body) { return Self.invalid(kind) }
-                return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request")
-            }
+        } else if PostedMessage(inspecting: body).isInitialize {
             switch openSession() {
             case .success(let opened): session = opened
             case .failure(let refusal): return refusal.response
             }
             created = true
+        } else if ModernRequest(line: body) != nil {
+            // A 2026-07-28 request has no session: it goes to the stateless child, as a POST of its own.
+            switch openStateless() {
+            case .success(let opened): session = opened
+            case .failure(let refusal): return refusal.response
+            }
+            server = stateless
+        } else {
+            var inspector = MessageInspector()
+            if case .invalid(let kind) = inspector.inspect(body) { return Self.invalid(kind) }
+            return Self.error(.badRequest, "Bad Request: the Mcp-Session-Id header is required; start a session with an initialize request")
         }
+        let isStateless = server === stateless
         session.touch()
 
         // Measure first, so that the recorder knows the requests before any answer can come back.
@@ -197,10 +218,15 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
             session.recorder.observeInspecting(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
         }
         switch inspected {
-        case .invalid(let kind): return Self.invalid(kind)
+        case .invalid(let kind):
+            if isStateless { endStateless(session, reason: "not sent") }
+            return Self.invalid(kind)
         case .empty: return Self.error(.badRequest, "Bad Request: the body is empty; send a JSON-RPC message")
         default: break
         }
+        // A 2026-07-28 POST names its method in headers: one that disagrees with the body is relayed all the same
+        // (the server decides) and counted as an anomaly.
+        if isStateless { MCPEndpoint.checkHeaders(of: request, posted: PostedMessage(inspecting: body), store: store) }
         // Each message read once: the requests to expect answers for, the cancellations, and what the shared server's
         // id rewriting needs.
         let (messages, isBatch) = body.withUnsafeBytes { bytes -> ([OutgoingMessage], Bool) in
@@ -222,32 +248,42 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         let sessionHeaders: HTTPFields = created ? [MCPEndpoint.sessionHeader: session.id] : [:]
         guard !requests.isEmpty else {
             // Notifications and responses: accepted once written.
-            guard send(messages, of: body, from: session) else {
+            guard send(messages, of: body, from: session, to: server) else {
                 return Self.error(.badGateway, "MCP server is not reading its input (it may have exited)")
             }
-            if !cancelled.isEmpty { shared?.forget(session.cancel(cancelled), of: session) }
+            if !cancelled.isEmpty { server?.forget(session.cancel(cancelled), of: session) }
             return Response(status: .accepted, headers: sessionHeaders)
         }
 
         let accept = request.headers[.accept] ?? ""
         let exchange = BridgeExchange(ids: requests.map(\.id), streams: accept.contains("text/event-stream"))
         guard session.register(exchange, requests: requests) else { return Self.unknownSession() }
-        if !send(messages, of: body, from: session) {
+        if !send(messages, of: body, from: session, to: server) {
             let lost = session.take(exchange.ids)
             let text = "MCP server is not reading its input (it may have exited)"
             _ = session.recorder.lose(ids: lost, reason: text, at: store.clock.now())
             exchange.fail(ids: lost, code: JSONRPCErrorCode.serverExited, message: text)
         }
-        return await answer(exchange, batch: isBatch, headers: sessionHeaders)
+        guard isStateless else { return await answer(exchange, batch: isBatch, headers: sessionHeaders) }
+        statelessExchanges.withLock { $0[session.id] = exchange }
+        return await answer(exchange, batch: isBatch, headers: [:], stateless: true) { [self] completed in
+            // The POST is over. Closing its stream before the answer is the 2026-07-28 cancellation: the server is
+            // told so, as a stdio client would tell it.
+            // A `subscriptions/listen` answered on this POST ends with it: a stream closed, not a call cancelled.
+            session.recorder.endStreams(ids: exchange.ids, reason: completed ? .transport : .client, at: store.clock.now())
+            if !completed { cancelStateless(exchange.ids, of: session) }
+            endStateless(session, reason: "the POST ended")
+        }
     }
 
-    /// Writes the messages to the session's server: as they are to a child of its own, rewritten to the shared one.
-    private func send(_ messages: [OutgoingMessage], of body: [UInt8], from session: BridgeSession) -> Bool {
+    /// Writes the messages to the session's server: as they are to a child of its own, rewritten to a shared one
+    /// (the `--shared-server` one, or the stateless one).
+    private func send(_ messages: [OutgoingMessage], of body: [UInt8], from session: BridgeSession, to server: SharedServer?) -> Bool {
         body.withUnsafeBytes { bytes in
             for message in messages {
                 let text = UnsafeRawBufferPointer(rebasing: bytes[message.range])
-                if let shared {
-                    guard shared.send(text, as: message, from: session) else { return false }
+                if let server {
+                    guard server.send(text, as: message, from: session) else { return false }
                 } else {
                     var line = [UInt8](text)
                     line.append(0x0A)
@@ -259,7 +295,11 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     }
 
     /// The POST's answer: JSON when only responses come back, an SSE stream once anything else does.
-    private func answer(_ exchange: BridgeExchange, batch: Bool, headers: HTTPFields) async -> Response {
+    /// - Parameters:
+    ///   - stateless: a 2026-07-28 POST: a JSON-RPC error alone gets the HTTP status the specification gives its code.
+    ///   - ended: called once the answer is over, with whether it was all written (false: the client went away first).
+    private func answer(_ exchange: BridgeExchange, batch: Bool, headers: HTTPFields, stateless: Bool = false,
+                        ended: @escaping @Sendable (_ completed: Bool) -> Void = { _ in }) async -> Response {
         var collected: [[UInt8]] = []
         var status = HTTPResponse.Status.ok
         let items = ItemReader(exchange.items.makeAsyncIterator())
@@ -270,9 +310,15 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
             case .failure(let ids, let code, let message, let failureStatus):
                 if collected.isEmpty && ids.count == exchange.ids.count { status = failureStatus }
                 collected += ids.map { MCPEndpoint.errorObject(id: $0, code: code, message: message) }
+            case .message(let line) where line.isEmpty:
+                break  // a keep-alive, for a stream only
             case .message(let line):
-                return stream(first: collected + [line], then: items, headers: headers)
+                return stream(first: collected + [line], then: items, headers: headers, ended: ended)
             }
+        }
+        ended(true)
+        if stateless, status == .ok, collected.count == 1, let errorStatus = Self.modernStatus(ofError: collected[0]) {
+            status = errorStatus
         }
         var body = ByteBuffer()
         if batch || collected.count != 1 {
@@ -291,16 +337,21 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     }
 
     /// An SSE answer: what came so far, then the rest as it comes, ending after the last response.
-    private func stream(first: [[UInt8]], then items: ItemReader, headers: HTTPFields) -> Response {
+    private func stream(first: [[UInt8]], then items: ItemReader, headers: HTTPFields,
+                        ended: @escaping @Sendable (_ completed: Bool) -> Void) -> Response {
         var fields = headers
         fields[.contentType] = "text/event-stream"
         fields[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            var completed = false
+            defer { ended(completed) }
             var out = ByteBuffer()
             for line in first { out.writeBytes(MCPEndpoint.event(line)) }
             try await writer.write(out)
             while let item = await items.next() {
                 switch item {
+                case .message(let line) where line.isEmpty:
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 case .response(let line), .message(let line):
                     try await writer.write(ByteBuffer(bytes: MCPEndpoint.event(line)))
                 case .failure(let ids, let code, let message, _):
@@ -309,6 +360,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
                     try await writer.write(out)
                 }
             }
+            completed = true
             try await writer.finish(nil)
         })
     }
@@ -344,7 +396,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
 
     // MARK: Sessions
 
-    private struct Refusal: Error {
+    struct Refusal: Error {
         let response: Response
     }
 
@@ -425,7 +477,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         }
     }
 
-    private func serverStarted(_ child: BridgeChild) {
+    func serverStarted(_ child: BridgeChild) {
         table.withLock { $0.serverStarted(pid: child.process.pid) }
         store.updateSession {
             $0.serverPid = child.process.pid
@@ -441,7 +493,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     /// A child that ends because its session did (DELETE, idle, shutdown) is no failure: health stays as it was. One
     /// that exits on its own while its sessions are open makes the server "not running" (health unhealthy) until
     /// another one runs; a new session starts one.
-    private func childExited(_ child: BridgeChild, exit: ChildExit, sessions ended: [BridgeSession]) {
+    func childExited(_ child: BridgeChild, exit: ChildExit, sessions ended: [BridgeSession]) {
         let expected = table.withLock { $0.isStopping } || ended.allSatisfy(\.isEnded)
         let text = "MCP server \(exit) before answering this request"
         for session in ended {
@@ -487,6 +539,14 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
+            for exchange in statelessExchanges.withLock({ Array($0.values) }) { exchange.keepAlive(after: .seconds(15), now: now) }
+            for post in stateless.sessions {
+                let expired = post.expire(timeout: configuration.responseTimeout, now: now)
+                if !expired.isEmpty {
+                    stateless.forget(expired, of: post)
+                    logger.warning("the server did not answer in time", metadata: ["requests": "\(expired.count)"])
+                }
+            }
             for session in table.withLock({ $0.all }) {
                 let expired = session.expire(timeout: configuration.responseTimeout, now: now)
                 if !expired.isEmpty {

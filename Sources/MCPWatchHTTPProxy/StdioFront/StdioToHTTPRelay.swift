@@ -88,6 +88,15 @@ public final class StdioToHTTPRelay: Service, Sendable {
     /// HTTP+SSE streams opened, for the task of ``run()`` that reads them.
     let legacyStreams: AsyncStream<LegacyStream>
     let legacyStreamsInput: AsyncStream<LegacyStream>.Continuation
+    /// 2026-07-28 requests whose POST is under way, by id: a `notifications/cancelled` for one ends its POST (on
+    /// Streamable HTTP, closing the answer is the cancellation) instead of being posted.
+    let modernPosts = Mutex<[JSONRPCID: AsyncStream<[UInt8]>.Continuation]>([:])
+    /// 2026-07-28 requests the client has cancelled whose POST is being ended: no error is written for them.
+    let cancelledModern = Mutex<Set<JSONRPCID>>([])
+    /// The `x-mcp-header` marks of the tools listed so far, for the `Mcp-Param-*` headers of 2026-07-28 calls.
+    let toolHeaders = Mutex(ToolParamHeaders())
+    /// Whether a 2026-07-28 request has been seen (only then are `tools/list` results read for `x-mcp-header`).
+    let sawModern = Atomic<Bool>(false)
 
     /// One message to POST: a client's (its slot is given back when done) or the explorer's.
     private struct Outgoing: Sendable {
@@ -151,9 +160,20 @@ public final class StdioToHTTPRelay: Service, Sendable {
                             slots.signal()
                             continue
                         }
+                        if fromClient, cancelModernPost(outgoing.line) {
+                            slots.signal()
+                            continue
+                        }
+                        // A 2026-07-28 request's POST can be ended by the client's cancellation: registered here,
+                        // before the cancellation (read after it) can come.
+                        let cancelled = fromClient ? modernCancellation(for: outgoing.line) : nil
                         inFlight.withLock { $0.count += 1 }
                         posts.addTask {
-                            await self.post(outgoing.line, origin: outgoing.origin)
+                            if let cancelled {
+                                await self.post(outgoing.line, origin: outgoing.origin, until: cancelled)
+                            } else {
+                                await self.post(outgoing.line, origin: outgoing.origin)
+                            }
                             if fromClient { self.slots.signal() }
                             self.finishedOne()
                         }
@@ -260,14 +280,19 @@ public final class StdioToHTTPRelay: Service, Sendable {
             return
         }
 
+        // A 2026-07-28 request goes as a modern client sends it: no session, the request's own headers.
+        let modern = message.requestIDs.count == 1 ? ModernRequest(line: line) : nil
         var request = HTTPClientRequest(url: configuration.upstream.absoluteString)
         request.method = .POST
-        for (name, value) in session.withLock({ $0.headers(for: .post) }) { request.headers.add(name: name, value: value) }
+        for (name, value) in modern.map({ headers(for: $0, line: line) }) ?? session.withLock({ $0.headers(for: .post) }) {
+            request.headers.add(name: name, value: value)
+        }
         request.body = .bytes(ByteBuffer(bytes: line.dropLast()))
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, deadline: deadline(), logger: logger)
         } catch {
+            if cancelledByClient(message.requestIDs) { return }
             fail(message.requestIDs, because: unavailable(error), code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
             return
         }
@@ -291,6 +316,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
             return
         }
         guard (200..<300).contains(status) else {
+            if modern != nil, let id = message.requestIDs.first, await answeredWithError(response, requestID: id) { return }
             await failed(response, requestIDs: message.requestIDs)
             return
         }
@@ -304,6 +330,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
                 let out = body.withUnsafeReadableBytes { JSONLine.line($0) }
                 if let out { deliver(out, isInitialize: message.isInitialize) }
             } catch {
+                if cancelledByClient(message.requestIDs) { return }
                 let tooLarge = (error as? NIOTooManyBytesError) != nil
                 fail(message.requestIDs,
                      because: tooLarge
@@ -315,6 +342,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
         }
         // A request whose answer never came (202 to a request, an SSE stream that ended early): say so rather than
         // leave the client waiting.
+        if cancelledByClient(message.requestIDs) { return }
         fail(message.requestIDs,
              because: "MCP server at \(configuration.upstream.absoluteString) ended its answer (HTTP \(status)) without a response to this request",
              code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
@@ -439,6 +467,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
 
     /// Measures a line from the server and writes it to stdout.
     func deliver(_ line: [UInt8], isInitialize: Bool) {
+        if sawModern.load(ordering: .relaxed) { toolHeaders.withLock { $0.learn(fromResult: line) } }
         if isInitialize {
             let result = line.withUnsafeBytes { InitializeMessage.parseResult($0) }
             if let version = result.protocolVersion { session.withLock { $0.protocolVersion = version } }
