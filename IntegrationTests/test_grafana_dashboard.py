@@ -165,6 +165,12 @@ def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
                 pytest.fail("panels without data after 60 s:\n" + "\n".join(last))
             time.sleep(1)
 
+        # Every metric a query names is one Prometheus scraped, also where an `or` would hide its absence.
+        scraped = set(prom.api("label/__name__/values")["data"])
+        named = {m for _, t in targets for m in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{", t["expr"])}
+        named |= {label_values(v["query"]["query"])[0].split("{")[0] for v in variables.values()}
+        assert len(named) >= 25 and named <= scraped, sorted(named - scraped)
+
         # Every variable has values, with All upstream and with a real value chosen, as a user clicks through.
         assert values_of("job", everything) == ["mcpwatch"]
         assert values_of("instance", everything) == sorted([f"127.0.0.1:{demo_port}", f"127.0.0.1:{listen_port}"])
