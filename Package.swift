@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Already in the graph through Hummingbird; named here for `HTTPField` in the HTTP relay.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // SQLite (the system's libsqlite3) for the local store of history, calls and instances.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -43,6 +45,15 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // Gzip that reuses the compressed bytes of unchanged segments (a /metrics scrape of many targets).
         .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
+        // The local store (SQLite through GRDB): history of figures, the call log, servers and their instances.
+        .target(
+            name: "MCPWatchStore",
+            dependencies: [
+                "MCPWatchCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The files the server serves (docs/openapi.json, the dashboard's), compiled into the binary with C23's #embed,
         // so that a copied binary is whole on its own; editing one of them rebuilds this target.
         .target(name: "CEmbeddedFiles"),

@@ -86,6 +86,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var webhooks: [WebhookTarget] = []
     /// Commands run with each alert transition as JSON on stdin.
     public var alertCommands: [[String]] = []
+    /// The local store (`store.*`, WatchConfiguration+Store.swift).
+    public var store = StoreSettings()
 
     /// The defaults.
     public init() {}
@@ -294,7 +296,7 @@ public enum ConfigSchema {
             config.alertCommands = commands
             return nil
         }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
-    ]
+    ] + storeSettings
 
     /// The setting for a dotted key.
     public static func setting(_ key: String) -> Setting? { settings.first { $0.key == key } }
