@@ -94,7 +94,7 @@ public enum StoreSchema {
                     arguments TEXT,
                     result TEXT
                 );
-                CREATE INDEX calls_by_instance ON calls(instance_id, at);
+                CREATE INDEX calls_by_time ON calls(at);
                 """)
             for (table, _) in resolutions {
                 try db.execute(sql: """
