@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles",
+                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles", "MCPWatchStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "mcpwatch",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchHTTPProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers",
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchHTTPProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers", "MCPWatchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,6 +171,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "MCPWatchStoreTests",
+            dependencies: [
+                "MCPWatchStore", "MCPWatchCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),

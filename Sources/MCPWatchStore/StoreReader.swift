@@ -44,7 +44,7 @@ public final class StoreReader: Sendable {
     public func servers(window: Duration = .seconds(86_400), now: Date = Date()) throws -> [StoredServer] {
         let since = now.addingTimeInterval(-window.seconds)
         let (table, width, _) = resolution(since: since, until: now, now: now)
-        let from = Int64(since.timeIntervalSince1970) / Int64(width) * Int64(width)
+        let from = Self.clamped(since.timeIntervalSince1970) / Int64(width) * Int64(width)
         return try pool.read { db in
             var figures: [Int64: (calls: UInt64, errors: UInt64, histogram: HistogramSum)] = [:]
             let rows = try Row.fetchCursor(db, sql: """
@@ -100,8 +100,8 @@ public final class StoreReader: Sendable {
     /// Each server's figures (or one's) over `since..<until`, per target and in total.
     public func report(server: String? = nil, since: Date, until: Date = Date(), now: Date = Date()) throws -> [StoredServerReport] {
         let (table, width, name) = resolution(since: since, until: until, now: now)
-        let from = Int64(since.timeIntervalSince1970) / Int64(width) * Int64(width)
-        let to = Int64(until.timeIntervalSince1970.rounded(.up))
+        let from = Self.clamped(since.timeIntervalSince1970) / Int64(width) * Int64(width)
+        let to = Self.clamped(until.timeIntervalSince1970.rounded(.up))
         let filter = instanceFilter(server)
         return try pool.read { db in
             struct Acc {
@@ -169,8 +169,8 @@ public final class StoreReader: Sendable {
     /// One server's calls per bucket over a range (one target's, when named), at the range's resolution.
     public func series(server: String, range: DateInterval, target: TargetKey? = nil, now: Date = Date()) throws -> StoredSeries {
         let (table, width, _) = resolution(since: range.start, until: range.end, now: now)
-        let from = Int64(range.start.timeIntervalSince1970) / Int64(width) * Int64(width)
-        let to = Int64(range.end.timeIntervalSince1970.rounded(.up))
+        let from = Self.clamped(range.start.timeIntervalSince1970) / Int64(width) * Int64(width)
+        let to = Self.clamped(range.end.timeIntervalSince1970.rounded(.up))
         var sql = """
             SELECT s.at, s.calls, s.ok, s.duration_ns, s.histogram FROM \(table) s
             JOIN instances i ON i.id = s.instance_id JOIN servers v ON v.id = i.server_id
@@ -209,6 +209,12 @@ public final class StoreReader: Sendable {
         }
     }
 
+    /// A whole number for SQL from any double a query may carry (far past, far future, NaN).
+    static func clamped(_ value: Double) -> Int64 {
+        guard value.isFinite else { return value > 0 ? Int64.max / 2 : 0 }
+        return Int64(Swift.max(-9e15, Swift.min(9e15, value.rounded(.down))))
+    }
+
     /// Rows of the call log, newest (or slowest) first.
     public func calls(_ query: CallQuery) throws -> [StoredCall] {
         var conditions: [String] = []
@@ -222,9 +228,9 @@ public final class StoreReader: Sendable {
         if let outcome = query.outcome {
             if outcome == "error" { conditions.append("c.outcome <> 'ok'") } else { conditions.append("c.outcome = ?"); arguments += [outcome] }
         }
-        if let since = query.since { conditions.append("c.at >= ?"); arguments += [Int64((since.timeIntervalSince1970 * 1_000).rounded(.down))] }
-        if let until = query.until { conditions.append("c.at < ?"); arguments += [Int64((until.timeIntervalSince1970 * 1_000).rounded(.up))] }
-        if let min = query.minDurationMs { conditions.append("c.duration_us >= ?"); arguments += [Int64(min * 1_000)] }
+        if let since = query.since { conditions.append("c.at >= ?"); arguments += [Self.clamped(since.timeIntervalSince1970 * 1_000)] }
+        if let until = query.until { conditions.append("c.at < ?"); arguments += [Self.clamped((until.timeIntervalSince1970 * 1_000).rounded(.up))] }
+        if let min = query.minDurationMs { conditions.append("c.duration_us >= ?"); arguments += [Self.clamped(min * 1_000)] }
         let sql = """
             SELECT c.id, c.at, v.name, cl.name, cl.version, t.method, t.target, c.duration_us, c.rounds, c.outcome, c.error_code,
                    c.error_message, c.request_bytes, c.response_bytes, c.arguments, c.result

@@ -21,6 +21,6 @@ struct MCPWatchCommand: AsyncParsableCommand {
               mcpwatch bench --concurrency 16 --duration 10s -- mcpwatch bench-server
             """,
         subcommands: [ProxyCommand.self, DemoCommand.self, HealthCommand.self, RulesCommand.self, ConfigCommand.self,
-                      BenchCommand.self, BenchServerCommand.self, DemoServerCommand.self]
+                      BenchCommand.self, BenchServerCommand.self, DemoServerCommand.self, ReportCommand.self]
     )
 }
