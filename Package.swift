@@ -200,6 +200,16 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// The local store's figures on the real writer and reader, added only on request (no extra package):
+//   MCPWATCH_STORE_BENCHMARK=1 swift run -c release StoreScale
+if ProcessInfo.processInfo.environment["MCPWATCH_STORE_BENCHMARK"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "StoreScale", dependencies: ["MCPWatchCore", "MCPWatchStore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/StoreScale")
+    )
+}
+
 // Benchmarks (ordo-one `benchmark`) are added only on request, so that the everyday build stays fast:
 //   MCPWATCH_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark
 if ProcessInfo.processInfo.environment["MCPWATCH_BENCHMARKS"] != nil {

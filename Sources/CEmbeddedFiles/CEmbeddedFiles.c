@@ -23,12 +23,16 @@ static const unsigned char dashboard_js[] = {
 static const unsigned char charts_js[] = {
 #embed "../MCPWatchServer/Dashboard/charts.js"
 };
+static const unsigned char calls_js[] = {
+#embed "../MCPWatchServer/Dashboard/calls.js"
+};
 
 static const mcpwatch_embedded_file dashboard[] = {
     {"index.html", index_html, sizeof index_html},
     {"dashboard.css", dashboard_css, sizeof dashboard_css},
     {"dashboard.js", dashboard_js, sizeof dashboard_js},
     {"charts.js", charts_js, sizeof charts_js},
+    {"calls.js", calls_js, sizeof calls_js},
 };
 
 mcpwatch_embedded_file mcpwatch_openapi_document(void) {

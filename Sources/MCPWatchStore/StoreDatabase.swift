@@ -100,6 +100,8 @@ public enum StoreDatabase {
         config.label = "mcpwatch-store"
         config.maximumReaderCount = 2
         config.prepareDatabase { db in
+            // In WAL mode NORMAL survives a killed process (what a proxy meets); only a power cut may lose the last flush.
+            if !readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             db.add(function: StoreFunctions.histogramMerge)
             db.add(function: StoreFunctions.countsMerge)
         }

@@ -1421,7 +1421,7 @@
   }
 
   // ---------------------------------------------------------------- routing
-  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "report", "explorer"];
+  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "calls", "report", "explorer"];
   function route() {
     const hash = location.hash || "#/overview";
     const parts = hash.replace(/^#\/?/, "").split("/");
@@ -1460,6 +1460,7 @@
       case "alerts": loadAlerts(); break;
       case "system": renderSystem(); loadSystem(); break;
       case "report": loadReport(); break;
+      case "calls": if (window.mcpwatchCalls) window.mcpwatchCalls.load(); break;
       case "explorer": if (!explorer.loaded) loadExplorer(); else loadExplorerHistory(); break;
     }
   }
