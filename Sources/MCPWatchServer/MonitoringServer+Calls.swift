@@ -23,7 +23,7 @@ extension MonitoringServer {
         guard let history = sources.history else {
             return APIError.response(status: .serviceUnavailable, message: "the local store is off (--no-store or store.enabled: false)", setting: "store.enabled")
         }
-        let query = try callQuery(request.uri.queryParameters, now: Date())
+        let query = try callQuery(request, now: Date())
         let reader: StoreReader
         do { reader = try history.reader() } catch let error as WatchError {
             return APIError.response(status: .serviceUnavailable, message: error.message)
@@ -37,7 +37,8 @@ extension MonitoringServer {
     }
 
     /// Reads the query parameters, refusing malformed ones with 400.
-    static func callQuery(_ parameters: Request.URI.Parameters, now: Date) throws -> CallQuery {
+    static func callQuery(_ request: Request, now: Date) throws -> CallQuery {
+        let parameters = request.uri.queryParameters
         var query = CallQuery()
         func text(_ name: String) -> String? { parameters.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
         query.server = text("server")

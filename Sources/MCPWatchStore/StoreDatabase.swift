@@ -31,7 +31,17 @@ public enum StoreDatabase {
                 // Only takes effect on a new file (before the first table): lets max_size shrink the file.
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             }
-            try StoreSchema.migrator.migrate(pool)
+            // GRDB reads which migrations are applied before it takes the write lock, so two proxies that create the
+            // store at once can both start "v1": the second fails ("table ... already exists") once the first has
+            // committed, and its next try finds everything applied.
+            for attempt in 1... {
+                do {
+                    try StoreSchema.migrator.migrate(pool)
+                    break
+                } catch where attempt < 5 {
+                    continue
+                }
+            }
             return pool
         } catch let error as WatchError {
             throw error

@@ -119,8 +119,8 @@ extension StoreWriter {
                                arguments: [instanceID, event.at.timeIntervalSince1970, event.kind.rawValue, event.rule, event.alertId, json])
             }
         }
-        try db.execute(sql: "UPDATE instances SET last_flush = ?, server_pid = coalesce(?, server_pid) WHERE id = ?",
-                       arguments: [nowSeconds, session.serverPid.map { Int($0) }, instanceID])
+        try db.execute(sql: "UPDATE instances SET last_flush = ?, server_pid = coalesce(?, server_pid), socket = ? WHERE id = ?",
+                       arguments: [nowSeconds, session.serverPid.map { Int($0) }, state.socket, instanceID])
         try db.execute(sql: "UPDATE servers SET last_seen = ? WHERE id = ?", arguments: [nowSeconds, serverID])
         if final {
             try db.execute(sql: "UPDATE instances SET ended_at = ?, exit_status = ? WHERE id = ?",

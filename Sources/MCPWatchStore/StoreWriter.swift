@@ -92,6 +92,10 @@ public final class StoreWriter: Service, Sendable {
         }
     }
 
+    /// Registers this instance's own API socket (the fleet's front door reads it from `instances.socket`); written
+    /// with the next flush.
+    public func register(socket: String?) { state.withLock { $0.socket = socket } }
+
     /// Closes the database (the last flush has been made).
     public func close() {
         state.withLock { state in
@@ -110,6 +114,7 @@ public final class StoreWriter: Service, Sendable {
         let second = Int64(wallNow.timeIntervalSince1970.rounded(.down))
         return state.withLock { state -> Bool in
             collect(into: &state, at: second)
+            if state.refused { return false }  // the problem stays as it was reported
             if state.pool == nil {
                 guard final || state.lastOpenAttempt.map({ wallNow.timeIntervalSince($0) >= 5 }) ?? true else { return false }
                 state.lastOpenAttempt = wallNow

@@ -22,6 +22,8 @@ struct WriterState: Sendable {
     var targetIDs: [TargetKey: Int64] = [:]
     var clientIDs: [String: Int64] = [:]
     var ended = false
+    /// This instance's API socket, when the fleet registered one.
+    var socket: String?
 
     /// What one transaction created, taken into the state only once it has committed.
     struct Written {
