@@ -99,6 +99,9 @@ public final class StoreWriter: Service, Sendable {
     /// Closes the database (the last flush has been made).
     public func close() {
         state.withLock { state in
+            // Fold the WAL into the file when no other process is reading (PASSIVE never waits), so that a store
+            // left alone is one file.
+            _ = try? state.pool?.writeWithoutTransaction { try $0.checkpoint(.passive) }
             try? state.pool?.close()
             state.pool = nil
         }

@@ -43,7 +43,9 @@ struct StoreFaultTests {
         f.record("a", micros: 1_000)
         #expect(f.writer.flush(final: true))
         f.writer.close()
-        // Keep SQLite's header, trash the rest.
+        // No WAL to mask the damage; keep SQLite's header, trash the rest.
+        try? FileManager.default.removeItem(atPath: f.path + "-wal")
+        try? FileManager.default.removeItem(atPath: f.path + "-shm")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: f.path))
         for i in 100..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: i * 31) }
         try bytes.write(to: URL(fileURLWithPath: f.path))
@@ -77,30 +79,39 @@ struct StoreFaultTests {
         f.clock.advance(seconds: 5)
         #expect(f.writer.flush())
         #expect(f.writer.status.snapshot.problem == nil)
-        #expect(f.writer.status.snapshot.failedFlushes == 2)
+        #expect(f.writer.status.snapshot.failedFlushes == 1)  // the flush within 5 s of the failed open did not try
         let now = f.clock.wallNow()
         let report = try #require(try f.reader().report(since: now.addingTimeInterval(-60), until: now.addingTimeInterval(1), now: now).first)
         #expect(report.total.calls == 20)
         #expect(try f.reader().calls(CallQuery()).count == 20)
     }
 
-    @Test("a store whose writer died mid-transaction opens cleanly, without the unfinished flush")
-    func interruptedFlush() throws {
+    @Test("a store whose writer was killed while writing a flush opens cleanly, without that flush")
+    func tornFlush() throws {
         let f = StoreFixture()
         defer { f.remove() }
         f.record("a", micros: 1_000)
         #expect(f.writer.flush())
+        f.clock.advance(seconds: 1)
+        f.record("b", micros: 1_000)
+        #expect(f.writer.flush())
+        // What a SIGKILL leaves while the second flush's pages were being appended to the WAL: the files as they are
+        // on disk, the WAL cut in the middle of its last frame. (The writer is still open: nothing was checkpointed.)
+        let crash = f.folder + "/crash"
+        try FileManager.default.createDirectory(atPath: crash, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: f.path, toPath: crash + "/mcpwatch.db")
+        var wal = try Data(contentsOf: URL(fileURLWithPath: f.path + "-wal"))
+        #expect(wal.count > 4_096)
+        wal.removeLast(2_000)
+        try wal.write(to: URL(fileURLWithPath: crash + "/mcpwatch.db-wal"))
         f.writer.close()
-        // A transaction left open in a WAL file, as a SIGKILL in the middle of a flush leaves it.
-        let pool = try DatabasePool(path: f.path)
-        try? pool.writeWithoutTransaction { db in
-            try db.execute(sql: "BEGIN; INSERT INTO targets (method, target, direction) VALUES ('x', 'y', 'client_to_server')")
-            throw DatabaseError(resultCode: .SQLITE_ABORT)
-        }
-        try pool.close()
-        let reopened = try StoreDatabase.open(path: f.path)
-        let targets = try reopened.read { try String.fetchAll($0, sql: "SELECT target FROM targets") }
+
+        let pool = try StoreDatabase.open(path: crash + "/mcpwatch.db")
+        let check = try pool.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        #expect(check == "ok")
+        let targets = try pool.read { try String.fetchAll($0, sql: "SELECT target FROM targets ORDER BY target") }
         #expect(targets == ["a"])
+        try pool.close()
     }
 
     @Test("a store written by an earlier version (the committed fixture) opens and reads")
@@ -119,7 +130,7 @@ struct StoreFaultTests {
         let servers = try reader.servers(window: .seconds(100 * 365 * 86_400))
         #expect(servers.map(\.name) == ["fixture"])
         let report = try #require(try reader.report(server: "fixture", since: Date(timeIntervalSince1970: 0)).first)
-        #expect(report.total.calls == 60)
-        #expect(try reader.calls(CallQuery()).count == 60)
+        #expect(report.total.calls == 61)  // initialize and 60 tools/call
+        #expect(try reader.calls(CallQuery()).count == 61)
     }
 }
