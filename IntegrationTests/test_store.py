@@ -227,11 +227,10 @@ def small_disk(tmp_path):
 
 def fill(folder: pathlib.Path) -> pathlib.Path:
     filler = folder / "filler"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 4096)
-                f.flush()
         except OSError:
             pass
     return filler

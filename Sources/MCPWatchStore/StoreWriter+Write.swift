@@ -17,8 +17,15 @@ extension StoreWriter {
             if let instanceID, let old = serverID {
                 // The server said its name after the first flush: its instance moves to the server of that name.
                 try db.execute(sql: "UPDATE instances SET server_id = ? WHERE id = ?", arguments: [id, instanceID])
-                try db.execute(sql: "DELETE FROM servers WHERE id = ? AND named_by = 'command' AND NOT EXISTS (SELECT 1 FROM instances WHERE server_id = ?)",
-                               arguments: [old, old])
+                // The provisional server goes when no other instance is its own, with its clients moved over.
+                let orphan = try Bool.fetchOne(db, sql: """
+                    SELECT named_by = 'command' AND NOT EXISTS (SELECT 1 FROM instances WHERE server_id = ?) FROM servers WHERE id = ?
+                    """, arguments: [old, old]) ?? false
+                if orphan {
+                    try db.execute(sql: "UPDATE OR IGNORE clients SET server_id = ? WHERE server_id = ?", arguments: [id, old])
+                    try db.execute(sql: "DELETE FROM clients WHERE server_id = ?", arguments: [old])
+                    try db.execute(sql: "DELETE FROM servers WHERE id = ?", arguments: [old])
+                }
             }
             serverID = id
         }

@@ -79,16 +79,15 @@ public final class StoreWriter: Service, Sendable {
                 await self.flushOffThread(final: false)
             }
         }
-        await flushOffThread(final: true)
+        // The last flush is the one that holds the drained relay's calls: a lock or a passing error gets two more tries.
+        for _ in 0..<3 { if await flushOffThread(final: true) { break } }
         close()
     }
 
-    private func flushOffThread(final: Bool) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.flush(final: final)
-                continuation.resume()
-            }
+    @discardableResult
+    private func flushOffThread(final: Bool) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            queue.async { continuation.resume(returning: self.flush(final: final)) }
         }
     }
 
