@@ -40,9 +40,10 @@ extension MonitoringServer {
     static func callQuery(_ request: Request, now: Date) throws -> CallQuery {
         let parameters = request.uri.queryParameters
         var query = CallQuery()
-        func text(_ name: String) -> String? { parameters.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
-        query.server = text("server")
-        query.target = text("target")
+        // Present but empty is malformed for the checked parameters (400), and no filter for the free-text ones.
+        func text(_ name: String) -> String? { parameters.get(name).map { String($0) } }
+        query.server = text("server").flatMap { $0.isEmpty ? nil : $0 }
+        query.target = text("target").flatMap { $0.isEmpty ? nil : $0 }
         if let outcome = text("outcome") {
             let known = CallOutcome.allCases.map(\.rawValue) + ["error"]
             guard known.contains(outcome) else {
@@ -53,8 +54,8 @@ extension MonitoringServer {
         query.since = try text("since").map { try time($0, parameter: "since", now: now) }
         query.until = try text("until").map { try time($0, parameter: "until", now: now) }
         if let min = text("min_duration") {
-            guard let duration = try? Duration.parse(min) else {
-                throw APIError.badRequest("parameter 'min_duration' must be a duration such as 250ms or 2s, not '\(min)'")
+            guard let duration = StoreSettings.parseDuration(min) else {
+                throw APIError.badRequest("parameter 'min_duration' must be a duration such as 250ms, 2s or a number of seconds, not '\(min)'")
             }
             query.minDurationMs = duration.seconds * 1_000
         }
@@ -80,7 +81,7 @@ extension MonitoringServer {
         if let date = ISO8601DateFormatter().date(from: text) { return date }
         if text.contains("."), let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
         if let seconds = Double(text), seconds > 1_000_000_000 { return Date(timeIntervalSince1970: seconds) }
-        if let ago = try? Duration.parse(text) { return now.addingTimeInterval(-ago.seconds) }
+        if let ago = StoreSettings.parseDuration(text) { return now.addingTimeInterval(-ago.seconds) }
         throw APIError.badRequest("parameter '\(parameter)' must be an ISO 8601 time, Unix seconds, or a duration ago such as 15m or 24h, not '\(text)'")
     }
 

@@ -23,7 +23,10 @@ struct ReportCommand: AsyncParsableCommand {
     var server: String?
 
     @Option(name: .long, help: ArgumentHelp("How far back: 15m, 24h, 7d, 30d (default 24h).", valueName: "duration"))
-    var since: Duration = .seconds(86_400)
+    var since: String = "24h"
+
+    /// `--since` as a duration.
+    var sinceDuration: Duration { StoreSettings.parseDuration(since) ?? .seconds(86_400) }
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -33,7 +36,9 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup(title: "Configuration") var configFile: ConfigOptions
 
     func validate() throws {
-        if !(since > .zero) { throw ValidationError("--since must be above zero") }
+        guard let span = StoreSettings.parseDuration(since), span > .zero else {
+            throw ValidationError("--since must be a duration above zero such as 15m, 24h or 7d, not '\(since)'")
+        }
         if storeOptions.noStore { throw ValidationError("--no-store leaves nothing to report") }
     }
 
@@ -42,7 +47,7 @@ struct ReportCommand: AsyncParsableCommand {
         storeOptions.apply(to: &configuration)
         let reader = try StoreReader(path: configuration.store.resolvedPath, settings: configuration.store)
         let now = Date()
-        let seconds = Double(since.components.seconds) + Double(since.components.attoseconds) / 1e18
+        let seconds = Double(sinceDuration.components.seconds) + Double(sinceDuration.components.attoseconds) / 1e18
         let reports = try reader.report(server: server, since: now.addingTimeInterval(-seconds), until: now, now: now)
         if let server, reports.isEmpty {
             throw WatchError(.invalidArgument, "the store at \(configuration.store.resolvedPath) knows no server named '\(server)'")
@@ -54,16 +59,16 @@ struct ReportCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(reports), as: UTF8.self))
             return
         }
-        print(Self.table(reports, since: since))
+        print(Self.table(reports, since: sinceDuration))
     }
 
     /// The reports as text: one block per server, its total first, then its targets.
     static func table(_ reports: [StoredServerReport], since: Duration) -> String {
-        guard !reports.isEmpty else { return "no calls in the store over the last \(since.unitsDescription)" }
+        guard !reports.isEmpty else { return "no calls in the store over the last \(StoreSettings.format(since))" }
         func ms(_ value: Double?) -> String { value.map { $0 < 10 ? String(format: "%.2f", $0) : String(format: "%.0f", $0) } ?? "-" }
         var lines: [String] = []
         for report in reports {
-            lines.append("\(report.server)  (last \(since.unitsDescription), \(report.resolution))")
+            lines.append("\(report.server)  (last \(StoreSettings.format(since)), \(report.resolution))")
             let rows = [report.total] + report.targets
             let names = rows.enumerated().map { i, r in i == 0 ? "all" : (r.target.isEmpty ? r.method : "\(r.method) \(r.target)") }
             let width = max(6, names.map(\.count).max() ?? 6)

@@ -43,6 +43,23 @@ public struct StoreSettings: Sendable, Equatable {
 
     /// The file in force.
     public var resolvedPath: String { path ?? Self.defaultPath() }
+
+    /// A duration as ``Duration/parse(_:)`` reads it, or a whole number of days (`7d`, `30d`, `400d`): the store's
+    /// retentions and ranges are days long.
+    public static func parseDuration(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.lowercased().hasSuffix("d"), let days = Int(trimmed.dropLast()), (0...36_500).contains(days) {
+            return .seconds(days * 86_400)
+        }
+        return try? Duration.parse(trimmed)
+    }
+
+    /// A duration as people write the store's: whole days as `7d`, others as ``Duration/unitsDescription``.
+    public static func format(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        if duration.components.attoseconds == 0, seconds >= 86_400, seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        return duration.unitsDescription
+    }
 }
 
 extension ConfigSchema {
@@ -51,9 +68,9 @@ extension ConfigSchema {
         boolean("store.enabled", "keep what is measured in the local SQLite store (history across runs, the call log, servers and instances); --no-store turns it off") { $0.store.enabled = $1 } render: { $0.store.enabled },
         string("store.path", "the store's file (default $XDG_STATE_HOME/mcpwatch/mcpwatch.db, else ~/.local/state/mcpwatch/mcpwatch.db); --store PATH") { $0.store.path = $1 } render: { $0.store.path },
         duration("store.flush_interval", "time between two writes to the store (what a SIGKILL can lose at most)") { $0.store.flushInterval = $1 } render: { $0.store.flushInterval },
-        duration("store.retention_seconds", "how long per-second figures are kept") { $0.store.secondsRetention = $1 } render: { $0.store.secondsRetention },
-        duration("store.retention_minutes", "how long per-minute figures, the call log and process samples are kept") { $0.store.minutesRetention = $1 } render: { $0.store.minutesRetention },
-        duration("store.retention_hours", "how long per-hour figures are kept") { $0.store.hoursRetention = $1 } render: { $0.store.hoursRetention },
+        scalar("store.retention_seconds", "how long per-second figures are kept (e.g. 1h, 7d)", StoreSettings.parseDuration, "a duration such as 30m, 1h or 7d") { $0.store.secondsRetention = $1 } render: { StoreSettings.format($0.store.secondsRetention) },
+        scalar("store.retention_minutes", "how long per-minute figures, the call log and process samples are kept (e.g. 1h, 7d)", StoreSettings.parseDuration, "a duration such as 30m, 1h or 7d") { $0.store.minutesRetention = $1 } render: { StoreSettings.format($0.store.minutesRetention) },
+        scalar("store.retention_hours", "how long per-hour figures are kept (e.g. 1h, 7d)", StoreSettings.parseDuration, "a duration such as 30m, 1h or 7d") { $0.store.hoursRetention = $1 } render: { StoreSettings.format($0.store.hoursRetention) },
         scalar("store.max_size", "largest size of the store (e.g. 1GiB); past it the finest, oldest figures are dropped first", ConfigValueParsing.byteSize, "a size such as 512MiB or 1GiB") { $0.store.maxSize = $1 } render: { ByteSize(bytes: $0.store.maxSize).description },
         scalar("store.capture", "what the call log keeps of arguments and results: none, arguments, or full (arguments and results), each truncated to store.capture_bytes", { StoreSettings.Capture(rawValue: $0) }, "none, arguments or full") { $0.store.capture = $1 } render: { $0.store.capture.rawValue },
         scalar("store.capture_bytes", "longest captured argument or result text kept in the call log", ConfigValueParsing.byteSize, "a size such as 4096 or 4KiB") { $0.store.captureBytes = $1 } render: { "\($0.store.captureBytes)" },
