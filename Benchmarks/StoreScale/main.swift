@@ -43,8 +43,7 @@ struct Simulated {
     }
 }
 
-var random = SystemRandomNumberGenerator()
-func latency() -> UInt64 { UInt64.random(in: 200...40_000, using: &random) }
+func latency() -> UInt64 { UInt64.random(in: 200...40_000) }
 
 // 1. A flush of 1,000 changed targets (the writer's own time, as StoreStatus measures it).
 do {

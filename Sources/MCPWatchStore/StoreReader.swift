@@ -237,7 +237,7 @@ public final class StoreReader: Sendable {
             FROM calls c JOIN instances i ON i.id = c.instance_id JOIN servers v ON v.id = i.server_id
             JOIN targets t ON t.id = c.target_id LEFT JOIN clients cl ON cl.id = c.client_id
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY \(query.sortByDuration ? "c.duration_us DESC, c.at DESC" : "c.at DESC, c.id DESC") LIMIT ?
+            ORDER BY \(query.sortByDuration ? "c.duration_us DESC, c.id DESC" : "c.id DESC") LIMIT ?
             """
         arguments += [min(max(query.limit, 1), 1_000)]
         return try pool.read { db in

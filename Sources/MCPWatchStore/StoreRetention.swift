@@ -25,7 +25,7 @@ public struct StoreRetention: Sendable {
         }
         // Finest and oldest first; each pass drops a quarter of one table's oldest rows, then measures again.
         let order: [(table: String, column: String)] = [
-            ("series_seconds", "at"), ("calls", "at"), ("samples", "at"), ("series_minutes", "at"), ("series_hours", "at"),
+            ("series_seconds", "at"), ("calls", "id"), ("samples", "at"), ("series_minutes", "at"), ("series_hours", "at"),
         ]
         var step = 0
         while try usedBytes(pool) > settings.maxSize, step < order.count * 8 {
