@@ -9,7 +9,11 @@ import Logging
 import MCPWatchCore
 import MCPWatchStore
 
+func say(_ line: String) { print(line); fflush(nil) }
 let folder = CommandLine.arguments.dropFirst().first ?? NSTemporaryDirectory() + "mcpwatch-store-scale-\(getpid())"
+/// Which parts to run (`flush`, `growth`, `fleet`; default all): `StoreScale FOLDER fleet`.
+let phases = Set(CommandLine.arguments.dropFirst(2))
+func wanted(_ phase: String) -> Bool { phases.isEmpty || phases.contains(phase) }
 try? FileManager.default.removeItem(atPath: folder)
 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -46,7 +50,7 @@ struct Simulated {
 func latency() -> UInt64 { UInt64.random(in: 200...40_000) }
 
 // 1. A flush of 1,000 changed targets (the writer's own time, as StoreStatus measures it).
-do {
+if wanted("flush") {
     let sim = Simulated(path: folder + "/flush.db", name: "wide")
     var times: [Double] = []
     for round in 0..<30 {
@@ -56,11 +60,11 @@ do {
         if round >= 5 { times.append(sim.writer.status.snapshot.lastFlushSeconds * 1_000) }
     }
     sim.writer.close()
-    print(String(format: "flush of 1,000 changed targets: median %.2f ms, max %.2f ms (of %d flushes)", median(times), times.max()!, times.count))
+    say(String(format: "flush of 1,000 changed targets: median %.2f ms, max %.2f ms (of %d flushes)", median(times), times.max()!, times.count))
 }
 
 // 2. Growth for a desktop-like server: 10 tools, 1 call/s, a whole day, one flush a second.
-do {
+if wanted("growth") {
     let path = folder + "/day.db"
     let sim = Simulated(path: path, name: "desktop")
     for second in 0..<86_400 {
@@ -71,18 +75,24 @@ do {
     sim.writer.flush(final: true)
     sim.writer.close()
     let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-    print(String(format: "growth per desktop-like server-day (10 tools, 1 call/s, 86,400 calls logged): %.2f MB", Double(bytes) / 1e6))
+    say(String(format: "growth per desktop-like server-day (10 tools, 1 call/s, 86,400 calls logged): %.2f MB", Double(bytes) / 1e6))
 }
 
-// 3. and 4. Twenty servers for a day and one for 30 days, written a minute at a time (a day takes 1,440 flushes).
-do {
+// 3. and 4. Twenty servers for a day, written a minute at a time (a day takes 1,440 flushes), the first of them for
+// 30 days (the 29 days before the last written an hour at a time: the same hour rows, 24 times fewer flushes).
+if wanted("fleet") {
     let path = folder + "/fleet.db"
     for s in 0..<20 {
         let sim = Simulated(path: path, name: "server-\(s)")
         let days = s == 0 ? 30 : 1
         // Start each so that it ends now (the clock starts 40 days back).
         sim.clock.advance(seconds: Double((40 - days) * 86_400))
-        for _ in 0..<(days * 1_440) {
+        for _ in 0..<((days - 1) * 24) {
+            for c in 0..<600 { sim.call("tool-\(c % 10)", micros: latency(), failed: c == 0) }
+            sim.clock.advance(seconds: 3_600)
+            sim.writer.flush()
+        }
+        for _ in 0..<1_440 {
             for c in 0..<60 { sim.call("tool-\(c % 10)", micros: latency(), failed: c == 0) }
             sim.clock.advance(seconds: 60)
             sim.writer.flush()
@@ -100,6 +110,6 @@ do {
     }
     let servers = try reader.servers(window: .seconds(86_400), now: now)
     precondition(servers.count == 20 && servers.allSatisfy { $0.calls > 0 }, "the fleet is not all there")
-    print(String(format: "fleet overview, 20 servers over 24 h: median %.2f ms", median(overview)))
-    print(String(format: "one server's 30-day report: median %.2f ms", median(report)))
+    say(String(format: "fleet overview, 20 servers over 24 h: median %.2f ms", median(overview)))
+    say(String(format: "one server's 30-day report: median %.2f ms", median(report)))
 }

@@ -158,6 +158,12 @@ struct StoreWriterTests {
         let minutes = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM series_minutes") }
         #expect(seconds == 1)
         #expect(minutes == 2)
+        // Eight days on, the call log keeps only what is within its 7 days.
+        f.clock.advance(seconds: 8 * 86_400)
+        f.record("a", micros: 1_000)
+        #expect(f.writer.flush())
+        let calls = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM calls") }
+        #expect(calls == 1)
     }
 
     @Test("past max_size the finest, oldest rows go first")
