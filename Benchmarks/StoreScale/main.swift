@@ -14,9 +14,9 @@ let folder = CommandLine.arguments.dropFirst().first ?? NSTemporaryDirectory() +
 /// Which parts to run (`flush`, `growth`, `fleet`; default all): `StoreScale FOLDER fleet`.
 let phases = Set(CommandLine.arguments.dropFirst(2))
 func wanted(_ phase: String) -> Bool { phases.isEmpty || phases.contains(phase) }
-try? FileManager.default.removeItem(atPath: folder)
+if !phases.contains("read") { try? FileManager.default.removeItem(atPath: folder) }
 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: folder) }
+defer { if phases.isEmpty { try? FileManager.default.removeItem(atPath: folder) } }
 
 func milliseconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -80,9 +80,10 @@ if wanted("growth") {
 
 // 3. and 4. Twenty servers for a day, written a minute at a time (a day takes 1,440 flushes), the first of them for
 // 30 days (the 29 days before the last written an hour at a time: the same hour rows, 24 times fewer flushes).
-if wanted("fleet") {
+if wanted("fleet") || wanted("read") {
     let path = folder + "/fleet.db"
-    for s in 0..<20 {
+    // `read`: only the queries, over the fleet.db an earlier `fleet` run left in FOLDER.
+    for s in 0..<(wanted("fleet") ? 20 : 0) {
         let sim = Simulated(path: path, name: "server-\(s)")
         let days = s == 0 ? 30 : 1
         // Start each so that it ends now (the clock starts 40 days back).

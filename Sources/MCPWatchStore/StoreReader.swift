@@ -43,7 +43,9 @@ public final class StoreReader: Sendable {
     /// 24 h overview of 20 servers reads a few thousand rows).
     public func servers(window: Duration = .seconds(86_400), now: Date = Date()) throws -> [StoredServer] {
         let since = now.addingTimeInterval(-window.seconds)
-        let (table, width, _) = resolution(since: since, until: now, now: now)
+        // An overview needs no chart: past an hour, whole hours (the window starts at the hour it falls in).
+        let (table, width, _) = window.seconds > 3_600 && since >= now.addingTimeInterval(-settings.hoursRetention.seconds)
+            ? ("series_hours", 3_600, "hours") : resolution(since: since, until: now, now: now)
         let from = Self.clamped(since.timeIntervalSince1970) / Int64(width) * Int64(width)
         return try pool.read { db in
             var figures: [Int64: (calls: UInt64, errors: UInt64, histogram: HistogramSum)] = [:]
