@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Already in the graph through Hummingbird; named here for `HTTPField` in the HTTP relay.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // SQLite (the system's libsqlite3) for the local store of history, calls and instances.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -43,6 +45,15 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // Gzip that reuses the compressed bytes of unchanged segments (a /metrics scrape of many targets).
         .target(name: "MCPWatchCompression", dependencies: ["CZlib"]),
+        // The local store (SQLite through GRDB): history of figures, the call log, servers and their instances.
+        .target(
+            name: "MCPWatchStore",
+            dependencies: [
+                "MCPWatchCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The files the server serves (docs/openapi.json, the dashboard's), compiled into the binary with C23's #embed,
         // so that a copied binary is whole on its own; editing one of them rebuilds this target.
         .target(name: "CEmbeddedFiles"),
@@ -72,7 +83,7 @@ let package = Package(
         .target(
             name: "MCPWatchServer",
             dependencies: [
-                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles",
+                "MCPWatchCore", "MCPWatchCompression", "CEmbeddedFiles", "MCPWatchStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The fleet's front door forwards to each proxy's Unix socket (http+unix://).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "mcpwatch",
             dependencies: [
-                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchHTTPProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers",
+                "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchHTTPProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers", "MCPWatchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,6 +175,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(
+            name: "MCPWatchStoreTests",
+            dependencies: [
+                "MCPWatchStore", "MCPWatchCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchDemoTests", dependencies: ["MCPWatchDemo", .product(name: "MCP", package: "swift-sdk")]),
@@ -183,6 +202,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The local store's figures on the real writer and reader, added only on request (no extra package):
+//   MCPWATCH_STORE_BENCHMARK=1 swift run -c release StoreScale
+if ProcessInfo.processInfo.environment["MCPWATCH_STORE_BENCHMARK"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "StoreScale", dependencies: ["MCPWatchCore", "MCPWatchStore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/StoreScale")
+    )
+}
 
 // Benchmarks (ordo-one `benchmark`) are added only on request, so that the everyday build stays fast:
 //   MCPWATCH_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark

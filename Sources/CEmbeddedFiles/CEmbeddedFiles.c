@@ -26,6 +26,9 @@ static const unsigned char charts_js[] = {
 static const unsigned char fleet_js[] = {
 #embed "../MCPWatchServer/Dashboard/fleet.js"
 };
+static const unsigned char calls_js[] = {
+#embed "../MCPWatchServer/Dashboard/calls.js"
+};
 
 static const mcpwatch_embedded_file dashboard[] = {
     {"index.html", index_html, sizeof index_html},
@@ -33,6 +36,7 @@ static const mcpwatch_embedded_file dashboard[] = {
     {"dashboard.js", dashboard_js, sizeof dashboard_js},
     {"charts.js", charts_js, sizeof charts_js},
     {"fleet.js", fleet_js, sizeof fleet_js},
+    {"calls.js", calls_js, sizeof calls_js},
 };
 
 mcpwatch_embedded_file mcpwatch_openapi_document(void) {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MCPWatchCore
+import MCPWatchStore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -22,6 +23,8 @@ public struct MonitoringSources: Sendable {
     public var alerts: AlertEngine?
     /// The dashboard's tool explorer, when mcpwatch relays a server it can send its own requests to.
     public var explorer: ToolExplorer?
+    /// The local store (its writer's status, its call log and history), when it is on.
+    public var history: StoreHistory?
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
@@ -220,6 +223,7 @@ public struct MonitoringServer: Service {
             }
         }
         addDashboardRoutes(to: router)
+        addCallRoutes(to: router)
         return router
     }
 
@@ -248,7 +252,7 @@ public struct MonitoringServer: Service {
         "/metrics", "/api/openapi.json", "/api/report", "/performance/dashboard", "/api/tools", "/performance/metrics",
         "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics", "/api/alerts",
         "/performance/alerts", "/api/events", "/", "/api/series", "/api/snapshot", "/api/stream", "/api/explorer/tools",
-        "/api/explorer/calls", "/api/call_tool", "/api/sessions", "/api/servers", "/api/fleet/instance",
+        "/api/explorer/calls", "/api/call_tool", "/api/sessions", "/api/servers", "/api/fleet/instance", "/api/calls",
     ]
 
     /// Paths that take POST instead of GET.
@@ -275,7 +279,7 @@ public struct MonitoringServer: Service {
     }
 
     static func health(_ sources: MonitoringSources, request: Request) throws -> Response {
-        let health = sources.health.evaluate(sources.report(), alerts: sources.alerts?.alerts ?? [])
+        let health = withStore(sources.health.evaluate(sources.report(), alerts: sources.alerts?.alerts ?? []), sources)
         // 200 while the service answers at all; the verdict is in the body, so scripts can tell degraded apart.
         return try json(health, status: health.status == .unhealthy ? .serviceUnavailable : .ok, request: request)
     }
@@ -292,6 +296,7 @@ public struct MonitoringServer: Service {
         exposition.writeCalls(counters, server: server, transport: sources.transport)
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
+        if let status = sources.history?.status { exposition.writeStore(status.snapshot, server: server) }
         httpMetrics.write(to: &exposition)
         let text = exposition.finishBytes()
         let contentType = openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType

@@ -24,6 +24,6 @@ struct MCPWatchCommand: AsyncParsableCommand {
             """,
         subcommands: [ProxyCommand.self, DemoCommand.self, HealthCommand.self, RulesCommand.self, ConfigCommand.self,
                       BenchCommand.self, BenchServerCommand.self, DemoServerCommand.self, DashboardCommand.self,
-                      WrapCommand.self, UnwrapCommand.self]
+                      WrapCommand.self, UnwrapCommand.self, ReportCommand.self]
     )
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchServer
+import MCPWatchStore
 import MCPWatchSystem
 import NIOCore
 import NIOPosix
@@ -17,6 +18,8 @@ struct MonitoringServices: Sendable {
     let reports: ReportFileWriter?
     let monitoring: MonitoringServer?
     let alerts: AlertService?
+    /// The local store's writer, unless `--no-store`.
+    let storeWriter: StoreWriter?
     let configuration: WatchConfiguration
     let logger: Logger
     /// The server is every process mcpwatch started (the bridge), not one process tree.
@@ -45,12 +48,16 @@ struct MonitoringServices: Sendable {
         self.system = system
         let alerts = try AlertService.configured(configuration, store: store, system: system, logger: logger)
         self.alerts = alerts
-        var monitoring = try MonitoringServer.configured(
-            configuration,
-            sources: MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
-                                       health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
-                                       system: { system.report(includeSeries: $0) }),
-            eventLoopGroup: eventLoops, logger: logger)
+        let storeWriter = configuration.store.enabled
+            ? StoreWriter(settings: configuration.store, identity: Self.storeIdentity(configuration, transport: transport),
+                          sources: .init(metrics: store, system: { system.report() }, alerts: alerts?.engine), logger: logger)
+            : nil
+        self.storeWriter = storeWriter
+        var sources = MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
+                                        health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
+                                        system: { system.report(includeSeries: $0) })
+        sources.history = storeWriter.map { StoreHistory(settings: configuration.store, status: $0.status) }
+        var monitoring = try MonitoringServer.configured(configuration, sources: sources, eventLoopGroup: eventLoops, logger: logger)
         monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, eventLoops: eventLoops)
         self.monitoring = monitoring
     }
@@ -60,11 +67,26 @@ struct MonitoringServices: Sendable {
     func shutdownOrder(relay: any Service, signals: (any Service)? = nil) -> ShutdownOrder {
         var helpers: [any Service] = [SystemSampler(monitor: system, store: store, serverIsEveryChild: serverIsEveryChild)]
         if let alerts { helpers.append(alerts) }
+        // Last of the helpers, so the first to stop after the report file: its last flush holds the drained relay's calls.
+        if let storeWriter { helpers.append(storeWriter) }
         return ShutdownOrder(
             relay: relay, signals: signals,
             reports: reports.map { ReportFileService(writer: $0, interval: configuration.reportInterval) },
             helpers: helpers,
             monitoring: monitoring.map { MonitoringService(server: $0, logger: logger) })
+    }
+
+    /// What the store records of this process: the server's name (if given), its command or URL, and the mode.
+    static func storeIdentity(_ configuration: WatchConfiguration, transport: String) -> StoreIdentity {
+        let mode = switch (configuration.upstreamURL != nil, configuration.serveHTTP != nil) {
+        case (true, true): "reverse-proxy"
+        case (true, false): "stdio-front"
+        case (false, true): "bridge"
+        case (false, false): "stdio"
+        }
+        return StoreIdentity(configuredName: configuration.serverName,
+                             command: configuration.upstreamURL ?? (configuration.serverCommand.isEmpty ? nil : configuration.serverCommand.joined(separator: " ")),
+                             mode: mode, transport: transport)
     }
 
     /// Runs `relay` and everything beside it in one `ServiceGroup` until the relay has ended and the rest has stopped

@@ -54,6 +54,8 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Monitoring HTTP server") var http: HTTPOptions
 
+    @OptionGroup(title: "Local store") var storeOptions: StoreOptions
+
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
     @OptionGroup(title: "Configuration") var configFile: ConfigOptions
@@ -73,6 +75,7 @@ struct ProxyCommand: AsyncParsableCommand {
         try serving.apply(to: &configuration)
         if !command.isEmpty { configuration.serverCommand = command }
         try http.apply(to: &configuration)
+        storeOptions.apply(to: &configuration)
         logging.apply(to: &configuration)
         return configuration
     }

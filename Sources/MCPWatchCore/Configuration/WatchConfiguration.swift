@@ -88,6 +88,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var alertCommands: [[String]] = []
     /// Traffic control (`traffic:`, docs/traffic.md); nil, the default, leaves the relays fully transparent.
     public var traffic: TrafficPolicy?
+    /// The local store (`store.*`, WatchConfiguration+Store.swift).
+    public var store = StoreSettings()
 
     /// The defaults.
     public init() {}
@@ -299,7 +301,7 @@ public enum ConfigSchema {
             config.alertCommands = commands
             return nil
         }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
-    ]
+    ] + storeSettings
 
     /// The setting for a dotted key.
     public static func setting(_ key: String) -> Setting? { settings.first { $0.key == key } }

@@ -97,6 +97,8 @@ public final class MetricsStore: Sendable {
     public let startInstant: MonotonicInstant
     /// When monitoring started, as a date.
     public let startDate: Date
+    /// Calls waiting for the local store's call log (off until the store writer enables it).
+    public let callLog = CallLogBuffer()
 
     let state: Mutex<State>
     /// How many more 2026-07-28 messages may be read for who is talking (``MetaIdentity``) before the store knows the
@@ -181,6 +183,7 @@ public final class MetricsStore: Sendable {
             }
             state.latencyBySecond[slot].add(micros: micros)
         }
+        callLog.take(call)
     }
 
     /// Counts a notification.

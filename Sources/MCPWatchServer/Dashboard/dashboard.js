@@ -1439,7 +1439,7 @@
   }
 
   // ---------------------------------------------------------------- routing
-  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "report", "explorer", "fleet"];
+  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "calls", "report", "explorer", "fleet"];
   function route() {
     const hash = location.hash || "#/overview";
     const parts = hash.replace(/^#\/?/, "").split("/");
@@ -1478,6 +1478,7 @@
       case "alerts": loadAlerts(); break;
       case "system": renderSystem(); loadSystem(); break;
       case "report": loadReport(); break;
+      case "calls": if (window.mcpwatchCalls) window.mcpwatchCalls.load(); break;
       case "explorer": if (!explorer.loaded) loadExplorer(); else loadExplorerHistory(); break;
       case "fleet": if (window.mcpwatchFleet) window.mcpwatchFleet.show(); break;
     }
