@@ -130,10 +130,11 @@ class Fleet:
         return body if status == 200 else None
 
     def wait_for_names(self, names, url=None):
-        """Polls /api/servers until it lists exactly `names`, every one running."""
+        """Polls /api/servers until the servers it lists as running are exactly `names` (servers that have stopped
+        stay listed from the store, not running)."""
         def listed():
             body = self.servers(url)
-            if body and sorted(s["name"] for s in body["servers"]) == sorted(names) and all(s["running"] for s in body["servers"]):
+            if body and sorted(s["name"] for s in body["servers"] if s["running"]) == sorted(names):
                 return body
             return None
         return wait_for(listed, timeout=20, what=f"/api/servers to list {sorted(names)}")
@@ -241,9 +242,11 @@ def test_another_proxy_takes_over_when_the_front_door_exits(fleet, how):
 
     def taken_over():
         b = fleet.servers()
-        return b if b and b["front_door"] != front.proc.pid and sorted(s["name"] for s in b["servers"]) == sorted(c.name for c in rest) else None
+        return b if b and b["front_door"] != front.proc.pid and sorted(s["name"] for s in b["servers"] if s["running"]) == sorted(c.name for c in rest) else None
     body = wait_for(taken_over, timeout=15, what="another proxy to serve the address with the rest of the fleet")
     assert body["front_door"] in {c.proc.pid for c in rest}
+    # The exited one is still known, from the store, as stopped.
+    assert [s["running"] for s in body["servers"] if s["name"] == front.name] == [False], body
     # Every remaining server's views still answer through the one address.
     for c in rest:
         status, report = http(fleet.url + "/api/report?server=" + q(c.name))
@@ -281,12 +284,32 @@ def test_mcpwatch_dashboard_serves_the_fleet_without_relaying(fleet):
     assert status in (403, 421)
     demo.stop()
     time.stop()
-    body = wait_for(lambda: (lambda b: b if b is not None and b["servers"] == [] else None)(fleet.servers(url)), timeout=20,
-                    what="an empty fleet")
+    # Nothing runs now; the store still knows both servers, as stopped, with their calls.
+    body = wait_for(lambda: (lambda b: b if b is not None and b["servers"] and not any(s["running"] for s in b["servers"])
+                             else None)(fleet.servers(url)), timeout=20, what="a fleet with nothing running")
+    assert sorted(s["name"] for s in body["servers"]) == sorted([demo.name, time.name])
+    assert all(s["calls"] >= 3 for s in body["servers"]), body
     status, body = http(url + "/api/report")
     assert status == 503, body
     dashboard.send_signal(signal.SIGTERM)
     assert dashboard.wait(15) == 0
+
+
+def test_a_stopped_server_stays_in_the_fleet_from_the_store(fleet):
+    """A desktop client quits and starts again: the server that has not come back is listed as stopped, with its
+    calls and instance from the store, and its call log is answered through the front door."""
+    gone = fleet.start(fleet.mcpwatch, "demo-server", name="gone", tool=("echo", {"text": "hi"}))
+    gone.stop()
+    back = fleet.start(fleet.peers["time_server"], tool=("get_current_time", {"timezone": "UTC"}))
+    body = fleet.wait_for_names([back.name])
+    stopped = [s for s in body["servers"] if s["name"] == "gone"]
+    assert len(stopped) == 1 and not stopped[0]["running"], body
+    assert stopped[0]["calls"] == 4  # initialize and three tools/call
+    (instance,) = stopped[0]["instances"]
+    assert instance["pid"] == gone.proc.pid and not instance["running"] and instance["ended_at"]
+    status, calls = http(fleet.url + "/api/calls?server=gone&method=tools/call")
+    assert status == 200, calls
+    assert [c["target"] for c in calls["calls"] if c["method"] == "tools/call"] == ["echo"] * 3
 
 
 def test_the_dashboard_opens_on_the_fleet_and_each_row_opens_that_server(fleet):
@@ -365,7 +388,7 @@ def test_mcpwatch_dashboard_waits_for_the_address_and_outlives_the_clients(fleet
     assert b"cannot serve HTTP on 127.0.0.1:" in said
     assert fleet.servers()["front_door"] == first.proc.pid
     first.stop()  # the client quits
-    wait_for(lambda: (lambda b: b if b and b["front_door"] == dashboard.pid and b["servers"] == [] else None)(fleet.servers()),
+    wait_for(lambda: (lambda b: b if b and b["front_door"] == dashboard.pid and not any(s["running"] for s in b["servers"]) else None)(fleet.servers()),
              timeout=20, what="the dashboard to take the address over")
     # The client starts its server again: the dashboard shows it, and answers for it.
     again = fleet.start(fleet.peers["time_server"], tool=("get_current_time", {"timezone": "UTC"}))

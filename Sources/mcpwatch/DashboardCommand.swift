@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MCPWatchCore
 import MCPWatchServer
+import MCPWatchStore
 import ServiceLifecycle
 import UnixSignals
 
@@ -43,9 +44,15 @@ struct DashboardCommand: AsyncParsableCommand {
         }
         do {
             try await MonitoringServices.withEventLoops { eventLoops in
-                guard var server = try MonitoringServer.configured(configuration, sources: MonitoringSources(store: MetricsStore()),
+                // The store is read, never written: the history of servers that have stopped, and the call log.
+                var sources = MonitoringSources(store: MetricsStore())
+                let history = configuration.store.enabled ? StoreHistory(settings: configuration.store, status: nil) : nil
+                sources.history = history
+                guard var server = try MonitoringServer.configured(configuration, sources: sources,
                                                                    eventLoopGroup: eventLoops, logger: logger) else { return }
-                server.fleet = FleetFrontDoor(registry: registry, member: nil, forwarder: FleetForwarder(eventLoopGroup: eventLoops))
+                server.fleet = FleetFrontDoor(registry: registry, member: nil,
+                                              history: history.map { StoreFleetHistory($0) } ?? LiveFleetHistory(),
+                                              forwarder: FleetForwarder(eventLoopGroup: eventLoops))
                 var quiet = logger
                 quiet.logLevel = .critical
                 let group = ServiceGroup(configuration: .init(

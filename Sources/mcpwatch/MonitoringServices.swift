@@ -58,7 +58,7 @@ struct MonitoringServices: Sendable {
                                         system: { system.report(includeSeries: $0) })
         sources.history = storeWriter.map { StoreHistory(settings: configuration.store, status: $0.status) }
         var monitoring = try MonitoringServer.configured(configuration, sources: sources, eventLoopGroup: eventLoops, logger: logger)
-        monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, eventLoops: eventLoops)
+        monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, history: sources.history, eventLoops: eventLoops)
         self.monitoring = monitoring
     }
 

@@ -48,7 +48,9 @@ struct FleetMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The endpoints that are about one server. `/metrics` stays each process's own (Prometheus scrapes each one),
     /// and the fleet's own endpoints and the dashboard's files are the front door's.
     static func isPerServer(_ path: String) -> Bool {
-        if path == "/api/servers" || path == "/api/openapi.json" || path.hasPrefix("/api/fleet/") { return false }
+        // `/api/calls` reads the machine's one store, which holds every server's calls: whoever answers filters by
+        // `server` itself (a stopped server's calls too).
+        if path == "/api/servers" || path == "/api/openapi.json" || path == "/api/calls" || path.hasPrefix("/api/fleet/") { return false }
         return path.hasPrefix("/api/") || path.hasPrefix("/performance/") || path == "/system_info"
     }
 
