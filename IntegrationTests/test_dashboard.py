@@ -154,6 +154,12 @@ def test_overview_loads_live_and_updates(demo, browser):
     assert "mcpwatch" in browser.title
     wait_live(browser)
     wait_for(lambda: text_of(browser, "#server-name") == "mcpwatch-demo", timeout=15, what="the server's name in the top bar")
+    # Beside it, the client and the protocol version, as the report has them.
+    import urllib.request
+    with urllib.request.urlopen(demo + "api/report", timeout=5) as response:
+        session = json.load(response)["session"]
+    expected = f"client {session['client']['name']} {session['client']['version']} · MCP {session['protocol_version']}"
+    wait_for(lambda: text_of(browser, "#peer-info") == expected, timeout=15, what=f"{expected!r} in the top bar")
     wait_for(lambda: text_of(browser, "#card-calls-per-second .value") not in ("", "–"), timeout=20, what="calls/s")
     cards = {c: text_of(browser, f"#{c} .value") for c in ("card-calls-per-second", "card-uptime", "card-p95")}
     chart = canvas_data(browser, "chart-throughput")

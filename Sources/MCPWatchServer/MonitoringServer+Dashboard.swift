@@ -33,6 +33,9 @@ struct DashboardUpdate: Encodable {
     var uptimeSeconds: Double
     var serverName: String?
     var serverAlive: Bool
+    /// The client (the last one seen, over HTTP) and the protocol version in use, for the top bar.
+    var client: PeerInfo?
+    var protocolVersion: String?
     var health: HealthReport
     var overview: Overview
     var window: Window
@@ -132,6 +135,7 @@ extension MonitoringServer {
         return DashboardUpdate(
             time: report.generatedAt, full: full, uptimeSeconds: report.overview.uptimeSeconds, serverName: report.serverName,
             serverAlive: report.session.serverAlive ?? false,
+            client: report.session.client, protocolVersion: report.session.protocolVersion,
             health: sources.health.evaluate(report, alerts: alerts), overview: report.overview,
             window: .init(
                 seconds: 60, calls: minute.calls, errors: minute.errors, callsPerSecond: minute.callsPerSecond,

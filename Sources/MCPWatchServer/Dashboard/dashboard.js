@@ -411,7 +411,9 @@
     }
     return {
       time: report.generated_at, full: true, uptime_seconds: o.uptime_seconds, server_name: report.server_name,
-      server_alive: report.session ? report.session.server_alive : null, health, overview: o,
+      server_alive: report.session ? report.session.server_alive : null,
+      client: report.session ? report.session.client : null, protocol_version: report.session ? report.session.protocol_version : null,
+      health, overview: o,
       window: {
         seconds: null, calls: null, errors: null, calls_per_second: o.throughput ? o.throughput.last_minute : null,
         success_rate: o.success_rate, error_rate: o.error_rate_last_minute, avg_ms: lat.avg_ms, p50_ms: lat.p50_ms,
@@ -472,6 +474,12 @@
     const name = u.server_name || (u.overview && u.overview.server_name) || "waiting for the server";
     setText($("server-name"), name);
     if (u.server_name) document.title = u.server_name + " · mcpwatch";
+    // Who is talking, from initialize or from 2026-07-28's _meta: the client and the protocol version in use.
+    const peer = (p) => p && p.name ? p.name + (p.version ? " " + p.version : "") : null;
+    const parts = [];
+    if (peer(u.client)) parts.push("client " + peer(u.client));
+    if (u.protocol_version) parts.push("MCP " + u.protocol_version);
+    setText($("peer-info"), parts.join(" · "));
     const badge = $("health-badge");
     const h = u.health || {};
     let status = h.status || "unknown";
