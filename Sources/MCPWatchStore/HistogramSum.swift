@@ -5,28 +5,10 @@ struct HistogramSum: Sendable {
     private(set) var counts: [UInt64] = []
     private(set) var total: UInt64 = 0
 
-    /// Adds one BLOB (malformed ones add nothing).
+    /// Adds one BLOB (a malformed one adds the cells before the fault).
     mutating func add(blob: [UInt8]) {
         if counts.isEmpty { counts = Array(repeating: 0, count: LatencyCounts.indexCount) }
-        var i = 0
-        var index = -1
-        @inline(__always) func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < blob.count {
-                let byte = blob[i]
-                i += 1
-                value |= UInt64(byte & 0x7f) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-                if shift > 63 { return nil }
-            }
-            return nil
-        }
-        while i < blob.count {
-            guard let gap = varint(), let count = varint() else { return }
-            index = index < 0 ? Int(gap) : index + Int(gap)
-            guard index >= 0, index < counts.count else { return }
+        _ = SparseHistogram.walk(blob) { index, count in
             counts[index] += count
             total += count
         }

@@ -22,9 +22,18 @@ public struct SparseHistogram: Sendable, Equatable {
     /// Reads the BLOB format; nil when it is not well formed.
     public init?(blob: [UInt8]) {
         var cells: [(index: Int, count: UInt64)] = []
+        guard Self.walk(blob, { cells.append(($0, $1)) }) else { return nil }
+        self.cells = cells
+    }
+
+    /// Reads a BLOB cell by cell, in increasing index order, without building the cells: `body` gets each (index,
+    /// count) as it is read. The one reader of the format (``HistogramSum`` adds BLOBs through it).
+    /// - Returns: false at the first malformed cell (the cells before it have been given to `body`).
+    @inline(__always)
+    static func walk(_ blob: [UInt8], _ body: (Int, UInt64) -> Void) -> Bool {
         var i = 0
         var index = -1
-        func varint() -> UInt64? {
+        @inline(__always) func varint() -> UInt64? {
             var value: UInt64 = 0
             var shift: UInt64 = 0
             while i < blob.count {
@@ -38,12 +47,12 @@ public struct SparseHistogram: Sendable, Equatable {
             return nil
         }
         while i < blob.count {
-            guard let gap = varint(), let count = varint(), gap > 0 || index < 0 else { return nil }
+            guard let gap = varint(), let count = varint(), gap > 0 || index < 0 else { return false }
             index += Int(gap) + (index < 0 ? 1 : 0)
-            guard index < LatencyCounts.indexCount else { return nil }
-            cells.append((index, count))
+            guard index < LatencyCounts.indexCount else { return false }
+            body(index, count)
         }
-        self.cells = cells
+        return true
     }
 
     /// The BLOB format.
