@@ -13,7 +13,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var settings = StoreSettings()
-        settings.path = folder + "/mcpwatch.db"
+        let path = folder + "/mcpwatch.db"
+        settings.path = path
         let clock = ManualClock()
         let metrics = MetricsStore(clock: clock)
         let stats = TrafficStats(policy: TrafficPolicy())
@@ -40,9 +41,9 @@ import Testing
         #expect(writer.flush(final: true))
         writer.close()
 
-        let pool = try DatabasePool(path: settings.path)
+        let pool = try DatabasePool(path: path)
         #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM traffic") } == 2)
-        let reader = try StoreReader(path: settings.path)
+        let reader = try StoreReader(path: path)
         let now = clock.wallNow()
         let all = try #require(try reader.traffic(since: now.addingTimeInterval(-600), until: now.addingTimeInterval(1))["fragile"])
         #expect(all.answered["cached"] == 4 && all.answered["rate_limited"] == 1 && all.admitted == 1)

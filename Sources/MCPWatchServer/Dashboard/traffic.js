@@ -144,4 +144,7 @@
   }
 
   window.mcpwatchTraffic = { load };
+  // The router may have shown #/traffic before this file ran (deferred scripts run in order, dashboard.js first).
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", load);
+  else load();
 })();
