@@ -178,6 +178,44 @@ import Testing
         #expect(!AlertRule.Metric.watchable.contains(.circuitBreaker))
     }
 
+    @Test("the notifiers receive a breaker's opening and closing, as an alert's firing and resolving", .timeLimit(.minutes(1)))
+    func breakerEventsReachNotifiers() async throws {
+        let engine = AlertEngine(rules: [], store: MetricsStore(clock: ManualClock()))
+        let stats = TrafficStats(policy: TrafficPolicy())
+        engine.watch(stats)
+        let recorder = AlertEngineTests.Recorder()
+        let dispatcher = AlertDispatcher(engine: engine, notifiers: [recorder])
+        let task = Task { await dispatcher.run() }
+        stats.breakerChanged(Self.transition(.closed, .open))
+        stats.breakerChanged(Self.transition(.open, .halfOpen, sequence: 2))
+        stats.breakerChanged(Self.transition(.halfOpen, .closed, sequence: 3))
+        var kinds: [AlertEvent.Kind] = []
+        for await event in recorder.stream {
+            #expect(event.rule == "circuit_breaker" && event.summary.hasPrefix("breaker tool:"))
+            kinds.append(event.kind)
+            if kinds.count == 3 { break }
+        }
+        #expect(kinds == [.firing, .deescalated, .resolved])
+        task.cancel()
+        await task.value
+    }
+
+    @Test("the report file has the traffic figures when traffic control is configured, and no traffic key otherwise")
+    func reportFile() throws {
+        let folder = NSTemporaryDirectory() + "mcpwatch-traffic-report-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = MetricsStore(clock: ManualClock())
+        var writer = ReportFileWriter(path: folder + "/on.json", store: store, serverName: "s")
+        writer.traffic = Self.filled()
+        writer.writeNow()
+        let on = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/on.json"))) as? NSDictionary
+        #expect(((on?["traffic"] as? NSDictionary)?["cache"] as? NSDictionary)?["hits"] as? Int == 2)
+        ReportFileWriter(path: folder + "/off.json", store: store, serverName: "s").writeNow()
+        let off = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/off.json"))) as? NSDictionary
+        #expect(off != nil && off?["traffic"] == nil)
+    }
+
     @Test("queue_depth and cache_hit_rate fire on traffic control's figures")
     func alertRules() throws {
         let clock = ManualClock()
