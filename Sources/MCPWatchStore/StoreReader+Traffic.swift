@@ -30,6 +30,7 @@ public struct StoredTrafficFigures: Codable, Sendable, Equatable {
         case admitted, answered, lateAnswersDropped, cacheHits, cacheMisses, cacheHitRate, cacheEvictions, breakerOpenings, queueDepthMax
     }
 
+    /// Reads what ``encode(to:)`` writes (the hit rate is computed, not read).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         admitted = try c.decode(UInt64.self, forKey: .admitted)
@@ -42,6 +43,7 @@ public struct StoredTrafficFigures: Codable, Sendable, Equatable {
         queueDepthMax = try c.decode(Int.self, forKey: .queueDepthMax)
     }
 
+    /// Writes the figures with the hit rate (absent without lookups).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(admitted, forKey: .admitted)
