@@ -29,6 +29,9 @@ static const unsigned char fleet_js[] = {
 static const unsigned char calls_js[] = {
 #embed "../MCPWatchServer/Dashboard/calls.js"
 };
+static const unsigned char traffic_js[] = {
+#embed "../MCPWatchServer/Dashboard/traffic.js"
+};
 
 static const mcpwatch_embedded_file dashboard[] = {
     {"index.html", index_html, sizeof index_html},
@@ -37,6 +40,7 @@ static const mcpwatch_embedded_file dashboard[] = {
     {"charts.js", charts_js, sizeof charts_js},
     {"fleet.js", fleet_js, sizeof fleet_js},
     {"calls.js", calls_js, sizeof calls_js},
+    {"traffic.js", traffic_js, sizeof traffic_js},
 };
 
 mcpwatch_embedded_file mcpwatch_openapi_document(void) {

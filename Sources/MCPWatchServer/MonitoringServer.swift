@@ -25,6 +25,8 @@ public struct MonitoringSources: Sendable {
     public var explorer: ToolExplorer?
     /// The local store (its writer's status, its call log and history), when it is on.
     public var history: StoreHistory?
+    /// What traffic control did, when a `traffic:` section configures it (`/api/traffic`, `/metrics`, the report).
+    public var traffic: TrafficStats?
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
@@ -40,7 +42,11 @@ public struct MonitoringSources: Sendable {
     }
 
     /// A fresh report.
-    public func report() -> Report { store.report(system: system(false), serverName: serverName) }
+    public func report() -> Report {
+        var report = store.report(system: system(false), serverName: serverName)
+        report.traffic = traffic?.report(serverLatency: store)
+        return report
+    }
 }
 
 /// The monitoring HTTP server: Prometheus `/metrics`, the JSON API, and aliases for existing scripts.
@@ -224,6 +230,7 @@ public struct MonitoringServer: Service {
         }
         addDashboardRoutes(to: router)
         addCallRoutes(to: router)
+        addTrafficRoutes(to: router)
         return router
     }
 
@@ -253,6 +260,7 @@ public struct MonitoringServer: Service {
         "/api/system", "/system_info", "/api/health", "/performance/health", "/api/metrics", "/api/alerts",
         "/performance/alerts", "/api/events", "/", "/api/series", "/api/snapshot", "/api/stream", "/api/explorer/tools",
         "/api/explorer/calls", "/api/call_tool", "/api/sessions", "/api/servers", "/api/fleet/instance", "/api/calls",
+        "/api/traffic",
     ]
 
     /// Paths that take POST instead of GET.
@@ -296,6 +304,7 @@ public struct MonitoringServer: Service {
         exposition.writeCalls(counters, server: server, transport: sources.transport)
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
+        if let traffic = sources.traffic { exposition.writeTraffic(traffic.snapshot(), server: server, transport: sources.transport) }
         if let status = sources.history?.status { exposition.writeStore(status.snapshot, server: server) }
         httpMetrics.write(to: &exposition)
         let text = exposition.finishBytes()

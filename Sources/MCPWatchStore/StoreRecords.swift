@@ -98,6 +98,8 @@ public struct StoredServerReport: Codable, Sendable, Equatable {
     public var total: StoredTargetFigures
     /// Per target, busiest first.
     public var targets: [StoredTargetFigures]
+    /// What traffic control did in the server's place over the range (nil when it was not configured).
+    public var traffic: StoredTrafficFigures? = nil
 }
 
 /// A time series of one server (or one of its targets) at the resolution the store keeps for the range.

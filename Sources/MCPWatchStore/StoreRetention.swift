@@ -26,6 +26,7 @@ public struct StoreRetention: Sendable {
                 """, arguments: [Int64((t - settings.minutesRetention.seconds) * 1_000)])
             try db.execute(sql: "DELETE FROM samples WHERE at < ?", arguments: [Int64(t - settings.minutesRetention.seconds)])
             try db.execute(sql: "DELETE FROM alert_events WHERE at < ?", arguments: [t - settings.hoursRetention.seconds])
+            try db.execute(sql: "DELETE FROM traffic WHERE at < ?", arguments: [Int64(t - settings.minutesRetention.seconds)])
         }
         // Finest and oldest first; each pass drops a quarter of one table's oldest rows, then measures again.
         let order: [(table: String, column: String)] = [

@@ -120,6 +120,7 @@ public enum StoreSchema {
                     """)
             }
         }
+        registerTraffic(&migrator)
         return migrator
     }
 }

@@ -126,6 +126,7 @@ extension StoreWriter {
                                arguments: [instanceID, event.at.timeIntervalSince1970, event.kind.rawValue, event.rule, event.alertId, json])
             }
         }
+        try writeTraffic(db, instanceID: instanceID, now: now)
         try db.execute(sql: "UPDATE instances SET last_flush = ?, server_pid = coalesce(?, server_pid), socket = ? WHERE id = ?",
                        arguments: [nowSeconds, session.serverPid.map { Int($0) }, state.socket, instanceID])
         try db.execute(sql: "UPDATE servers SET last_seen = ? WHERE id = ?", arguments: [nowSeconds, serverID])

@@ -23,6 +23,10 @@ public final class StoreWriter: Service, Sendable {
         public var system: @Sendable () -> SystemReport?
         /// The alert engine, whose transitions are stored.
         public var alerts: AlertEngine?
+        /// What traffic control did, when it is configured (table `traffic`, one row per flush that saw a change).
+        public var traffic: TrafficStats?
+        /// The traffic figures stored last.
+        let trafficCursor = TrafficStoreCursor()
 
         /// Creates sources.
         public init(metrics: MetricsStore, system: @escaping @Sendable () -> SystemReport? = { nil }, alerts: AlertEngine? = nil) {

@@ -14,14 +14,18 @@ struct AlertService: Service {
 
     /// The service a configuration describes, or nil when alerts are off.
     /// - Throws: ``WatchError`` when a webhook's secret file cannot be read.
-    static func configured(_ configuration: WatchConfiguration, store: MetricsStore, system: SystemMonitor, logger: Logger) throws -> AlertService? {
+    /// - Parameter traffic: traffic control's figures, when it is configured: they feed `cache_hit_rate` and
+    ///   `queue_depth`, and its breakers' transitions join the history and reach the notifiers.
+    static func configured(_ configuration: WatchConfiguration, store: MetricsStore, system: SystemMonitor, traffic: TrafficStats? = nil,
+                           logger: Logger) throws -> AlertService? {
         guard configuration.alertsEnabled else { return nil }
         let interval = configuration.alertInterval
         let engine = AlertEngine(
             rules: configuration.effectiveAlertRules, store: store,
-            sources: .init(system: { system.report(includeSeries: false) }),
+            sources: .traffic(traffic, system: { system.report(includeSeries: false) }, interval: interval),
             intervalSeconds: interval.inSeconds,
             historyLimit: configuration.alertHistorySize)
+        if let traffic { engine.watch(traffic) }
         let serverName: @Sendable () -> String? = { configuration.serverName ?? store.session.server?.name }
         var notifiers: [any AlertNotifier] = [LogNotifier(logger: logger)]
         for hook in configuration.webhooks {

@@ -21,6 +21,9 @@ struct MonitoringServices: Sendable {
     /// The local store's writer, unless `--no-store`.
     let storeWriter: StoreWriter?
     let configuration: WatchConfiguration
+    /// What traffic control does, when `traffic:` configures it: created once per proxy here, read by `/metrics`,
+    /// `/api/traffic`, the report, the alert rules and the store; hand the same instance to the relays' gate.
+    let traffic: TrafficStats?
     let logger: Logger
     /// The server is every process mcpwatch started (the bridge), not one process tree.
     let serverIsEveryChild: Bool
@@ -38,24 +41,31 @@ struct MonitoringServices: Sendable {
         self.serverIsEveryChild = serverIsEveryChild
         self.store = store
         self.logger = logger
+        let traffic = configuration.traffic.map { TrafficStats(policy: $0) }
+        self.traffic = traffic
         reports = configuration.reportFile.map {
-            ReportFileWriter(path: $0, store: store, serverName: configuration.serverName) { path, error in
+            var writer = ReportFileWriter(path: $0, store: store, serverName: configuration.serverName) { path, error in
                 // A full disk or a vanished folder must not stop the relay: say so and try again next time.
                 logger.warning("cannot write the report file: \(error)", metadata: ["path": "\(path)"])
             }
+            writer.traffic = traffic
+            return writer
         }
         let system = SystemMonitor(interval: configuration.sampleInterval, window: configuration.sampleWindow, dataDirectory: configuration.dataDirectory)
         self.system = system
-        let alerts = try AlertService.configured(configuration, store: store, system: system, logger: logger)
+        let alerts = try AlertService.configured(configuration, store: store, system: system, traffic: traffic, logger: logger)
         self.alerts = alerts
+        var storeSources = StoreWriter.Sources(metrics: store, system: { system.report() }, alerts: alerts?.engine)
+        storeSources.traffic = traffic
         let storeWriter = configuration.store.enabled
             ? StoreWriter(settings: configuration.store, identity: Self.storeIdentity(configuration, transport: transport),
-                          sources: .init(metrics: store, system: { system.report() }, alerts: alerts?.engine), logger: logger)
+                          sources: storeSources, logger: logger)
             : nil
         self.storeWriter = storeWriter
         var sources = MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
                                         health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
                                         system: { system.report(includeSeries: $0) })
+        sources.traffic = traffic
         sources.history = storeWriter.map { StoreHistory(settings: configuration.store, status: $0.status) }
         var monitoring = try MonitoringServer.configured(configuration, sources: sources, eventLoopGroup: eventLoops, logger: logger)
         monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, history: sources.history, eventLoops: eventLoops)

@@ -48,7 +48,9 @@ struct ReportCommand: AsyncParsableCommand {
         let reader = try StoreReader(path: configuration.store.resolvedPath, settings: configuration.store)
         let now = Date()
         let seconds = Double(sinceDuration.components.seconds) + Double(sinceDuration.components.attoseconds) / 1e18
-        let reports = try reader.report(server: server, since: now.addingTimeInterval(-seconds), until: now, now: now)
+        var reports = try reader.report(server: server, since: now.addingTimeInterval(-seconds), until: now, now: now)
+        let traffic = try reader.traffic(server: server, since: now.addingTimeInterval(-seconds), until: now)
+        for i in reports.indices { reports[i].traffic = traffic[reports[i].server] }
         if let server, reports.isEmpty {
             throw WatchError(.invalidArgument, "the store at \(configuration.store.resolvedPath) knows no server named '\(server)'")
         }
@@ -60,6 +62,17 @@ struct ReportCommand: AsyncParsableCommand {
             return
         }
         print(Self.table(reports, since: sinceDuration))
+    }
+
+    /// What traffic control did, below a server's targets: apart from them, which count only what reached the server.
+    static func trafficLines(_ t: StoredTrafficFigures) -> [String] {
+        let answered = TrafficOutcome.allCases.map { "\($0.rawValue) \(t.answered[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+        let rate = t.cacheHitRate.map { String(format: "%.1f %%", $0) } ?? "-"
+        return [
+            "  traffic control: \(t.admitted) let through; answered by mcpwatch: \(answered)",
+            "    cache hits \(t.cacheHits), misses \(t.cacheMisses) (hit rate \(rate)), evictions \(t.cacheEvictions); "
+                + "deepest queue \(t.queueDepthMax); breakers opened \(t.breakerOpenings); late answers dropped \(t.lateAnswersDropped)",
+        ]
     }
 
     /// The reports as text: one block per server, its total first, then its targets.
@@ -80,6 +93,7 @@ struct ReportCommand: AsyncParsableCommand {
                 lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
                              + zip(cells, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined())
             }
+            if let traffic = report.traffic { lines += trafficLines(traffic) }
             lines.append("")
         }
         return lines.joined(separator: "\n")

@@ -83,6 +83,8 @@ public struct AlertEvent: Codable, Sendable, Equatable {
     public var threshold: Double?
     /// The rule's summary, filled in.
     public var summary: String
+    /// For the events of circuit breakers (rule `circuit_breaker`): the transition itself.
+    public var breaker: BreakerTransition? = nil
 
     /// Creates an event.
     public init(sequence: UInt64, at: Date, kind: Kind, alertId: String, rule: String, metric: AlertRule.Metric, method: String?,

@@ -106,13 +106,25 @@ public final class AlertEngine: Sendable {
             return events
         }
         lastEvaluation.withLock { $0 = wallNow }
-        if !events.isEmpty {
-            let listeners = self.listeners.withLock { Array($0.values) }
-            for event in events {
-                for listener in listeners { listener(event) }
-            }
-        }
+        deliver(events)
         return events
+    }
+
+    /// Hands events to every listener.
+    func deliver(_ events: [AlertEvent]) {
+        guard !events.isEmpty else { return }
+        let listeners = self.listeners.withLock { Array($0.values) }
+        for event in events {
+            for listener in listeners { listener(event) }
+        }
+    }
+
+    /// Adds an event that no rule made to the history and hands it to the listeners; returns it as numbered.
+    @discardableResult
+    func record(external event: AlertEvent) -> AlertEvent {
+        let numbered = evaluator.withLock { $0.record(external: event) }
+        deliver([numbered])
+        return numbered
     }
 
     struct ColumnKey: Hashable {

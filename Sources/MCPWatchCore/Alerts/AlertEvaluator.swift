@@ -235,6 +235,21 @@ public struct AlertEvaluator: Sendable {
         }
     }
 
+    /// Adds an event that no rule made (a circuit breaker's transition) to the history, numbered after the
+    /// others; returns it as numbered.
+    public mutating func record(external event: AlertEvent) -> AlertEvent {
+        var event = event
+        log.sequence &+= 1
+        event.sequence = log.sequence
+        if log.history.count < log.historyLimit {
+            log.history.append(event)
+        } else {
+            log.history[log.historyStart] = event
+            log.historyStart = (log.historyStart + 1) % log.historyLimit
+        }
+        return event
+    }
+
     private static func worse(_ a: Double?, _ b: Double, _ rule: AlertRule) -> Double {
         guard let a else { return b }
         return rule.comparison.higherIsWorse ? max(a, b) : min(a, b)

@@ -48,10 +48,10 @@ extension AlertRule {
             rule = base
         } else {
             guard let (metricText, l) = text("metric") else {
-                return .failure(.init(message: "line \(line): rule '\(name)' needs a metric (one of \(Metric.allCases.map(\.rawValue).joined(separator: ", ")))"))
+                return .failure(.init(message: "line \(line): rule '\(name)' needs a metric (one of \(Metric.watchable.map(\.rawValue).joined(separator: ", ")))"))
             }
-            guard let metric = Metric(rawValue: metricText) else {
-                return .failure(.init(message: "line \(l): rule '\(name)': unknown metric '\(metricText)'" + ConfigSchema.suggestion(for: metricText, among: Metric.allCases.map(\.rawValue))))
+            guard let metric = Metric(rawValue: metricText), metric != .circuitBreaker else {
+                return .failure(.init(message: "line \(l): rule '\(name)': unknown metric '\(metricText)'" + ConfigSchema.suggestion(for: metricText, among: Metric.watchable.map(\.rawValue))))
             }
             rule = AlertRule(name: name, metric: metric, scope: metric.isCallMetric ? .each(methods: [], targets: ["*"]) : .all)
             rule.summary = ""
@@ -79,8 +79,8 @@ extension AlertRule {
             switch entry.key {
             case "name": break
             case "metric":
-                guard let metric = Metric(rawValue: value) else {
-                    return .failure(.init(message: "\(at): unknown metric '\(value)'" + ConfigSchema.suggestion(for: value, among: Metric.allCases.map(\.rawValue))))
+                guard let metric = Metric(rawValue: value), metric != .circuitBreaker else {
+                    return .failure(.init(message: "\(at): unknown metric '\(value)'" + ConfigSchema.suggestion(for: value, among: Metric.watchable.map(\.rawValue))))
                 }
                 if isOverride && metric != rule.metric {
                     return .failure(.init(message: "\(at): the built-in rule watches \(rule.metric.rawValue); give a new rule its own name to watch \(value)"))

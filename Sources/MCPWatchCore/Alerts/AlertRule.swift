@@ -29,6 +29,12 @@ public struct AlertRule: Sendable, Equatable, Codable {
         case diskUsedPercent = "disk_used_percent"
         case cacheHitRate = "cache_hit_rate"
         case queueDepth = "queue_depth"
+        /// Not a rule's figure: the metric of the events a circuit breaker's transitions make in the alert history
+        /// (rule `circuit_breaker`, see ``AlertEngine/record(_:)``); a configured rule cannot watch it.
+        case circuitBreaker = "circuit_breaker"
+
+        /// The metrics a configured rule may watch (every one but ``circuitBreaker``).
+        public static var watchable: [Metric] { allCases.filter { $0 != .circuitBreaker } }
 
         /// Whether the figure is about calls, so that a scope of targets applies.
         public var isCallMetric: Bool {

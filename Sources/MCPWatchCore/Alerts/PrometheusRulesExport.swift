@@ -109,7 +109,7 @@ public enum PrometheusRulesExport {
         case .hostOpenFDs: return .init(value: "mcpwatch_host_open_files", guardClause: "", targetTemplate: target)
         case .diskUsedPercent:
             return .init(value: "100 * mcpwatch_host_disk_used_bytes / mcpwatch_host_disk_total_bytes", guardClause: "", targetTemplate: target)
-        case .cacheHitRate, .queueDepth: return nil
+        case .cacheHitRate, .queueDepth, .circuitBreaker: return nil
         }
     }
 

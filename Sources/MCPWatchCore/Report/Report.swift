@@ -23,6 +23,8 @@ public struct Report: Codable, Sendable, Equatable {
     public var anomalies: AnomalyReport
     /// Process and host figures, when sampling runs.
     public var system: SystemReport?
+    /// What traffic control did in the server's place, when it is configured (see ``TrafficReport``).
+    public var traffic: TrafficReport? = nil
 
     /// A JSON encoder with the report's conventions.
     public static func encoder(pretty: Bool = false) -> JSONEncoder {

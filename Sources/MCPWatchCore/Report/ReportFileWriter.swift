@@ -12,6 +12,8 @@ public struct ReportFileWriter: Sendable {
     public let store: MetricsStore
     /// The `--name` of the monitored server, if given.
     public let serverName: String?
+    /// What traffic control did, when it is configured: the report's `traffic`.
+    public var traffic: TrafficStats?
     /// Told about a write that failed (a full disk, a vanished folder); the next write tries again.
     public let onFailure: @Sendable (_ path: String, _ error: any Error) -> Void
 
@@ -27,7 +29,8 @@ public struct ReportFileWriter: Sendable {
     /// Writes the report as it is now. A failure is passed to ``onFailure`` and never thrown: it must not stop the relay.
     public func writeNow() {
         do {
-            let report = store.report(serverName: serverName)
+            var report = store.report(serverName: serverName)
+            report.traffic = traffic?.report(serverLatency: store)
             let data = try Report.encoder(pretty: true).encode(report)
             try AtomicFile.write(data, to: path)
         } catch {

@@ -36,6 +36,10 @@ public enum ReportJSONWriter {
             out.append(contentsOf: #","system":"#.utf8)
             out += try encoder.encode(system)
         }
+        if let traffic = report.traffic {
+            out.append(contentsOf: #","traffic":"#.utf8)
+            out += try encoder.encode(traffic)
+        }
         out.append(UInt8(ascii: "}"))
         return Data(out)
     }

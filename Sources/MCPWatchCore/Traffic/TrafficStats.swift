@@ -41,6 +41,8 @@ public final class TrafficStats: Sendable {
         public var breakers: [String: BreakerState] = [:]
         /// The last transitions, oldest first.
         public var transitions: [BreakerTransition] = []
+        /// Transitions since the start, per breaker and the state it went to (a counter, unlike ``transitions``).
+        public var transitionCounts: [String: [BreakerState: UInt64]] = [:]
 
         /// Answers by outcome over every target.
         public var answered: [TrafficOutcome: UInt64] {
@@ -60,13 +62,26 @@ public final class TrafficStats: Sendable {
     public let maxTargets: Int
     /// Breaker transitions kept.
     public let maxTransitions: Int
+    /// The policy in force, for the views that say what is configured (nil in tests that record figures alone).
+    public let policy: TrafficPolicy?
     private let state: Mutex<Snapshot>
+    private let breakerListeners = Mutex<[UInt64: @Sendable (BreakerTransition) -> Void]>([:])
+    private let nextListener = Atomic<UInt64>(0)
 
     /// Empty figures.
-    public init(maxTargets: Int = 1_000, maxTransitions: Int = 200) {
+    /// - Parameter policy: the policy in force; its breakers (server, per tool, per method) are registered closed at
+    ///   once, so that `/metrics` and the Traffic view show them before the first call.
+    public init(maxTargets: Int = 1_000, maxTransitions: Int = 200, policy: TrafficPolicy? = nil) {
         self.maxTargets = maxTargets
         self.maxTransitions = maxTransitions
-        state = Mutex(Snapshot())
+        self.policy = policy
+        var initial = Snapshot()
+        if let policy {
+            if policy.breaker != nil { initial.breakers["server"] = .closed }
+            for (name, override) in policy.tools where override.breaker != nil { initial.breakers["tool:" + name] = .closed }
+            for (name, override) in policy.methods where override.breaker != nil { initial.breakers["method:" + name] = .closed }
+        }
+        state = Mutex(initial)
     }
 
     /// mcpwatch answered a call itself (cached, rejected, queued out, timed out, circuit open, rate limited).
@@ -119,16 +134,33 @@ public final class TrafficStats: Sendable {
         state.withLock { $0.cache = statistics }
     }
 
-    /// A breaker changed state.
+    /// A breaker changed state: kept, and handed to every breaker listener (the alert history, `/api/events`, the
+    /// notifiers), outside the lock.
     public func breakerChanged(_ transition: BreakerTransition) {
         state.withLock { snapshot in
             snapshot.breakers[transition.breaker] = transition.to
+            snapshot.transitionCounts[transition.breaker, default: [:]][transition.to, default: 0] &+= 1
             snapshot.transitions.append(transition)
             if snapshot.transitions.count > maxTransitions {
                 snapshot.transitions.removeFirst(snapshot.transitions.count - maxTransitions)
             }
         }
+        let listeners = breakerListeners.withLock { Array($0.values) }
+        for listener in listeners { listener(transition) }
     }
+
+    /// Registers a listener for every breaker transition; returns a token for ``removeBreakerListener(_:)``.
+    ///
+    /// Listeners run on the thread that recorded the transition (a relay's) and must return at once.
+    @discardableResult
+    public func addBreakerListener(_ listener: @escaping @Sendable (BreakerTransition) -> Void) -> UInt64 {
+        let token = nextListener.add(1, ordering: .relaxed).newValue
+        breakerListeners.withLock { $0[token] = listener }
+        return token
+    }
+
+    /// Removes a breaker listener.
+    public func removeBreakerListener(_ token: UInt64) { _ = breakerListeners.withLock { $0.removeValue(forKey: token) } }
 
     /// Registers a breaker in its first state (closed), so that `/metrics` shows it before its first transition.
     public func breakerAdded(_ breaker: String, state initial: BreakerState = .closed) {

@@ -1447,7 +1447,7 @@
   }
 
   // ---------------------------------------------------------------- routing
-  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "calls", "report", "explorer", "fleet"];
+  const VIEWS = ["overview", "tools", "tool", "alerts", "system", "calls", "traffic", "report", "explorer", "fleet"];
   function route() {
     const hash = location.hash || "#/overview";
     const parts = hash.replace(/^#\/?/, "").split("/");
@@ -1487,6 +1487,7 @@
       case "system": renderSystem(); loadSystem(); break;
       case "report": loadReport(); break;
       case "calls": if (window.mcpwatchCalls) window.mcpwatchCalls.load(); break;
+      case "traffic": if (window.mcpwatchTraffic) window.mcpwatchTraffic.load(); break;
       case "explorer": if (!explorer.loaded) loadExplorer(); else loadExplorerHistory(); break;
       case "fleet": if (window.mcpwatchFleet) window.mcpwatchFleet.show(); break;
     }
