@@ -297,6 +297,7 @@ public struct MonitoringServer: Service {
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         if let status = sources.history?.status { exposition.writeStore(status.snapshot, server: server) }
+        if sources.store.traceTap.isEnabled { exposition.writeTelemetry(sources.store.traceTap, server: server) }
         httpMetrics.write(to: &exposition)
         let text = exposition.finishBytes()
         let contentType = openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType

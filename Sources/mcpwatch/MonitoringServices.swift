@@ -20,6 +20,8 @@ struct MonitoringServices: Sendable {
     let alerts: AlertService?
     /// The local store's writer, unless `--no-store`.
     let storeWriter: StoreWriter?
+    /// OTLP export (`otel.*`), when on.
+    let telemetry: TelemetryService?
     let configuration: WatchConfiguration
     let logger: Logger
     /// The server is every process mcpwatch started (the bridge), not one process tree.
@@ -53,6 +55,7 @@ struct MonitoringServices: Sendable {
                           sources: .init(metrics: store, system: { system.report() }, alerts: alerts?.engine), logger: logger)
             : nil
         self.storeWriter = storeWriter
+        telemetry = try TelemetryService.configured(configuration, store: store, system: system, transport: transport, logger: logger)
         var sources = MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
                                         health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
                                         system: { system.report(includeSeries: $0) })
@@ -67,6 +70,7 @@ struct MonitoringServices: Sendable {
     func shutdownOrder(relay: any Service, signals: (any Service)? = nil) -> ShutdownOrder {
         var helpers: [any Service] = [SystemSampler(monitor: system, store: store, serverIsEveryChild: serverIsEveryChild)]
         if let alerts { helpers.append(alerts) }
+        if let telemetry { helpers.append(contentsOf: telemetry.services) }
         // Last of the helpers, so the first to stop after the report file: its last flush holds the drained relay's calls.
         if let storeWriter { helpers.append(storeWriter) }
         return ShutdownOrder(
