@@ -33,6 +33,7 @@ class Receiver:
     def __init__(self):
         self.spans = []  # (service.name, span)
         self.metric_names = set()
+        self.metrics = []
         self.lock = threading.Lock()
         receiver = self
 
@@ -56,6 +57,7 @@ class Receiver:
                         for resource_metrics in request.resource_metrics:
                             for scope in resource_metrics.scope_metrics:
                                 receiver.metric_names.update(m.name for m in scope.metrics)
+                                receiver.metrics.extend(scope.metrics)
                     reply = b""
                 else:
                     self.send_response(404)
@@ -187,3 +189,100 @@ def test_a_receiver_that_is_down_never_stops_the_relay(mcpwatch, peers):
                     return line is not None and float(line.rsplit(" ", 1)[1]) > 0
                 await anyio.to_thread.run_sync(lambda: wait_for(dropped, timeout=30, what="dropped spans counted"))
     anyio.run(many)
+
+
+# A server that logs every byte it receives and answers each request with an empty result of the same id.
+LOGGING_SERVER = r'''
+import json, sys
+log = open(sys.argv[1], "wb")
+for line in sys.stdin.buffer:
+    log.write(line); log.flush()
+    message = json.loads(line)
+    if "id" in message and "method" in message:
+        sys.stdout.buffer.write(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"content": []}}).encode() + b"\n")
+        sys.stdout.buffer.flush()
+'''
+
+PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+VALID = (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t\\u00e9st","_meta":{"progressToken":7, '
+         b'"traceparent" : "' + PARENT.encode() + b'","tracestate":"congo=t61rcWkgMzE"},"arguments":{"a":[1,{"b":null}]}}}\n')
+MALFORMED = b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"odd","_meta":{"traceparent":"00-nothex-01"}}}\n'
+NO_META = b'  {"method":"tools/call","id":"s-3","params":{"name":"plain"},"jsonrpc":"2.0"}   \n'
+
+
+def raw_run(mcpwatch, raw_session, tmp_path, receiver, propagate):
+    server = tmp_path / "server.py"
+    server.write_text(LOGGING_SERVER)
+    received = tmp_path / "received.bin"
+    port = free_port()
+    s = raw_session([mcpwatch, "proxy", "--no-store", "--listen", f"127.0.0.1:{port}", "--",
+                     sys.executable, str(server), str(received)],
+                    env=otel_env(receiver.endpoint, OTEL_SERVICE_NAME=f"raw-{propagate}",
+                                 MCPWATCH_OTEL_PROPAGATE="true" if propagate else "false"))
+    for line in (VALID, MALFORMED, NO_META):
+        s.send(line)
+        s.read_line()
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    s.close_input()
+    assert s.wait() == 0
+    return received.read_bytes().splitlines(keepends=True), metrics
+
+
+def spans_named(receiver, service, name):
+    wait_for(lambda: any(s.name == name for s in receiver.spans_of(service)), timeout=30, what=f"the span {name}")
+    return next(s for s in receiver.spans_of(service) if s.name == name)
+
+
+def test_without_propagation_every_byte_crosses_unchanged(mcpwatch, raw_session, tmp_path, receiver):
+    lines, metrics = raw_run(mcpwatch, raw_session, tmp_path, receiver, propagate=False)
+    assert lines == [VALID, MALFORMED, NO_META]
+    # The malformed traceparent is an anomaly, and its call a new root.
+    assert any(l.startswith("mcpwatch_anomalies_total") and 'kind="malformed_traceparent"' in l and l.endswith(" 1")
+               for l in metrics.splitlines())
+    assert any(l.startswith("mcpwatch_otel_malformed_traceparent_total") and l.endswith(" 1") for l in metrics.splitlines())
+    valid = spans_named(receiver, "raw-False", "tools/call t\u00e9st")
+    assert valid.trace_id.hex() == PARENT[3:35] and valid.parent_span_id.hex() == PARENT[36:52]
+    odd = spans_named(receiver, "raw-False", "tools/call odd")
+    assert odd.parent_span_id == b"" and odd.trace_id.hex() != PARENT[3:35]
+    plain = spans_named(receiver, "raw-False", "tools/call plain")
+    assert attributes(plain)["jsonrpc.request.id"] == "s-3"
+
+
+def test_propagation_changes_only_the_traceparent(mcpwatch, raw_session, tmp_path, receiver):
+    lines, _ = raw_run(mcpwatch, raw_session, tmp_path, receiver, propagate=True)
+    valid = spans_named(receiver, "raw-True", "tools/call t\u00e9st")
+    ours = f"00-{valid.trace_id.hex()}-{valid.span_id.hex()}-01"
+    # The client's trace goes on, mcpwatch's span is the new parent, and nothing else moved.
+    assert valid.trace_id.hex() == PARENT[3:35] and valid.parent_span_id.hex() == PARENT[36:52]
+    assert lines[0] == VALID.replace(PARENT.encode(), ours.encode())
+    plain = spans_named(receiver, "raw-True", "tools/call plain")
+    inserted = f'"_meta":{{"traceparent":"00-{plain.trace_id.hex()}-{plain.span_id.hex()}-01"}},'.encode()
+    assert lines[2] == NO_META.replace(b'"params":{', b'"params":{' + inserted)
+
+
+def test_metrics_by_the_conventions(mcpwatch, receiver):
+    env = otel_env(receiver.endpoint, OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="otlp",
+                   OTEL_METRIC_EXPORT_INTERVAL="200", MCPWATCH_SAMPLING_INTERVAL="200ms")
+    server = [sys.executable, str(HERE / "otel_server.py")]
+
+    async def calls():
+        params = StdioServerParameters(command=mcpwatch, args=["proxy", "--no-http", "--no-store", "--", *server], env=env)
+        with anyio.fail_after(60):
+            async with stdio_client(params) as (r, w), ClientSession(r, w) as s:
+                await s.initialize()
+                await s.call_tool("echo", {"text": "m"})
+                wanted = {"mcp.server.operation.duration", "process.memory.usage", "process.cpu.time",
+                          "system.cpu.utilization", "system.memory.usage"}
+                await anyio.to_thread.run_sync(lambda: wait_for(lambda: wanted <= receiver.metric_names, timeout=30,
+                                                                what=f"the metrics {wanted - receiver.metric_names}"))
+    anyio.run(calls)
+    with receiver.lock:
+        durations = [m for m in receiver.metrics if m.name == "mcp.server.operation.duration"]
+    assert durations[0].unit == "s"
+    points = [p for m in durations for p in m.histogram.data_points]
+    echo = [p for p in points if attributes(p).get("gen_ai.tool.name") == "echo"]
+    assert echo, [attributes(p) for p in points]
+    a = attributes(echo[-1])
+    assert a["mcp.method.name"] == "tools/call" and a["network.transport"] == "pipe" and "error.type" not in a
+    assert list(echo[-1].explicit_bounds) == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
+    assert echo[-1].count >= 1

@@ -27,6 +27,8 @@ public struct TelemetryExporter: Sendable {
     let protocolVersion: @Sendable () -> String?
     /// The process and host figures, when sampled.
     let system: @Sendable () -> SystemReport?
+    /// Time between two readings of the process and host figures: half the metric export interval.
+    var systemInterval: Duration = .seconds(30)
     /// The transport sessions (Streamable HTTP), for `mcp.server.session.duration`.
     var sessions: @Sendable () -> [SessionSummary] = { [] }
     /// The one session of a stdio connection (its start and protocol version), recorded when mcpwatch stops.
@@ -60,8 +62,12 @@ public struct TelemetryExporter: Sendable {
             factory = backend.factory
             services.append(backend.service)
         }
+        // OTEL_METRIC_EXPORT_INTERVAL (milliseconds) wins over otel.metric_interval, as it does in swift-otel.
+        let exportInterval = environment["OTEL_METRIC_EXPORT_INTERVAL"].flatMap(UInt.init).map { Duration.milliseconds(Int($0)) }
+            ?? settings.metricInterval
         return TelemetryExporter(tap: tap, tracer: tracer, metrics: factory, services: services, settings: settings,
                                  transport: transport, logger: logger, protocolVersion: protocolVersion, system: system,
+                                 systemInterval: max(.milliseconds(100), exportInterval / 2),
                                  sessions: sessions, wholeSession: wholeSession)
     }
 
@@ -161,9 +167,9 @@ public struct TelemetryExporter: Sendable {
         var nextSessions = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             drainOnce(&state)
-            if metrics != nil, ContinuousClock.now >= nextSystem {
-                if let report = system() { recordSystem(report, state: &state) }
-                nextSystem = ContinuousClock.now + settings.metricInterval / 2
+            if metrics != nil, ContinuousClock.now >= nextSystem, let report = system() {
+                recordSystem(report, state: &state)
+                nextSystem = ContinuousClock.now + systemInterval
             }
             if metrics != nil, ContinuousClock.now >= nextSessions {
                 recordClosedSessions(&state)
@@ -217,26 +223,34 @@ public struct TelemetryExporter: Sendable {
         guard !calls.isEmpty else { return }
         let version = protocolVersion()
         for traced in calls {
-            let description = CallSpan(traced, transport: transport, protocolVersion: version)
-            if let tracer { recordSpan(traced, description, tracer: tracer) }
-            if let metrics { recordDuration(traced, description, factory: metrics, state: &state) }
+            // The attributes are worked out once, and only for a span that is sampled or a metric that is on.
+            var description: CallSpan?
+            if let tracer { description = recordSpan(traced, tracer: tracer, protocolVersion: version) }
+            if let metrics {
+                recordDuration(traced, description ?? CallSpan(traced, transport: transport, protocolVersion: version),
+                               factory: metrics, state: &state)
+            }
         }
     }
 
-    func recordSpan(_ traced: TraceContextTap.TracedCall, _ description: CallSpan, tracer: any Tracer) {
+    /// Records the call's span, unless sampled out; gives its description when it worked one out.
+    func recordSpan(_ traced: TraceContextTap.TracedCall, tracer: any Tracer, protocolVersion: String?) -> CallSpan? {
         let span: any Span
         if let started = traced.startedSpan as? any Span {
             span = started
         } else {
-            span = tracer.startSpan(description.name, context: Self.context(traced.parent, tracer: tracer), ofKind: .server,
+            span = tracer.startSpan(TraceContextTap.spanName(method: traced.call.method, target: traced.call.target),
+                                    context: Self.context(traced.parent, tracer: tracer), ofKind: .server,
                                     at: EpochInstant(nanosecondsSinceEpoch: traced.startNanos))
         }
-        guard span.isRecording else { return }
+        guard span.isRecording else { return nil }
+        let description = CallSpan(traced, transport: transport, protocolVersion: protocolVersion)
         var attributes = SpanAttributes()
         for (key, value) in description.attributes { attributes[key] = value }
         span.attributes = attributes
         if description.errorType != nil { span.setStatus(SpanStatus(code: .error, message: description.errorMessage)) }
         span.end(at: EpochInstant(nanosecondsSinceEpoch: max(traced.endNanos, traced.startNanos)))
+        return description
     }
 
     /// The conventions' metric attributes: bounded values only (no ids, no URIs).
