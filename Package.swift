@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // SQLite (the system's libsqlite3) for the local store of history, calls and instances.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // OTLP export of spans and metrics (off by default). Only the OTLP/HTTP trait: no gRPC in the build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -57,6 +61,19 @@ let package = Package(
         // The files the server serves (docs/openapi.json, the dashboard's), compiled into the binary with C23's #embed,
         // so that a copied binary is whole on its own; editing one of them rebuilds this target.
         .target(name: "CEmbeddedFiles"),
+        // OTLP export (swift-otel) of a span per completed call and of the figures: its own module, so that Core stays
+        // dependency-light and nothing in the relays links an exporter.
+        .target(
+            name: "MCPWatchTelemetry",
+            dependencies: [
+                "MCPWatchCore", .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "MCPWatchProxy",
             dependencies: [
@@ -129,6 +146,7 @@ let package = Package(
             name: "mcpwatch",
             dependencies: [
                 "MCPWatchCore", "MCPWatchSystem", "MCPWatchProxy", "MCPWatchHTTPProxy", "MCPWatchServer", "MCPWatchBench", "MCPWatchDemo", "MCPWatchNotifiers", "MCPWatchStore",
+                "MCPWatchTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,6 +201,7 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "MCPWatchTelemetryTests", dependencies: ["MCPWatchTelemetry", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchNotifiersTests", dependencies: ["MCPWatchNotifiers", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchBenchTests", dependencies: ["MCPWatchBench", "MCPWatchCore"]),
         .testTarget(name: "MCPWatchDemoTests", dependencies: ["MCPWatchDemo", .product(name: "MCP", package: "swift-sdk")]),

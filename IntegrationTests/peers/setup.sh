@@ -17,6 +17,10 @@ if [[ ! -x $dir/sdk2/bin/mcp-server-time ]]; then
   python3 -m venv "$dir/sdk2"
   "$dir/sdk2/bin/pip" install -q "mcp==2.3.0" "mcp-server-time==2026.10.19"
 fi
+# OpenTelemetry's SDK and the official OTLP protobuf classes, for test_otel.py (the SDK's client and server trace).
+if ! "$dir/sdk2/bin/python" -c "import opentelemetry.sdk, opentelemetry.proto, opentelemetry.exporter.otlp.proto.http" 2>/dev/null; then
+  "$dir/sdk2/bin/pip" install -q "opentelemetry-sdk==1.45.2" "opentelemetry-proto==1.45.2" "opentelemetry-exporter-otlp-proto-http==1.45.2"
+fi
 if [[ ! -x $dir/fastmcp/bin/fastmcp ]]; then
   python3 -m venv "$dir/fastmcp"
   "$dir/fastmcp/bin/pip" install -q "fastmcp==4.2.3"

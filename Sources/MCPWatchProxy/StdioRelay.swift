@@ -227,6 +227,8 @@ public final class StdioRelay: Service {
                     let id = recorder.observe(frame: line, direction: direction, at: now, inspector: &inspector)
                     // The answers to mcpwatch's own requests stay here: the client never asked for them.
                     if direction == .serverToClient && injected.claim(id, line: line) { return }
+                    // otel.propagate: mcpwatch's span context in params._meta.traceparent, the rest unchanged.
+                    if direction == .clientToServer, let traced = recorder.propagatingTrace(line) { out.append(contentsOf: traced); return }
                     out.append(contentsOf: line)
                 case .oversized(let prefix, let length):
                     switch recorder.observeOversized(

@@ -306,6 +306,7 @@ public struct MonitoringServer: Service {
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         if let traffic = sources.traffic { exposition.writeTraffic(traffic.snapshot(), server: server, transport: sources.transport) }
         if let status = sources.history?.status { exposition.writeStore(status.snapshot, server: server) }
+        if sources.store.traceTap.isEnabled { exposition.writeTelemetry(sources.store.traceTap, server: server) }
         httpMetrics.write(to: &exposition)
         let text = exposition.finishBytes()
         let contentType = openMetrics ? PrometheusExposition.openMetricsContentType : PrometheusExposition.textContentType

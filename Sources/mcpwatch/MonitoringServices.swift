@@ -20,6 +20,8 @@ struct MonitoringServices: Sendable {
     let alerts: AlertService?
     /// The local store's writer, unless `--no-store`.
     let storeWriter: StoreWriter?
+    /// OTLP export (`otel.*`), when on.
+    let telemetry: TelemetryService?
     let configuration: WatchConfiguration
     /// What traffic control does, when `traffic:` configures it: created once per proxy here, read by `/metrics`,
     /// `/api/traffic`, the report, the alert rules and the store; hand the same instance to the relays' gate.
@@ -62,6 +64,7 @@ struct MonitoringServices: Sendable {
                           sources: storeSources, logger: logger)
             : nil
         self.storeWriter = storeWriter
+        telemetry = try TelemetryService.configured(configuration, store: store, system: system, transport: transport, logger: logger)
         var sources = MonitoringSources(store: store, serverName: configuration.serverName, transport: transport,
                                         health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
                                         system: { system.report(includeSeries: $0) })
@@ -77,6 +80,7 @@ struct MonitoringServices: Sendable {
     func shutdownOrder(relay: any Service, signals: (any Service)? = nil) -> ShutdownOrder {
         var helpers: [any Service] = [SystemSampler(monitor: system, store: store, serverIsEveryChild: serverIsEveryChild)]
         if let alerts { helpers.append(alerts) }
+        if let telemetry { helpers.append(contentsOf: telemetry.services) }
         // Last of the helpers, so the first to stop after the report file: its last flush holds the drained relay's calls.
         if let storeWriter { helpers.append(storeWriter) }
         return ShutdownOrder(

@@ -55,6 +55,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @OptionGroup(title: "Monitoring HTTP server") var http: HTTPOptions
 
     @OptionGroup(title: "Local store") var storeOptions: StoreOptions
+    @OptionGroup(title: "OpenTelemetry") var telemetryOptions: TelemetryOptions
 
     @OptionGroup(title: "Logging") var logging: LoggingOptions
 
@@ -76,6 +77,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if !command.isEmpty { configuration.serverCommand = command }
         try http.apply(to: &configuration)
         storeOptions.apply(to: &configuration)
+        telemetryOptions.apply(to: &configuration)
         logging.apply(to: &configuration)
         return configuration
     }

@@ -39,7 +39,7 @@ import Testing
             "f.yaml:2: http.listn: unknown key (did you mean 'listen'?)",
             "f.yaml:12: proxy.max_targets: expected a whole number of at least 2, found 'many'",
             "f.yaml:13: proxy.max_message_bytes: expected a size such as 1048576, 512KiB or 64MiB, found a list",
-            "f.yaml:21: alerts_typo: unknown section; known keys here: server, proxy, upstream, bridge, http, sampling, report, log, health, alerts, store",
+            "f.yaml:21: alerts_typo: unknown section; known keys here: server, proxy, upstream, bridge, http, sampling, report, log, health, alerts, store, otel",
         ])
     }
 

@@ -90,6 +90,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var traffic: TrafficPolicy?
     /// The local store (`store.*`, WatchConfiguration+Store.swift).
     public var store = StoreSettings()
+    /// OTLP export (`otel.*`, WatchConfiguration+Telemetry.swift).
+    public var telemetry = TelemetrySettings()
 
     /// The defaults.
     public init() {}
@@ -173,6 +175,7 @@ extension WatchConfiguration {
             apiKeys += keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         problems += applyTraffic(environment: environment)
+        problems += TelemetrySettings.environmentProblems(environment)
         return problems + validate(source: "environment")
     }
 
@@ -301,7 +304,7 @@ public enum ConfigSchema {
             config.alertCommands = commands
             return nil
         }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
-    ] + storeSettings
+    ] + storeSettings + telemetrySettings
 
     /// The setting for a dotted key.
     public static func setting(_ key: String) -> Setting? { settings.first { $0.key == key } }

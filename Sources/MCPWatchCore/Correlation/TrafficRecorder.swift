@@ -184,9 +184,25 @@ public final class TrafficRecorder: Sendable {
     /// How many `subscriptions/listen` streams this recorder has open.
     public var openStreamCount: Int { correlator.withLock { $0.openStreamCount } }
 
+    /// For `otel.propagate`: the request to forward instead of `frame`, with mcpwatch's span context in
+    /// `params._meta.traceparent`; nil to forward `frame` as it is (the usual case: propagation is off).
+    public func propagatingTrace(_ frame: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard store.traceTap.isPropagating else { return nil }
+        let body = Self.trimmingLineEnd(frame)
+        guard var rewritten = store.traceTap.propagate(recorder: ObjectIdentifier(self), frame: body,
+                                                       startNanos: TraceContextTap.nanos(store.clock.wallNow())) else { return nil }
+        rewritten.append(contentsOf: frame[body.count...])
+        return rewritten
+    }
+
     /// Records a finished call in the store, and on the session when bound.
     private func record(_ call: CompletedCall) {
         store.record(call)
+        if store.traceTap.isEnabled, call.direction == .clientToServer, call.origin == .client {
+            let sessionID = bound.load(ordering: .acquiring) ? session.withLock({ $0.id }) : nil
+            store.traceTap.completed(recorder: ObjectIdentifier(self), call: call, sessionID: sessionID,
+                                     endNanos: TraceContextTap.nanos(store.clock.wallNow()))
+        }
         guard bound.load(ordering: .acquiring), call.direction == .clientToServer, call.origin == .client,
               let id = session.withLock({ $0.id }) else { return }
         store.sessions.recordCall(id: id, failed: call.outcome.isFailure && call.outcome != .cancelled)
@@ -223,6 +239,10 @@ public final class TrafficRecorder: Sendable {
             }
             record(call)
         case .started(let method, _, _)?:
+            if store.traceTap.isEnabled, direction == .clientToServer, origin == .client, let id = info.id, let frame,
+               !store.traceTap.requestStarted(recorder: ObjectIdentifier(self), id: id, frame: frame) {
+                store.recordAnomaly(.malformedTraceparent, direction: direction, at: at, sample: Self.printableSample(frame))
+            }
             if method == "initialize", let frame {
                 let request = InitializeMessage.parseRequest(frame)
                 store.updateSession {

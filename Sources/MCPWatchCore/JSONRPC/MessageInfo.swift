@@ -131,4 +131,7 @@ public enum AnomalyKind: String, Sendable, CaseIterable, Codable, Hashable {
     case headerNameMismatch = "header_name_mismatch"
     /// A 2026-07-28 Streamable HTTP POST without the `Mcp-Method` (or, where the body has one, `Mcp-Name`) header.
     case headerMissing = "header_missing"
+    /// A request whose `params._meta.traceparent` is not a valid W3C value (traced as a new root, relayed unchanged;
+    /// counted only while OTLP tracing is on).
+    case malformedTraceparent = "malformed_traceparent"
 }

@@ -99,6 +99,8 @@ public final class MetricsStore: Sendable {
     public let startDate: Date
     /// Calls waiting for the local store's call log (off until the store writer enables it).
     public let callLog = CallLogBuffer()
+    /// Finished calls waiting for the OTLP exporter, and the trace context of requests (off until it enables it).
+    public let traceTap = TraceContextTap()
 
     let state: Mutex<State>
     /// How many more 2026-07-28 messages may be read for who is talking (``MetaIdentity``) before the store knows the

@@ -161,7 +161,9 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
 
         let upstream: HTTPClientResponse
         do {
-            upstream = try await send(request, body: body)
+            // otel.propagate: mcpwatch's span context in params._meta.traceparent, the rest unchanged.
+            let traced = body.withUnsafeReadableBytes { recorder.propagatingTrace($0) }.map { ByteBuffer(bytes: $0) }
+            upstream = try await send(request, body: traced ?? body)
         } catch {
             return failed(error, recorder: recorder, requestIDs: requestIDs)
         }

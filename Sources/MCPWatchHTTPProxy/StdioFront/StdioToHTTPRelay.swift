@@ -287,7 +287,9 @@ public final class StdioToHTTPRelay: Service, Sendable {
         for (name, value) in modern.map({ headers(for: $0, line: line) }) ?? session.withLock({ $0.headers(for: .post) }) {
             request.headers.add(name: name, value: value)
         }
-        request.body = .bytes(ByteBuffer(bytes: line.dropLast()))
+        // otel.propagate: mcpwatch's span context in params._meta.traceparent, the rest unchanged.
+        let traced = origin == .client ? line.withUnsafeBytes { recorder.propagatingTrace($0) } : nil
+        request.body = .bytes(ByteBuffer(bytes: (traced ?? line).dropLast()))
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, deadline: deadline(), logger: logger)
