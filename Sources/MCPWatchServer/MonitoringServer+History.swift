@@ -7,7 +7,8 @@ extension MonitoringServer {
     /// `GET /api/series?range=…`: this server's series over a range the store reaches back to (``HistorySeries``).
     ///
     /// Up to an hour it is the store's seconds before this instance started (earlier runs of the same server), then
-    /// this instance's own seconds from memory, at the live series' step; beyond an hour, the store's minutes or hours
+    /// this instance's own seconds from memory (a `step` over 1 s leaves out an earlier run's calls in the bucket this
+    /// instance starts in, which the two cannot share exactly); beyond an hour, the store's minutes or hours
     /// (this instance's included, written every flush). Without a store, up to an hour is this instance alone, and
     /// more is refused (503).
     static func historySeries(_ sources: MonitoringSources, server: String, request: Request, range text: String) throws -> Response {
@@ -41,15 +42,19 @@ extension MonitoringServer {
         let live = sources.store.overallSeries(seconds: range, step: chosen)
         // This instance's seconds begin at its start; before that, the store has the earlier runs.
         let boundary = Date(timeIntervalSince1970: startedAt.timeIntervalSince1970.rounded(.down))
-        var points = live.points.filter { $0.time >= boundary }.map {
+        // A live bucket that ends after the start is this instance's (one over 1 s may begin a little before it); the
+        // store's rows before it are the earlier runs'.
+        let own = live.points.filter { $0.time.addingTimeInterval(Double(live.stepSeconds)) > startedAt }
+        let cut = min(own.first?.time ?? boundary, boundary)
+        var points = own.map {
             HistorySeries.Point(time: $0.time, calls: $0.calls, errors: $0.errors, avgMs: $0.avgMs, p50Ms: $0.p50Ms, p95Ms: $0.p95Ms,
                                 p99Ms: $0.p99Ms, maxMs: $0.maxMs)
         }
         var source = "live"
         if let reader, since < boundary {
             // A store that cannot be read leaves the live seconds (the charts still fill).
-            if let past = try? HistorySeries.storePoints(reader, server: server, since: since, until: boundary, step: live.stepSeconds, now: now) {
-                points = past.points.filter { $0.time < boundary } + points
+            if let past = try? HistorySeries.storePoints(reader, server: server, since: since, until: cut, step: live.stepSeconds, now: now) {
+                points = past.points.filter { $0.time < cut } + points
                 source = "store+live"
             }
         }

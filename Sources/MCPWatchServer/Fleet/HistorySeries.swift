@@ -47,11 +47,10 @@ struct HistorySeries: Encodable, Sendable {
         return (1...maxRange).contains(seconds) ? seconds : nil
     }
 
-    /// The bucket width for a range: the live series' step up to an hour (so the live stream's points fold in as
-    /// before), else about 3,000 buckets at least as wide as the store's table for that range (minutes to 7 days,
-    /// hours beyond).
+    /// The bucket width for a range: seconds up to an hour (the store's finest, and the live stream's), else about
+    /// 3,000 buckets at least as wide as the store's table for that range (minutes to 7 days, hours beyond).
     static func step(range: Int) -> Int {
-        if range <= 3_600 { return MetricsStore.defaultStep(seconds: range) }
+        if range <= 3_600 { return 1 }
         let width = range <= 7 * 86_400 ? 60 : 3_600
         let ladder = [60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400]
         let wanted = (range + 2_999) / 3_000
