@@ -14,7 +14,7 @@ extension MonitoringServer {
     static func historySeries(_ sources: MonitoringSources, server: String, request: Request, range text: String) throws -> Response {
         let startedAt = sources.store.startDate
         guard let range = HistorySeries.parseRange(text) else {
-            throw APIError.badRequest("parameter 'range' must be a duration from 1s to 400d such as 15m, 24h, 7d or 30d, not '\(text)'")
+            throw APIError.badRequest("parameter 'range' must be a whole number of seconds, minutes, hours or days such as 90s, 15m, 24h, 7d or 30d (at most 399d), not '\(text)'")
         }
         var step: Int?
         if let value = request.uri.queryParameters.get("step") {

@@ -37,14 +37,16 @@ struct HistorySeries: Encodable, Sendable {
     /// Every bucket of the range, oldest first (a bucket without calls has zero calls and no latency).
     var points: [Point]
 
-    /// The longest range asked for: the hours' default retention.
-    static let maxRange = 400 * 86_400
-
-    /// The `range` parameter: a duration such as `15m`, `24h`, `7d` or a number of seconds, from 1 s to 400 days.
+    /// The `range` parameter: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `24h`, `7d`, `30d`),
+    /// written as docs/openapi.json's pattern says (no leading zero; up to 999999s, 99999m, 999h or 399d), so that
+    /// what the schema allows is exactly what is answered.
     static func parseRange(_ text: String) -> Int? {
-        guard let duration = StoreSettings.parseDuration(text) else { return nil }
-        let seconds = Int(duration.components.seconds) + (duration.components.attoseconds > 0 ? 1 : 0)
-        return (1...maxRange).contains(seconds) ? seconds : nil
+        let units: [Character: (seconds: Int, digits: Int)] = ["s": (1, 6), "m": (60, 5), "h": (3_600, 3), "d": (86_400, 3)]
+        guard let unit = text.last, let (size, digits) = units[unit] else { return nil }
+        let number = text.dropLast()
+        guard (1...digits).contains(number.count), number.first != "0", number.allSatisfy({ $0 >= "0" && $0 <= "9" }),
+              let value = Int(number), unit != "d" || value < 400 else { return nil }
+        return value * size
     }
 
     /// The bucket width for a range: seconds up to an hour (the store's finest, and the live stream's), else about

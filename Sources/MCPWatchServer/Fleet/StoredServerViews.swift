@@ -32,7 +32,7 @@ struct StoredServerViews: Sendable {
         case "/api/series":
             let range: Int
             if let text = parameters["range"] {
-                guard let value = HistorySeries.parseRange(text) else { return refusal(400, "parameter 'range' must be a duration from 1s to 400d such as 15m, 24h, 7d or 30d, not '\(text)'") }
+                guard let value = HistorySeries.parseRange(text) else { return refusal(400, "parameter 'range' must be a whole number of seconds, minutes, hours or days such as 90s, 15m, 24h, 7d or 30d (at most 399d), not '\(text)'") }
                 range = value
             } else {
                 range = parameters["seconds"].flatMap(Int.init).map { max(1, min($0, 3_600)) } ?? 300
