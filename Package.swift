@@ -208,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "MCPWatchServerTests",
             dependencies: [
-                "MCPWatchServer", "MCPWatchCore",
+                "MCPWatchServer", "MCPWatchCore", "MCPWatchStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),

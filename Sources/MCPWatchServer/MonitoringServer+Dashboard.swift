@@ -66,6 +66,7 @@ extension MonitoringServer {
         let assets = dashboard
         let sources = sources
         let streams = eventStreams
+        let ownServerName = ownName()
         router.get("/") { request, _ in
             assets.response("index.html", request: request)
                 ?? Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
@@ -79,6 +80,8 @@ extension MonitoringServer {
             return response
         }
         router.get("/api/series") { request, _ in
+            // A range the store reaches back to, this server's history across its instances (MonitoringServer+History).
+            if let range = request.uri.queryParameters.get("range") { return try Self.historySeries(sources, server: ownServerName(), request: request, range: String(range)) }
             let seconds = try Self.seconds(request)
             var step: Int?
             if let text = request.uri.queryParameters.get("step") {

@@ -80,8 +80,14 @@ extension MonitoringServer {
             live.append(Self.ownSummary(sources, member: member, seconds: seconds))
         }
         let history = await fleet.history.instances(window: .seconds(seconds), running: running)
-        return FleetList(generatedAt: now, windowSeconds: seconds, frontDoor: getpid(),
-                         servers: FleetServerSummary.grouped(live: live, history: history))
+        var servers = FleetServerSummary.grouped(live: live, history: history)
+        // A running server's p95 from every instance's histogram summed over the window (the store holds each one's
+        // up to its last flush, a second ago at most); without a store, the highest of its instances' p95.
+        let summed = await fleet.history.p95(servers: servers.filter(\.running).map(\.name), window: .seconds(seconds))
+        for index in servers.indices where servers[index].running {
+            if let p95 = summed[servers[index].name] { servers[index].p95Ms = p95 }
+        }
+        return FleetList(generatedAt: now, windowSeconds: seconds, frontDoor: getpid(), servers: servers)
     }
 
     /// Serves this process's API on its own Unix socket in the fleet's registry until cancelled, with its

@@ -135,12 +135,12 @@ public final class StoreReader: Sendable {
                 byServer[serverName, default: [:]][target] = acc
             }
             func figures(_ method: String, _ target: String, _ a: Acc) -> StoredTargetFigures {
-                let p = a.histogram.percentilesMs([50, 95, 99])
+                let p = a.histogram.percentilesMs([50, 90, 95, 99, 99.9])
                 let names = CallOutcome.allCases.map(\.rawValue)
                 return StoredTargetFigures(
                     method: method, target: target, calls: a.calls, errors: a.calls - a.outcomes[0],
                     outcomes: Dictionary(uniqueKeysWithValues: zip(names, a.outcomes)), errorTypes: a.errorTypes,
-                    avgMs: a.calls > 0 ? Double(a.durationNs) / Double(a.calls) / 1e6 : nil, p50Ms: p[0], p95Ms: p[1], p99Ms: p[2],
+                    avgMs: a.calls > 0 ? Double(a.durationNs) / Double(a.calls) / 1e6 : nil, p50Ms: p[0], p90Ms: p[1], p95Ms: p[2], p99Ms: p[3], p999Ms: p[4],
                     maxMs: a.calls > 0 ? Double(a.maxNs) / 1e6 : nil, requestBytes: a.requestBytes, responseBytes: a.responseBytes)
             }
             var names = byServer.keys.sorted()
@@ -169,12 +169,26 @@ public final class StoreReader: Sendable {
     }
 
     /// One server's calls per bucket over a range (one target's, when named), at the range's resolution.
-    public func series(server: String, range: DateInterval, target: TargetKey? = nil, now: Date = Date()) throws -> StoredSeries {
-        let (table, width, _) = resolution(since: range.start, until: range.end, now: now)
+    ///
+    /// - Parameters:
+    ///   - step: the bucket width in seconds; the finest table whose width divides it and whose retention still
+    ///     covers the range's start is read, and its rows are summed into buckets of `step` (percentiles from the
+    ///     summed histograms). Nil: the table ``resolution(since:until:now:)`` picks, at its own width.
+    public func series(server: String, range: DateInterval, target: TargetKey? = nil, step: Int? = nil, now: Date = Date()) throws -> StoredSeries {
+        var (table, width, _) = resolution(since: range.start, until: range.end, now: now)
+        if let step, step > 0 {
+            let tables: [(String, Int, Duration)] = [("series_seconds", 1, settings.secondsRetention), ("series_minutes", 60, settings.minutesRetention),
+                                                     ("series_hours", 3_600, settings.hoursRetention)]
+            // The finest table that still holds the start (a minute of slack for the pruning edge), at a width the step is
+            // a whole number of; hours when none does.
+            let fit = tables.first { step % $0.1 == 0 && range.start >= now.addingTimeInterval(-$0.2.seconds - 60) }
+            (table, width) = fit.map { ($0.0, $0.1) } ?? ("series_hours", 3_600)
+        }
+        let bucket = Int64(Swift.max(width, step.map { $0 / width * width } ?? width))
         let from = Self.clamped(range.start.timeIntervalSince1970) / Int64(width) * Int64(width)
         let to = Self.clamped(range.end.timeIntervalSince1970.rounded(.up))
         var sql = """
-            SELECT s.at, s.calls, s.ok, s.duration_ns, s.histogram FROM \(table) s
+            SELECT s.at, s.calls, s.ok, s.duration_ns, s.max_ns, s.histogram FROM \(table) s
             JOIN instances i ON i.id = s.instance_id JOIN servers v ON v.id = i.server_id
             WHERE v.name = ? AND s.at >= ? AND s.at < ?
             """
@@ -186,28 +200,42 @@ public final class StoreReader: Sendable {
         sql += " ORDER BY s.at"
         return try pool.read { db in
             var points: [StoredSeries.Point] = []
-            var current: (at: Int64, calls: UInt64, errors: UInt64, ns: UInt64, histogram: HistogramSum)?
+            var current: (at: Int64, calls: UInt64, errors: UInt64, ns: UInt64, maxNs: UInt64, histogram: HistogramSum)?
             func close() {
                 guard let c = current else { return }
                 let p = c.histogram.percentilesMs([50, 95, 99])
                 points.append(.init(time: Date(timeIntervalSince1970: Double(c.at)), calls: c.calls, errors: c.errors,
-                                    avgMs: c.calls > 0 ? Double(c.ns) / Double(c.calls) / 1e6 : nil, p50Ms: p[0], p95Ms: p[1], p99Ms: p[2]))
+                                    avgMs: c.calls > 0 ? Double(c.ns) / Double(c.calls) / 1e6 : nil, p50Ms: p[0], p95Ms: p[1], p99Ms: p[2],
+                                    maxMs: c.calls > 0 ? Double(c.maxNs) / 1e6 : nil))
             }
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try rows.next() {
                 let at: Int64 = row[0]
-                if current?.at != at {
+                let start = at >= 0 ? at / bucket * bucket : ((at - bucket + 1) / bucket) * bucket
+                if current?.at != start {
                     close()
-                    current = (at, 0, 0, 0, HistogramSum())
+                    current = (start, 0, 0, 0, 0, HistogramSum())
                 }
-                let calls: Int64 = row[1], ok: Int64 = row[2], ns: Int64 = row[3]
+                let calls: Int64 = row[1], ok: Int64 = row[2], ns: Int64 = row[3], maxNs: Int64 = row[4]
                 current!.calls += UInt64(calls)
                 current!.errors += UInt64(calls - ok)
                 current!.ns += UInt64(ns)
-                if let blob: Data = row[4] { current!.histogram.add(blob: Array(blob)) }
+                current!.maxNs = Swift.max(current!.maxNs, UInt64(maxNs))
+                if let blob: Data = row[5] { current!.histogram.add(blob: Array(blob)) }
             }
             close()
-            return StoredSeries(server: server, resolutionSeconds: width, points: points)
+            return StoredSeries(server: server, resolutionSeconds: Int(bucket), table: String(table.dropFirst("series_".count)), points: points)
+        }
+    }
+
+    /// A server's alert transitions as the writer stored them (each an `AlertEvent` in JSON, ISO 8601 dates), newest
+    /// first, over every instance.
+    public func alertEvents(server: String, limit: Int = 200) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT a.event FROM alert_events a JOIN instances i ON i.id = a.instance_id JOIN servers v ON v.id = i.server_id
+                WHERE v.name = ? ORDER BY a.at DESC, a.id DESC LIMIT ?
+                """, arguments: [server, min(max(limit, 1), 1_000)])
         }
     }
 

@@ -72,10 +72,14 @@ public struct StoredTargetFigures: Codable, Sendable, Equatable {
     public var avgMs: Double?
     /// Percentiles in ms, from summed histograms.
     public var p50Ms: Double?
+    /// 90th percentile.
+    public var p90Ms: Double? = nil
     /// 95th percentile.
     public var p95Ms: Double?
     /// 99th percentile.
     public var p99Ms: Double?
+    /// 99.9th percentile.
+    public var p999Ms: Double? = nil
     /// Slowest call, in ms (to within 1 %).
     public var maxMs: Double?
     /// Request and response bytes.
@@ -120,12 +124,16 @@ public struct StoredSeries: Codable, Sendable, Equatable {
         public var p95Ms: Double?
         /// 99th percentile in ms.
         public var p99Ms: Double?
+        /// Slowest call in ms (to within 1 %).
+        public var maxMs: Double? = nil
     }
 
     /// The server.
     public var server: String
     /// Bucket width in seconds.
     public var resolutionSeconds: Int
+    /// The table the buckets were summed from: `seconds`, `minutes` or `hours`.
+    public var table: String = "seconds"
     /// Buckets with calls, oldest first.
     public var points: [Point]
 }

@@ -32,6 +32,11 @@
     return pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + (withSeconds ? ":" + pad2(d.getSeconds()) : "");
   }
 
+  function dayLabel(ms) {
+    const d = new Date(ms);
+    return d.getFullYear() + "-" + pad2(d.getMonth() + 1) + "-" + pad2(d.getDate());
+  }
+
   /** Sizes a canvas to its CSS box times devicePixelRatio; returns {ctx, w, h} in CSS pixels. */
   function prepare(canvas) {
     const dpr = window.devicePixelRatio || 1;
@@ -164,15 +169,16 @@
       }
       // X labels.
       const span = x1 - x0;
-      const tstep = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map((s) => s * 1000)
-        .find((s) => span / s <= Math.max(2, Math.floor(pw / 90))) || 3600000;
+      // Up to days, for the ranges the store reaches back to (24 h, 7 d, 30 d).
+      const tstep = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800]
+        .map((s) => s * 1000).find((s) => span / s <= Math.max(2, Math.floor(pw / 90))) || 604800000;
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       const withSeconds = tstep < 60000;
       for (let t = Math.ceil(x0 / tstep) * tstep; t <= x1; t += tstep) {
         const x = X(t);
         if (x < left + 14 || x > left + pw - 14) continue;
-        ctx.fillText(timeLabel(t, withSeconds), x, top + ph + 6);
+        ctx.fillText(tstep >= 86400000 ? dayLabel(t) : timeLabel(t, withSeconds), x, top + ph + 6);
       }
       ctx.textBaseline = "middle";
 
@@ -244,7 +250,7 @@
         ctx.lineTo(Math.round(x) + 0.5, top + ph);
         ctx.stroke();
         ctx.setLineDash([]);
-        const lines = [timeLabel(times[lo], true)];
+        const lines = [(x1 - x0 > 86400000 ? dayLabel(times[lo]) + " " : "") + timeLabel(times[lo], true)];
         o.series.forEach((s, si) => {
           const v = this.values[si][lo];
           lines.push(s.label + ": " + (v == null ? "–" : o.format(v, false)));

@@ -236,7 +236,7 @@
   const toolKey = (t) => t.method + "\u0000" + t.name;
 
   // ---------------------------------------------------------------- live indicator and connection
-  const LIVE_TEXT = { live: "Live", reconnecting: "Reconnecting…", polling: "Polling", connecting: "Connecting…", offline: "Offline" };
+  const LIVE_TEXT = { live: "Live", reconnecting: "Reconnecting…", polling: "Polling", connecting: "Connecting…", offline: "Offline", stopped: "Stopped" };
   function setLive(mode, title) {
     const ind = $("live-indicator");
     setAttr(ind, "data-state", mode);
@@ -246,7 +246,7 @@
 
   const conn = {
     gen: 0, controller: null, failures: 0, retryTimer: null, pollTimer: null, polling: false,
-    lastData: 0, streaming: false, everLive: false, legacy: false,
+    lastData: 0, streaming: false, everLive: false, legacy: false, stopped: false,
   };
 
   function stopConnection() {
@@ -282,6 +282,14 @@
         auth.require(apiKey() ? "That key was not accepted. Try again." : "");
         return;
       }
+      if (res.status === 410) {
+        // A stopped server (through the front door): no live stream; its figures and charts come from the store.
+        let msg = "The server has stopped.";
+        try { const b = await res.json(); if (b && b.error && b.error.message) msg = String(b.error.message); } catch (e) { /* keep the plain text */ }
+        showStopped(msg);
+        if (gen === conn.gen) conn.retryTimer = setTimeout(startStream, 30000);
+        return;
+      }
       if (!res.ok || !res.body) throw new ApiError(res.status, "api/stream answered HTTP " + res.status, "api/stream");
       conn.streaming = true;
       conn.lastData = Date.now();
@@ -305,6 +313,7 @@
             if (ev.data.length) {
               if (dispatchEvent(ev) === "update" && !got) {
                 got = true;
+                if (conn.stopped) { conn.stopped = false; loadSeries(state.series.range); }
                 // After a drop or a polling spell, fetch the history again to fill the gap.
                 if (conn.everLive || conn.polling) loadSeries(state.series.range);
                 conn.failures = 0;
@@ -358,6 +367,22 @@
   setInterval(() => {
     if (conn.streaming && conn.controller && Date.now() - conn.lastData > 20000) conn.controller.abort();
   }, 5000);
+
+  /** The page is about a server that has stopped: one snapshot from the store, and no live updates. */
+  async function showStopped(message) {
+    const first = !conn.stopped;
+    conn.stopped = true;
+    setLive("stopped", message);
+    showBanner(message);
+    if (!first) return;
+    try {
+      const u = await api("api/snapshot");
+      u.full = true;
+      applyUpdate(u);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) showBanner(message + " " + describeError(e, "api/snapshot"));
+    }
+  }
 
   function startPolling(reason) {
     if (conn.polling) return;
@@ -484,7 +509,8 @@
     const h = u.health || {};
     let status = h.status || "unknown";
     let text = status;
-    if (u.server_alive === false || h.server_alive === false) { text = "server down"; status = "unhealthy"; }
+    if (u.stopped) { text = "stopped"; status = "degraded"; }
+    else if (u.server_alive === false || h.server_alive === false) { text = "server down"; status = "unhealthy"; }
     setAttr(badge, "data-status", status);
     setText(badge, text.charAt(0).toUpperCase() + text.slice(1));
     badge.title = h.summary || "";
@@ -564,11 +590,18 @@
     while (drop < pts.length && (pts.length - drop > MAX_POINTS || pts[drop].t < horizon)) drop++;
     if (drop) pts.splice(0, drop);
   }
+  // The range picker's seconds as the API's `range` (answered from the store beyond what this process holds).
+  function rangeParam(seconds) {
+    if (seconds % 86400 === 0) return seconds / 86400 + "d";
+    if (seconds % 3600 === 0) return seconds / 3600 + "h";
+    if (seconds % 60 === 0) return seconds / 60 + "m";
+    return seconds + "s";
+  }
   async function loadSeries(range) {
     const s = state.series;
     s.range = range;
     try {
-      const d = await api("api/series?seconds=" + range);
+      const d = await api("api/series?range=" + rangeParam(range));
       if (s.range !== range) return; // another range was picked meanwhile
       const pts = (d.points || []).map(parsePoint).filter((p) => isFinite(p.t));
       s.step = d.step_seconds || 1;

@@ -18,11 +18,19 @@ public protocol FleetHistory: Sendable {
     ///   - path: the endpoint's path as requested (`/api/report`, `/api/tools/echo`, percent-encoded).
     ///   - query: its query without `server`, as it came.
     func answer(server: String, path: String, query: String) async -> FleetHistoryAnswer?
+
+    /// The 95th percentile (ms) of each of `servers` over the last `window`, from the histograms of every instance
+    /// summed (running and stopped alike), for the servers the history has figures of. Percentiles cannot be added:
+    /// a server with two instances needs their histograms, not their p95s.
+    func p95(servers: [String], window: Duration) async -> [String: Double]
 }
 
 extension FleetHistory {
     /// No answer: a history that knows no past views.
     public func answer(server: String, path: String, query: String) async -> FleetHistoryAnswer? { nil }
+
+    /// No figures: the front door keeps the highest of the instances' own p95 (the best it can do without histograms).
+    public func p95(servers: [String], window: Duration) async -> [String: Double] { [:] }
 }
 
 /// A response the history gives for a server that has stopped.

@@ -69,8 +69,9 @@ public struct FleetServerSummary: Codable, Sendable, Equatable {
     public var calls: Int
     /// Failed calls in the window, over every instance.
     public var errors: Int
-    /// The highest of the instances' p95 in the window, in milliseconds (percentiles cannot be added; with one
-    /// instance, the usual case, it is that instance's).
+    /// The 95th percentile in the window, in milliseconds, from every instance's histogram summed (the store's, for
+    /// a stopped server and, by the front door, for a running one); without a store, the highest of the instances'
+    /// p95 (percentiles cannot be added; with one instance, the usual case, it is that instance's).
     public var p95Ms: Double?
     /// Calls since each instance started, added.
     public var callsTotal: UInt64

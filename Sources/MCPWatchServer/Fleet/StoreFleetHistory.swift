@@ -34,4 +34,26 @@ public struct StoreFleetHistory: FleetHistory {
         }
         return out
     }
+
+    public func answer(server: String, path: String, query: String) async -> FleetHistoryAnswer? {
+        guard let reader = try? history.reader(),
+              let latest = try? reader.instances(server: server, limit: 1).first else { return nil }
+        do {
+            return try StoredServerViews(reader: reader, server: server, latest: latest).answer(path: path, query: query)
+        } catch {
+            let message = "cannot read the store for \(String(reflecting: server)): \(StoreDatabase.reason(error))"
+            let body = (try? JSONSerialization.data(withJSONObject: ["error": ["status": 503, "message": message]])) ?? Data()
+            return FleetHistoryAnswer(status: 503, body: body)
+        }
+    }
+
+    public func p95(servers: [String], window: Duration) async -> [String: Double] {
+        guard !servers.isEmpty, let reader = try? history.reader(), let all = try? reader.servers(window: window) else { return [:] }
+        let wanted = Set(servers)
+        var out: [String: Double] = [:]
+        for server in all where wanted.contains(server.name) {
+            if let p95 = server.p95Ms { out[server.name] = p95 }
+        }
+        return out
+    }
 }
