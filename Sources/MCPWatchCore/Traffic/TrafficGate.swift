@@ -219,8 +219,9 @@ public final class TrafficGate: Sendable {
                 stats.answered(.rateLimited, target, clientLatency: elapsed(since: now))
                 return .answer(TrafficErrorResponse.rateLimited(id: id, limited: limited))
             }
-            for name in [rules.breaker, policy.breaker == nil ? nil : "server"].compactMap({ $0 }) {
-                guard state.breakers[name] != nil else { continue }
+            // The call's own breaker first, then the server's (no array is built when there are none).
+            for name in state.breakers.isEmpty ? [] : [rules.breaker, "server"] {
+                guard let name, state.breakers[name] != nil else { continue }
                 let (admission, transition) = state.breakers[name]!.admit()
                 if let transition { stats.breakerChanged(transition) }
                 if case .rejected(let retryAfter) = admission {
