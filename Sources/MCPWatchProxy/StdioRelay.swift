@@ -48,6 +48,8 @@ public final class StdioRelay: Service {
     public let recorder: TrafficRecorder
     /// mcpwatch's own requests to the server (the dashboard's explorer), sent on this connection.
     public let injected: InjectedRequests
+    /// Traffic control (nil without a `traffic` configuration: then every message is relayed as it comes).
+    public let gate: TrafficGate?
     private let logger: Logger
     private let clientInput: Int32
     private let client: OutputChannel
@@ -65,11 +67,14 @@ public final class StdioRelay: Service {
     ///   - clientInput: the client's side, read end (our stdin by default).
     ///   - clientOutput: the client's side, write end (our stdout by default).
     ///   - injected: where mcpwatch's own requests come from (a new one by default).
+    ///   - gate: traffic control, when configured.
     public init(configuration: Configuration, recorder: TrafficRecorder, logger: Logger,
-                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO, injected: InjectedRequests = InjectedRequests()) {
+                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO, injected: InjectedRequests = InjectedRequests(),
+                gate: TrafficGate? = nil) {
         self.configuration = configuration
         self.recorder = recorder
         self.injected = injected
+        self.gate = gate
         self.logger = logger
         self.clientInput = clientInput
         self.client = OutputChannel(fd: clientOutput)
@@ -136,6 +141,11 @@ public final class StdioRelay: Service {
             _ = line.withUnsafeBytes { recorder.observe(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin) }
             return toServer.write(line)
         }
+        var timer: TrafficTimer?
+        if let gate, gate.needsTimer {
+            timer = TrafficTimer(gate: gate, clock: store.clock) { [self] actions in perform(actions, toServer: toServer) }
+            timer?.start()
+        }
         relaying.open()
         let drain = configuration.drainTimeout
         let exit: ChildExit = await withCheckedContinuation { continuation in
@@ -147,7 +157,10 @@ public final class StdioRelay: Service {
             }
         }
         injected.detach()
-        let lost = recorder.serverGone(at: store.clock.now())
+        timer?.stop()
+        var lost = recorder.serverGone(at: store.clock.now())
+        // Calls still waiting in the queue never reached the server (nor the recorder): they are answered too.
+        if let gate { lost += gate.serverGone().map(\.id) }
         for id in lost {
             _ = client.write(JSONRPCErrorResponse.line(
                 id: id, code: JSONRPCErrorCode.serverExited, message: "MCP server \(exit) before answering this request"))
@@ -205,12 +218,18 @@ public final class StdioRelay: Service {
         var out: [UInt8] = []
         out.reserveCapacity(Self.readBufferSize)
         let clock = recorder.store.clock
+        let gate = self.gate
         while true {
             Self.spinUntilReadable(input, limit: configuration.readSpin)
             let n = FileDescriptorIO.read(input, into: buffer)
             if n <= 0 {
                 framer.finish { event in
-                    if case .line(let line) = event {
+                    if case .line(let line) = event, let gate {
+                        var rest: [UInt8] = []
+                        gated(line, direction: direction, gate: gate, now: clock.now(), inspector: &inspector, out: &rest,
+                              forward: forward, replies: replies)
+                        if !rest.isEmpty { forward.write(rest) }
+                    } else if case .line(let line) = event {
                         let id = recorder.observe(frame: line, direction: direction, at: clock.now(), inspector: &inspector)
                         if direction == .serverToClient && injected.claim(id, line: line) { return }
                         forward.write(line)
@@ -223,6 +242,8 @@ public final class StdioRelay: Service {
             out.removeAll(keepingCapacity: true)
             framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                 switch event {
+                case .line(let line) where gate != nil:
+                    gated(line, direction: direction, gate: gate!, now: now, inspector: &inspector, out: &out, forward: forward, replies: replies)
                 case .line(let line):
                     let id = recorder.observe(frame: line, direction: direction, at: now, inspector: &inspector)
                     // The answers to mcpwatch's own requests stay here: the client never asked for them.
@@ -247,6 +268,46 @@ public final class StdioRelay: Service {
             }
             if !out.isEmpty && !forward.write(out) { onForwardFailure() }
         }
+    }
+
+    /// One message through traffic control. From the client: measured and relayed only if the gate lets it go now
+    /// (a held call is measured when it is released, an answer mcpwatch gives is never measured as the server's).
+    /// From the server: measured as ever, then the gate may drop it (a late answer) and release queued calls.
+    private func gated(
+        _ line: UnsafeRawBufferPointer, direction: Direction, gate: TrafficGate, now: MonotonicInstant,
+        inspector: inout MessageInspector, out: inout [UInt8], forward: OutputChannel, replies: OutputChannel
+    ) {
+        if direction == .clientToServer {
+            let inspected = inspector.inspect(TrafficRecorder.trimmingLineEnd(line))
+            let (disposition, actions) = gate.fromClient(frame: line, inspected: inspected, caller: .stdio, now: now)
+            switch disposition {
+            case .forward:
+                recorder.observe(frame: line, inspected: inspected, direction: .clientToServer, at: now)
+                out.append(contentsOf: line)
+            case .hold, .drop:
+                break
+            case .answer(let bytes):
+                replies.write(bytes)
+            }
+            if !actions.isEmpty { perform(actions, toServer: forward) }
+        } else {
+            let inspected = recorder.observeInspecting(frame: line, direction: .serverToClient, at: now, inspector: &inspector)
+            if case .message(let info) = inspected, info.kind == .result || info.kind == .error, injected.claim(info.id, line: line) { return }
+            let (relay, actions) = gate.fromServer(frame: line, inspected: inspected, session: nil, now: now)
+            if !actions.isEmpty { perform(actions, toServer: replies) }
+            if relay { out.append(contentsOf: line) }
+        }
+    }
+
+    /// Writes what the gate asks: released calls and cancellations to the server (measured as they go), and
+    /// mcpwatch's own answers to the client.
+    private func perform(_ actions: TrafficGate.Actions, toServer: OutputChannel) {
+        let now = recorder.store.clock.now()
+        for write in actions.toServer {
+            write.frame.withUnsafeBytes { recorder.observe(frame: $0, inspected: write.inspected, direction: .clientToServer, at: now) }
+            toServer.write(write.frame)
+        }
+        for answer in actions.toClients { client.write(answer.bytes) }
     }
 
     /// Closes the server's input (if asked) and escalates to SIGTERM, then SIGKILL, if it does not exit in time.

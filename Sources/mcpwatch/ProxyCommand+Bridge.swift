@@ -23,7 +23,8 @@ extension ProxyCommand {
         bridgeConfiguration.allowedHosts = configuration.allowedHosts
         bridgeConfiguration.machineNames = MachineName.answered(whenBoundTo: serve.host)
         let bridge = StdioBridge(configuration: bridgeConfiguration, store: store,
-                                 eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
+                                 eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger,
+                                 traffic: configuration.traffic, trafficStats: TrafficStats())
         let endpoint = EndpointService("bridge", drainLimit: configuration.shutdownGrace, logger: logger) {
             try await bridge.run { port in
                 logger.info("serving the stdio server over Streamable HTTP", metadata: [

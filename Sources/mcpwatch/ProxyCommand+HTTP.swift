@@ -21,8 +21,10 @@ extension ProxyCommand {
         relayConfiguration.allowedHosts = configuration.allowedHosts
         relayConfiguration.shutdownGrace = configuration.shutdownGrace
         relayConfiguration.machineNames = MachineName.answered(whenBoundTo: serve.host)
+        let trafficStats = TrafficStats()
         let relay = StreamableHTTPRelay(configuration: relayConfiguration, store: store,
-                                        eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
+                                        eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger,
+                                        traffic: configuration.traffic, trafficStats: trafficStats)
         let endpoint = EndpointService("reverse proxy", drainLimit: configuration.shutdownGrace, logger: logger) {
             try await relay.run { port in
                 logger.info("relaying Streamable HTTP", metadata: [

@@ -18,7 +18,8 @@ extension ProxyCommand {
             configuration: .init(upstream: url, connectTimeout: configuration.upstreamConnectTimeout,
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, transport: configuration.upstreamTransport),
-            recorder: TrafficRecorder(store: store), eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger)
+            recorder: TrafficRecorder(store: store), eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger,
+            traffic: configuration.traffic, trafficStats: TrafficStats())
         // The relay bounds its own drain (--shutdown-grace for the calls in flight, then DELETE): the adapter's bound
         // is only a backstop behind it.
         let endpoint = EndpointService("stdio front", drainLimit: configuration.shutdownGrace * 2 + .seconds(5), logger: logger) {

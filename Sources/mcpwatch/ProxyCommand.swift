@@ -107,10 +107,12 @@ struct ProxyCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets))
         let recorder = TrafficRecorder(store: store)
+        let trafficStats = TrafficStats()
         let relay = StdioRelay(
             configuration: .init(command: configuration.serverCommand, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, readSpin: configuration.readSpin),
-            recorder: recorder, logger: logger)
+            recorder: recorder, logger: logger,
+            gate: configuration.traffic.map { TrafficGate(policy: $0, stats: trafficStats, clock: store.clock) })
         // Trapped before the server starts, so that no signal can end mcpwatch without reaching the server.
         let signals = await ServerSignalForwarder(relay: relay)
         do {

@@ -91,10 +91,25 @@ public final class TrafficRecorder: Sendable {
         _ frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, inspector: inout MessageInspector,
         origin: CallOrigin
     ) -> InspectedFrame {
+        let inspected = inspector.inspect(Self.trimmingLineEnd(frame))
+        measureInspected(inspected, frame: frame, direction: direction, at: at, origin: origin)
+        return inspected
+    }
+
+    /// Measures a frame that the transport has already inspected (traffic control reads each request before it
+    /// decides whether it goes to the server, and measures only those that do, when they do).
+    public func observe(
+        frame: UnsafeRawBufferPointer, inspected: InspectedFrame, direction: Direction, at: MonotonicInstant, origin: CallOrigin = .client
+    ) {
+        measureInspected(inspected, frame: frame, direction: direction, at: at, origin: origin)
+    }
+
+    private func measureInspected(
+        _ inspected: InspectedFrame, frame: UnsafeRawBufferPointer, direction: Direction, at: MonotonicInstant, origin: CallOrigin
+    ) {
         let size = frame.count
         let body = Self.trimmingLineEnd(frame)
         store.recordTraffic(direction: direction, bytes: size)
-        let inspected = inspector.inspect(body)
         switch inspected {
         case .empty:
             break
@@ -106,7 +121,6 @@ public final class TrafficRecorder: Sendable {
             let share = size / max(1, infos.count)
             for info in infos { handle(info, frame: nil, bytes: share, direction: direction, at: at, origin: origin) }
         }
-        return inspected
     }
 
     /// Measures a frame that was too large to relay, and says how to answer for it.

@@ -96,6 +96,13 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// A call that ``admit()`` let through did not go to the server after all (another limit turned it away, or
+    /// the client cancelled it while it waited): a probe it held is given back, so a half-open breaker is not left
+    /// waiting for an answer that never comes.
+    public mutating func release(admission: Admission) {
+        if state == .halfOpen, admission == .probe, probesSent > 0 { probesSent -= 1 }
+    }
+
     private mutating func recordClosed(success: Bool) -> BreakerTransition? {
         let index = clock.now().nanoseconds / sliceNanoseconds
         let slot = Int(index % UInt64(Self.sliceCount))

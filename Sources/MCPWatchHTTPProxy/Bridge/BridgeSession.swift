@@ -17,6 +17,10 @@ final class BridgeSession: Sendable {
     let recorder: TrafficRecorder
     /// Takes the answers to the dashboard explorer's requests out of this session's server output.
     let tap: ExplorerTap?
+    /// Traffic control, shown each message from the server after it is measured (nil without a `traffic` configuration).
+    let gate: TrafficGate?
+    /// Where the POSTs held by the gate wait.
+    let held: TrafficHeldCalls?
     private let state: Mutex<State>
 
     /// Most server messages kept for a client that has no stream open.
@@ -29,7 +33,10 @@ final class BridgeSession: Sendable {
     }
 
     /// - Parameter isSession: false for one 2026-07-28 POST: its calls are measured, but no session is listed.
-    init(id: String, store: MetricsStore, tap: ExplorerTap? = nil, isSession: Bool = true) {
+    init(id: String, store: MetricsStore, tap: ExplorerTap? = nil, isSession: Bool = true,
+         gate: TrafficGate? = nil, held: TrafficHeldCalls? = nil) {
+        self.gate = gate
+        self.held = held
         self.id = id
         self.tap = tap
         self.isSession = isSession
@@ -84,6 +91,11 @@ final class BridgeSession: Sendable {
     func receive(_ line: UnsafeRawBufferPointer, inspector: inout MessageInspector) {
         if let tap, tap.take(line, inspector: &inspector) { return }
         let inspected = recorder.observeInspecting(frame: line, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector)
+        if let gate {
+            let (relay, actions) = gate.fromServer(frame: line, inspected: inspected, session: id, now: recorder.store.clock.now())
+            held?.resolve(actions)
+            if !relay { return }
+        }
         let bytes = [UInt8](line)
         if case .message(let info) = inspected {
             switch info.kind {

@@ -77,6 +77,11 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     public let store: MetricsStore
     /// The dashboard explorer's requests, sent to the newest session's server.
     public let injected = InjectedRequests()
+    /// Traffic control for the sessions' servers (nil without a `traffic` configuration). One gate for the bridge:
+    /// with `--shared-server` the sessions share one server, which it protects; with a child per session its limits
+    /// apply to all of them together, and private cache entries stay each session's own.
+    public let gate: TrafficGate?
+    private let held = TrafficHeldCalls()
     private let tap: ExplorerTap
     let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
@@ -98,8 +103,13 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     let statelessPostCount = Atomic<Int>(0)
 
     /// Creates a bridge; ``run()`` serves.
-    /// - Parameter eventLoopGroup: the loops for the served side.
-    public init(configuration: Configuration, store: MetricsStore, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    /// - Parameters:
+    ///   - eventLoopGroup: the loops for the served side.
+    ///   - traffic: traffic control, when configured (its server timeouts are left out: see
+    ///     ``TrafficPolicy/withoutServerTimeouts``; `--upstream-timeout` answers for a server that does not answer).
+    public init(configuration: Configuration, store: MetricsStore, eventLoopGroup: any EventLoopGroup, logger: Logger,
+                traffic: TrafficPolicy? = nil, trafficStats: TrafficStats = TrafficStats()) {
+        gate = traffic.map { TrafficGate(policy: $0.withoutServerTimeouts, stats: trafficStats, clock: store.clock) }
         self.configuration = configuration
         self.store = store
         self.eventLoopGroup = eventLoopGroup
@@ -122,6 +132,12 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     /// - Parameter onRunning: called with the bound port once listening.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let server = MCPEndpointServer(host: configuration.host, port: configuration.port, eventLoopGroup: eventLoopGroup, logger: logger)
+        var timer: TrafficTimer?
+        if let gate, gate.needsTimer {
+            timer = TrafficTimer(gate: gate, clock: store.clock) { [held] actions in held.resolve(actions) }
+            timer?.start()
+        }
+        defer { timer?.stop() }
         do {
             try await server.run(self, grace: configuration.shutdownGrace, onRunning: onRunning, alongside: [{ await self.sweep() }]) {
                 self.drain()
@@ -211,6 +227,30 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         }
         let isStateless = server === stateless
         session.touch()
+        var gated: TrafficGate.CallKey?
+        if let gate, !isStateless {
+            var gateInspector = MessageInspector()
+            let before = body.withUnsafeBytes { gateInspector.inspect($0) }
+            let caller = TrafficGate.Caller(request: request, sessionID: session.id, by: gate.policy.rateLimits.clientKey)
+            let (disposition, actions) = body.withUnsafeBytes {
+                gate.fromClient(frame: $0, inspected: before, caller: caller, now: store.clock.now())
+            }
+            held.resolve(actions)
+            if case .message(let info) = before, info.kind == .request, let id = info.id {
+                gated = TrafficGate.CallKey(session: session.id, id: id)
+            }
+            let headers: HTTPFields = created ? [MCPEndpoint.sessionHeader: session.id] : [:]
+            switch disposition {
+            case .forward:
+                break
+            case .answer(let bytes):
+                return Self.trafficAnswer(bytes, headers: headers)
+            case .drop:
+                return Response(status: .accepted, headers: headers)
+            case .hold:
+                if let gated, case .answer(let bytes) = await held.wait(gated) { return Self.trafficAnswer(bytes, headers: headers) }
+            }
+        }
 
         // Measure first, so that the recorder knows the requests before any answer can come back.
         var inspector = MessageInspector()
@@ -264,7 +304,13 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
             _ = session.recorder.lose(ids: lost, reason: text, at: store.clock.now())
             exchange.fail(ids: lost, code: JSONRPCErrorCode.serverExited, message: text)
         }
-        guard isStateless else { return await answer(exchange, batch: isBatch, headers: sessionHeaders) }
+        guard isStateless else {
+            // A call the answer ended without (the server went, the client left) frees its slot at the gate.
+            let gatedCall = gated
+            return await answer(exchange, batch: isBatch, headers: sessionHeaders) { [self] _ in
+                if let gate, let gatedCall { held.resolve(gate.ended([gatedCall], now: store.clock.now())) }
+            }
+        }
         statelessExchanges.withLock { $0[session.id] = exchange }
         return await answer(exchange, batch: isBatch, headers: [:], stateless: true) { [self] completed in
             // The POST is over. Closing its stream before the answer is the 2026-07-28 cancellation: the server is
@@ -403,7 +449,7 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
     private func openSession() -> Result<BridgeSession, Refusal> {
         let stopping = Self.error(.serviceUnavailable, "Service Unavailable: mcpwatch is shutting down")
         guard !table.withLock({ $0.isStopping }) else { return .failure(Refusal(response: stopping)) }
-        let session = BridgeSession(id: Self.newSessionID(), store: store, tap: tap)
+        let session = BridgeSession(id: Self.newSessionID(), store: store, tap: tap, gate: gate, held: held)
         switch table.withLock({ $0.admit(session, id: session.id) }) {
         case .admitted:
             break
@@ -568,6 +614,13 @@ public final class StdioBridge: HTTPResponder, Service, Sendable {
         var generator = SystemRandomNumberGenerator()
         let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
         return String(format: "%016llx%016llx", high, low)
+    }
+
+    /// An answer traffic control gives in the server's place, as a JSON body.
+    static func trafficAnswer(_ bytes: [UInt8], headers: HTTPFields) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes.last == 0x0A ? bytes.dropLast() : bytes[...])))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -71,6 +71,9 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     public let sessions: SessionRecorders
     /// mcpwatch's own requests (the dashboard's explorer), posted on the newest client session.
     public let injected = InjectedRequests()
+    /// Traffic control (nil without a `traffic` configuration: then every message is relayed as it comes).
+    public let gate: TrafficGate?
+    private let held = TrafficHeldCalls()
     private let origins: OriginPolicy
     private let hosts: HostPolicy
     private let client: HTTPClient
@@ -87,8 +90,13 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     }
 
     /// Creates a relay; ``run()`` serves.
-    /// - Parameter eventLoopGroup: the loops for the served side and the upstream connections.
-    public init(configuration: Configuration, store: MetricsStore, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    /// - Parameters:
+    ///   - eventLoopGroup: the loops for the served side and the upstream connections.
+    ///   - traffic: traffic control, when configured (its server timeouts are left out: see
+    ///     ``TrafficPolicy/withoutServerTimeouts``), recording into `trafficStats`.
+    public init(configuration: Configuration, store: MetricsStore, eventLoopGroup: any EventLoopGroup, logger: Logger,
+                traffic: TrafficPolicy? = nil, trafficStats: TrafficStats = TrafficStats()) {
+        gate = traffic.map { TrafficGate(policy: $0.withoutServerTimeouts, stats: trafficStats, clock: store.clock) }
         self.configuration = configuration
         self.store = store
         self.eventLoopGroup = eventLoopGroup
@@ -113,6 +121,12 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     /// - Parameter onRunning: called with the bound port once listening.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let server = MCPEndpointServer(host: configuration.host, port: configuration.port, eventLoopGroup: eventLoopGroup, logger: logger)
+        var timer: TrafficTimer?
+        if let gate, gate.needsTimer {
+            timer = TrafficTimer(gate: gate, clock: store.clock) { [held] actions in held.resolve(actions) }
+            timer?.start()
+        }
+        defer { timer?.stop() }
         do {
             try await server.run(self, grace: configuration.shutdownGrace, onRunning: onRunning, alongside: [{ await self.postInjections() }]) {
                 self.stopInjections()
@@ -153,6 +167,28 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         let sessionID = request.headers[MCPEndpoint.sessionHeader]
         let recorder = sessionID.map { sessions.recorder(for: $0) } ?? TrafficRecorder(store: store)
         var inspector = MessageInspector()
+        var gated: [TrafficGate.CallKey] = []
+        if let gate {
+            let inspected = body.withUnsafeReadableBytes { inspector.inspect($0) }
+            let caller = TrafficGate.Caller(request: request, sessionID: sessionID, by: gate.policy.rateLimits.clientKey)
+            let (disposition, actions) = body.withUnsafeReadableBytes {
+                gate.fromClient(frame: $0, inspected: inspected, caller: caller, now: store.clock.now())
+            }
+            held.resolve(actions)
+            let key = Self.requestKey(inspected, session: sessionID)
+            switch disposition {
+            case .forward:
+                break
+            case .answer(let bytes):
+                return Self.answer(bytes)
+            case .drop:
+                return Response(status: .accepted)
+            case .hold:
+                guard let key else { break }
+                if case .answer(let bytes) = await held.wait(key) { return Self.answer(bytes) }
+            }
+            if let key { gated = [key] }
+        }
         let posted = body.withUnsafeReadableBytes {
             recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector)
         }
@@ -165,6 +201,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
             let traced = body.withUnsafeReadableBytes { recorder.propagatingTrace($0) }.map { ByteBuffer(bytes: $0) }
             upstream = try await send(request, body: traced ?? body)
         } catch {
+            endGated(gated)
             return failed(error, recorder: recorder, requestIDs: requestIDs)
         }
         if let assigned = upstream.headers.first(name: MCPEndpoint.sessionHeaderName), sessionID == nil {
@@ -175,7 +212,35 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
             // The server no longer knows the session (it expired or restarted): so neither do we.
             forget(sessionID)
         }
-        return await relay(upstream, recorder: recorder, requestIDs: requestIDs)
+        return await relay(upstream, recorder: recorder, requestIDs: requestIDs, gated: gated, session: sessionID)
+    }
+
+    /// The key of a single request, for the gate (a batch or a notification has none).
+    private static func requestKey(_ inspected: InspectedFrame, session: String?) -> TrafficGate.CallKey? {
+        guard case .message(let info) = inspected, info.kind == .request, let id = info.id else { return nil }
+        return TrafficGate.CallKey(session: session, id: id)
+    }
+
+    /// An answer mcpwatch gives in the server's place, as a JSON body.
+    private static func answer(_ bytes: [UInt8]) -> Response {
+        let body = bytes.last == 0x0A ? bytes.dropLast() : bytes[...]
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Calls the gate let through that ended without an answer it saw: their slots free.
+    private func endGated(_ keys: [TrafficGate.CallKey]) {
+        guard let gate, !keys.isEmpty else { return }
+        held.resolve(gate.ended(keys, now: store.clock.now()))
+    }
+
+    /// A message of the server's answer, measured, then shown to the gate: it may release queued calls.
+    private func observeAnswer(_ frame: UnsafeRawBufferPointer, recorder: TrafficRecorder, session: String?, at now: MonotonicInstant,
+                               inspector: inout MessageInspector) -> MCPWatchCore.RequestID? {
+        guard let gate else { return recorder.observe(frame: frame, direction: .serverToClient, at: now, inspector: &inspector) }
+        let inspected = recorder.observeInspecting(frame: frame, direction: .serverToClient, at: now, inspector: &inspector)
+        held.resolve(gate.fromServer(frame: frame, inspected: inspected, session: session, now: now).actions)
+        if case .message(let info) = inspected, info.kind == .result || info.kind == .error { return info.id }
+        return nil
     }
 
     private func pass(_ request: Request) async throws -> Response {
@@ -290,7 +355,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
 
     /// The upstream's answer, relayed: JSON whole (and measured), SSE chunk by chunk as it comes.
     private func relay(
-        _ upstream: HTTPClientResponse, recorder: TrafficRecorder, requestIDs: [JSONRPCID], standaloneStream: Bool = false
+        _ upstream: HTTPClientResponse, recorder: TrafficRecorder, requestIDs: [JSONRPCID], standaloneStream: Bool = false,
+        gated: [TrafficGate.CallKey] = [], session: String? = nil
     ) async -> Response {
         var headers = HTTPFields()
         let tokens = HeaderForwarding.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
@@ -301,7 +367,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         let contentType = upstream.headers.first(name: "content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("text/event-stream") {
             return Response(status: status, headers: headers,
-                            body: sseBody(upstream.body, recorder: recorder, requestIDs: requestIDs, standaloneStream: standaloneStream))
+                            body: sseBody(upstream.body, recorder: recorder, requestIDs: requestIDs, standaloneStream: standaloneStream,
+                                          gated: gated, session: session))
         }
         let body: ByteBuffer
         do {
@@ -311,6 +378,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
                 ? "Response too large: the upstream's answer exceeds the limit of \(configuration.maxMessageBytes) bytes (--max-message-bytes)"
                 : "MCP server connection broke while answering: \(UpstreamHTTPClient.describe(error))"
             let lost = recorder.lose(ids: requestIDs, reason: text, at: store.clock.now())
+            endGated(gated)
             return MCPEndpoint.errorResponse(.badGateway, ids: lost, code: JSONRPCErrorCode.upstreamUnavailable, message: text)
         }
         // Only a JSON body carries MCP messages; a text or HTML one (a 405 for GET, a load balancer's error page) is the
@@ -319,9 +387,10 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
         if body.readableBytes > 0 && Self.isJSON(contentType) {
             var inspector = MessageInspector()
             answered = body.withUnsafeReadableBytes {
-                recorder.observe(frame: $0, direction: .serverToClient, at: store.clock.now(), inspector: &inspector)
+                observeAnswer($0, recorder: recorder, session: session, at: store.clock.now(), inspector: &inspector)
             }
         }
+        if !gated.isEmpty && !(gated.count == 1 && answered == gated[0].id) { endGated(gated) }
         // The usual case, one request and its response, needs no second look at the pending calls.
         if !requestIDs.isEmpty && !(requestIDs.count == 1 && answered == requestIDs[0]) {
             // Requests this answer did not answer will never be answered: end them now instead of leaving them in flight.
@@ -341,7 +410,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
     /// A `subscriptions/listen` among `requestIDs`, or the standalone `GET` stream, is measured as a stream: it ends
     /// closed by the client or the transport, never lost.
     private func sseBody(
-        _ body: HTTPClientResponse.Body, recorder: TrafficRecorder, requestIDs: [JSONRPCID], standaloneStream: Bool
+        _ body: HTTPClientResponse.Body, recorder: TrafficRecorder, requestIDs: [JSONRPCID], standaloneStream: Bool,
+        gated: [TrafficGate.CallKey], session: String?
     ) -> ResponseBody {
         let store = store
         let logger = logger
@@ -352,6 +422,8 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
             var closedBy = StreamCloseReason.transport
             defer {
                 let now = store.clock.now()
+                // A call the stream ended without answering (the client went, the upstream broke) frees its slot.
+                self.endGated(gated)
                 recorder.endStreams(ids: requestIDs, reason: closedBy, at: now)
                 if standaloneStream {
                     store.recordStreamClosed(StreamClosure(kind: .get, reason: closedBy, lifetimeNanos: now.nanoseconds(since: opened)))
@@ -369,7 +441,7 @@ public final class StreamableHTTPRelay: HTTPResponder, Service, Sendable {
                                 return
                             }
                             event.data.withUnsafeBytes {
-                                _ = recorder.observe(frame: $0, direction: .serverToClient, at: now, inspector: &inspector)
+                                _ = self.observeAnswer($0, recorder: recorder, session: session, at: now, inspector: &inspector)
                             }
                         }
                     }

@@ -67,6 +67,9 @@ public final class StdioToHTTPRelay: Service, Sendable {
     public let recorder: TrafficRecorder
     /// mcpwatch's own requests (the dashboard's explorer), posted on the client's session once it is initialized.
     public let injected = InjectedRequests()
+    /// Traffic control (nil without a `traffic` configuration: then every message is posted as it comes).
+    public let gate: TrafficGate?
+    private let held = TrafficHeldCalls()
     let logger: Logger
     let client: HTTPClient
     private let clientInput: Int32
@@ -114,8 +117,12 @@ public final class StdioToHTTPRelay: Service, Sendable {
     ///   - clientInput: the client's side, read end (our stdin by default).
     ///   - clientOutput: the client's side, write end (our stdout by default).
     ///   - eventLoopGroup: the loops for the upstream connections.
+    ///   - traffic: traffic control, when configured (its server timeouts are left out: see
+    ///     ``TrafficPolicy/withoutServerTimeouts``), recording into `trafficStats`.
     public init(configuration: Configuration, recorder: TrafficRecorder, eventLoopGroup: any EventLoopGroup, logger: Logger,
-                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO) {
+                clientInput: Int32 = STDIN_FILENO, clientOutput: Int32 = STDOUT_FILENO,
+                traffic: TrafficPolicy? = nil, trafficStats: TrafficStats = TrafficStats()) {
+        gate = traffic.map { TrafficGate(policy: $0.withoutServerTimeouts, stats: trafficStats, clock: recorder.store.clock) }
         self.configuration = configuration
         self.recorder = recorder
         self.logger = logger
@@ -138,6 +145,12 @@ public final class StdioToHTTPRelay: Service, Sendable {
     /// Relays until the end of input (or ``stop()``, or graceful shutdown), then ends the session and closes the
     /// connections.
     public func run() async {
+        var timer: TrafficTimer?
+        if let gate, gate.needsTimer {
+            timer = TrafficTimer(gate: gate, clock: recorder.store.clock) { [held] actions in held.resolve(actions) }
+            timer?.start()
+        }
+        defer { timer?.stop() }
         startReader()
         struct GraceOver: Error {}
         await withTaskGroup(of: Void.self) { outer in
@@ -272,6 +285,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
     func post(_ line: [UInt8], origin: CallOrigin = .client) async {
         var inspector = MessageInspector()
         let store = recorder.store
+        if origin == .client, let gate, !(await admitted(line, gate: gate, inspector: &inspector)) { return }
         let message = line.withUnsafeBytes {
             recorder.observeOutgoing(frame: $0, direction: .clientToServer, at: store.clock.now(), inspector: &inspector, origin: origin)
         }
@@ -348,6 +362,38 @@ public final class StdioToHTTPRelay: Service, Sendable {
         fail(message.requestIDs,
              because: "MCP server at \(configuration.upstream.absoluteString) ended its answer (HTTP \(status)) without a response to this request",
              code: JSONRPCErrorCode.upstreamUnavailable, lost: true)
+    }
+
+    /// Traffic control's say on a client's message: true when it goes on to the upstream (now, or after waiting in
+    /// the queue); false when mcpwatch has answered it (or dropped a cancellation of a call that never went).
+    private func admitted(_ line: [UInt8], gate: TrafficGate, inspector: inout MessageInspector) async -> Bool {
+        let inspected = line.withUnsafeBytes { inspector.inspect(TrafficRecorder.trimmingLineEnd($0)) }
+        let (disposition, actions) = line.withUnsafeBytes {
+            gate.fromClient(frame: $0, inspected: inspected, caller: .stdio, now: recorder.store.clock.now())
+        }
+        held.resolve(actions)
+        switch disposition {
+        case .forward:
+            return true
+        case .drop:
+            return false
+        case .answer(let bytes):
+            write(bytes)
+            return false
+        case .hold:
+            guard case .message(let info) = inspected, let id = info.id else { return true }
+            if case .answer(let bytes) = await held.wait(TrafficGate.CallKey(session: nil, id: id)) {
+                write(bytes)
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Calls the gate let through that ended without an answer it saw: their slots free.
+    private func endGated(_ ids: [JSONRPCID]) {
+        guard let gate, !ids.isEmpty else { return }
+        held.resolve(gate.ended(ids.map { TrafficGate.CallKey(session: nil, id: $0) }, now: recorder.store.clock.now()))
     }
 
     /// The client has initialized the session: the standalone stream (Streamable HTTP only) may open, and the explorer's
@@ -475,10 +521,18 @@ public final class StdioToHTTPRelay: Service, Sendable {
             if let version = result.protocolVersion { session.withLock { $0.protocolVersion = version } }
         }
         var inspector = MessageInspector()
-        let claimed = line.withUnsafeBytes {
-            let id = recorder.observe(frame: $0, direction: .serverToClient, at: recorder.store.clock.now(), inspector: &inspector)
-            // The answer to one of mcpwatch's own requests stays here: the client never asked for it.
-            return injected.claim(id, line: $0)
+        let claimed = line.withUnsafeBytes { frame -> Bool in
+            let now = recorder.store.clock.now()
+            guard let gate else {
+                let id = recorder.observe(frame: frame, direction: .serverToClient, at: now, inspector: &inspector)
+                // The answer to one of mcpwatch's own requests stays here: the client never asked for it.
+                return injected.claim(id, line: frame)
+            }
+            let inspected = recorder.observeInspecting(frame: frame, direction: .serverToClient, at: now, inspector: &inspector)
+            if case .message(let info) = inspected, info.kind == .result || info.kind == .error, injected.claim(info.id, line: frame) { return true }
+            let (relay, actions) = gate.fromServer(frame: frame, inspected: inspected, session: nil, now: now)
+            held.resolve(actions)
+            return !relay
         }
         if !claimed { write(line) }
     }
@@ -497,6 +551,7 @@ public final class StdioToHTTPRelay: Service, Sendable {
         guard !ids.isEmpty else { return }
         let store = recorder.store
         if lost {
+            endGated(ids)
             let pending = recorder.lose(ids: ids, reason: text, at: store.clock.now())
             if !pending.isEmpty { logger.warning("answered requests with an error", metadata: ["requests": "\(pending.count)", "reason": "\(text)"]) }
             for id in pending {
