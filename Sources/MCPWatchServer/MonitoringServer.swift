@@ -25,6 +25,8 @@ public struct MonitoringSources: Sendable {
     public var explorer: ToolExplorer?
     /// The local store (its writer's status, its call log and history), when it is on.
     public var history: StoreHistory?
+    /// How `/metrics` writes buckets and resource URIs (`prometheus.*`).
+    public var prometheus = PrometheusOptions()
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
@@ -293,7 +295,7 @@ public struct MonitoringServer: Service {
         let counters = sources.store.counters(serverName: sources.serverName)
         let server = counters.serverName ?? "unknown"
         var exposition = PrometheusExposition(openMetrics: openMetrics, capacity: 64 << 10 + counters.targets.count * 7_000)
-        exposition.writeCalls(counters, server: server, transport: sources.transport)
+        exposition.writeCalls(counters, server: server, transport: sources.transport, options: sources.prometheus)
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         if let status = sources.history?.status { exposition.writeStore(status.snapshot, server: server) }

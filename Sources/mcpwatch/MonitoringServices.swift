@@ -57,6 +57,7 @@ struct MonitoringServices: Sendable {
                                         health: configuration.healthPolicy, alerts: alerts?.engine, explorer: explorer,
                                         system: { system.report(includeSeries: $0) })
         sources.history = storeWriter.map { StoreHistory(settings: configuration.store, status: $0.status) }
+        sources.prometheus = configuration.prometheus
         var monitoring = try MonitoringServer.configured(configuration, sources: sources, eventLoopGroup: eventLoops, logger: logger)
         monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, history: sources.history, eventLoops: eventLoops)
         self.monitoring = monitoring

@@ -90,6 +90,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var traffic: TrafficPolicy?
     /// The local store (`store.*`, WatchConfiguration+Store.swift).
     public var store = StoreSettings()
+    /// How `/metrics` writes buckets and resource URIs (`prometheus.*`, WatchConfiguration+Prometheus.swift).
+    public var prometheus = PrometheusOptions()
 
     /// The defaults.
     public init() {}
@@ -301,7 +303,7 @@ public enum ConfigSchema {
             config.alertCommands = commands
             return nil
         }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
-    ] + storeSettings
+    ] + storeSettings + prometheusSettings
 
     /// The setting for a dotted key.
     public static func setting(_ key: String) -> Setting? { settings.first { $0.key == key } }
