@@ -101,8 +101,8 @@ class StdioProxy:
 def stdio(mcpwatch, peers):
     """Two proxies: the defaults, and the conventions' buckets with resource URIs opted in."""
     default = StdioProxy(mcpwatch, peers["sdk2_python"])
-    opted = StdioProxy(mcpwatch, peers["sdk2_python"], env={"MCPWATCH_PROMETHEUS_BUCKETS": "conventions",
-                                                           "MCPWATCH_PROMETHEUS_RESOURCE_URI": "true"})
+    opted = StdioProxy(mcpwatch, peers["sdk2_python"], env={"MCPWATCH_HTTP_METRICS_BUCKETS": "conventions",
+                                                           "MCPWATCH_HTTP_METRICS_RESOURCE_URI": "true"})
     yield default, opted
     default.stop()
     opted.stop()

@@ -60,6 +60,16 @@ class Prometheus:
     def __init__(self, port):
         self.base = f"http://127.0.0.1:{port}"
 
+    def wait_ready(self):
+        """Until /-/ready answers 200: before that the API answers 503 in plain text."""
+        def ready():
+            try:
+                get(self.base + "/-/ready", timeout=5)
+                return True
+            except OSError:  # refused, or an HTTPError while it starts
+                return False
+        wait_for(ready, 60, interval=0.2, what="Prometheus ready")
+
     def api(self, path, **params):
         url = f"{self.base}/api/v1/{path}?" + urllib.parse.urlencode(params, doseq=True)
         try:
@@ -122,8 +132,7 @@ def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
     config = tmp_path / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: mcpwatch\n"
                       f"    static_configs:\n      - targets: ['127.0.0.1:{demo_port}', '127.0.0.1:{listen_port}']\n")
-    server = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-                               f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = None
     try:
         for port in (demo_port, upstream_port, serve_port, listen_port):
             wait_for(lambda: port_open(port), 30, what=f"port {port}")
@@ -133,8 +142,14 @@ def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
         legacy = subprocess.run([python, "-c", LEGACY_CLIENT, f"http://127.0.0.1:{serve_port}/mcp"],
                                 capture_output=True, text=True, timeout=120)
         assert legacy.returncode == 0, legacy.stderr[-3000:]
+        # Prometheus starts once both servers have answered initialize: a scrape before that would record a
+        # server="unknown" series, which the variables below would list.
+        wait_for(lambda: 'mcpwatch_server_up{server="mcpwatch-demo"' in get(f"http://127.0.0.1:{demo_port}/metrics"), 30,
+                 what="the demo's initialize")
+        server = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+                                   f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         prom = Prometheus(prom_port)
-        wait_for(lambda: port_open(prom_port), 30, what="Prometheus")
+        prom.wait_ready()
 
         variables = {v["name"]: v for v in dashboard["templating"]["list"] if v["type"] == "query"}
         everything = {name: ".*" for name in variables} | {"datasource": ""}
@@ -195,4 +210,4 @@ def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
                                "Streams opened and closed", "Stream notifications"}
         assert still_empty and {e.split(" [")[0] for e in still_empty} <= logical_and_streams, still_empty
     finally:
-        stop(server, proxy, upstream, demo)
+        stop(*[p for p in (server, proxy, upstream, demo) if p is not None])

@@ -67,7 +67,7 @@ def test_prometheus_discovers_instances_aggregates_them_and_runs_the_exported_ru
     assert export.returncode == 0, export.stderr
     check = subprocess.run([promtool, "check", "rules", str(rules_file)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    exported = [line.split(":", 1)[1].strip() for line in rules_file.read_text().splitlines() if line.strip().startswith("- alert:")]
+    exported = [json.loads(line.split(":", 1)[1]) for line in rules_file.read_text().splitlines() if line.strip().startswith("- alert:")]
     assert exported
 
     ports = [free_port() for _ in SERVERS]
@@ -93,9 +93,10 @@ scrape_configs:
                                f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     processes.append(server)
     try:
-        for port in ports + [prom_port]:
+        for port in ports:
             wait_for(lambda: port_open(port), 30, what=f"port {port}")
         prom = Prometheus(prom_port)
+        prom.wait_ready()
 
         def query(expr):
             answer = prom.api("query", query=expr, time=time.time())

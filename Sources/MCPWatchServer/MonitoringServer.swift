@@ -25,7 +25,7 @@ public struct MonitoringSources: Sendable {
     public var explorer: ToolExplorer?
     /// The local store (its writer's status, its call log and history), when it is on.
     public var history: StoreHistory?
-    /// How `/metrics` writes buckets and resource URIs (`prometheus.*`).
+    /// How `/metrics` writes buckets and resource URIs (`http.metrics_*`).
     public var prometheus = PrometheusOptions()
 
     /// Creates sources.

@@ -89,6 +89,23 @@ import Testing
         #expect(conventions.last == Substring(echo + #""+Inf"} 2"#))
     }
 
+    @Test func theSettingsAreReadAndKeepTheHTTPSectionInOnePiece() {
+        var config = WatchConfiguration()
+        #expect(config.prometheus == PrometheusOptions())
+        #expect(config.apply(environment: ["MCPWATCH_HTTP_METRICS_BUCKETS": "conventions", "MCPWATCH_HTTP_METRICS_RESOURCE_URI": "true"]).isEmpty)
+        #expect(config.prometheus == PrometheusOptions(buckets: .conventions, resourceURI: true))
+        #expect(config.apply(environment: ["MCPWATCH_HTTP_METRICS_BUCKETS": "otel"]).map(\.message) == ["expected fine or conventions, found 'otel'"])
+        // Every section's keys are together, so `config check` writes each section once.
+        let sections = ConfigSchema.settings.map { $0.key.prefix { $0 != "." } }
+        var seen: [Substring] = []
+        for section in sections where seen.last != section {
+            #expect(!seen.contains(section), "\(section) is split")
+            seen.append(section)
+        }
+        #expect(config.renderYAML().components(separatedBy: "\nhttp:\n").count == 2)
+        #expect(config.renderYAML().contains("  metrics_buckets: conventions\n"))
+    }
+
     @Test func endedSessionsHaveADurationPerProtocolVersion() {
         let (store, clock) = Self.store()
         #expect(!Self.text(store).contains("mcp_server_session_duration_seconds"))

@@ -90,7 +90,7 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var traffic: TrafficPolicy?
     /// The local store (`store.*`, WatchConfiguration+Store.swift).
     public var store = StoreSettings()
-    /// How `/metrics` writes buckets and resource URIs (`prometheus.*`, WatchConfiguration+Prometheus.swift).
+    /// How `/metrics` writes buckets and resource URIs (`http.metrics_*`, WatchConfiguration+Prometheus.swift).
     public var prometheus = PrometheusOptions()
 
     /// The defaults.
@@ -222,7 +222,7 @@ public enum ConfigSchema {
     }
 
     /// Every key, in documentation order.
-    public static let settings: [Setting] = [
+    public static let settings: [Setting] = [Setting]([
         string("server.name", "name of the monitored server in reports (default: its serverInfo.name)") { $0.serverName = $1 } render: { $0.serverName },
         list("server.command", "the server command and arguments, when not given after `--`") { $0.serverCommand = $1 } render: { $0.serverCommand },
         scalar("proxy.max_message_bytes", "longest message relayed (e.g. 64MiB); longer ones are answered with an error", ConfigValueParsing.byteSize, "a size such as 1048576, 512KiB or 64MiB") { $0.maxMessageBytes = $1 } render: { "\($0.maxMessageBytes)" },
@@ -303,7 +303,7 @@ public enum ConfigSchema {
             config.alertCommands = commands
             return nil
         }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
-    ] + storeSettings + prometheusSettings
+    ] + storeSettings).groupedBySection(adding: metricsSettings)
 
     /// The setting for a dotted key.
     public static func setting(_ key: String) -> Setting? { settings.first { $0.key == key } }

@@ -1,4 +1,4 @@
-/// How `/metrics` writes what the OpenTelemetry MCP conventions leave to the instrumentation (`prometheus.*`).
+/// How `/metrics` writes what the OpenTelemetry MCP conventions leave to the instrumentation (`http.metrics_*`).
 public struct PrometheusOptions: Sendable, Equatable {
     /// The bucket bounds of the duration histograms.
     public enum Buckets: String, Sendable, CaseIterable {
