@@ -1,7 +1,8 @@
 """The Grafana dashboard (dashboards/mcpwatch.json, issue 20 item 5), checked against a real Prometheus scraping real
 mcpwatch processes: `mcpwatch demo` (its own traffic, alerts that fire) and a reverse proxy in front of the SDK 2.3
 server of test_modern_calls.py, driven once by the SDK 2.3 client (logical calls of several rounds, a task, a
-`subscriptions/listen` stream), so that every panel has something to show. Every panel target's expression, with the
+`subscriptions/listen` stream) and once by a 2025-11-25 client (a transport session that ends, for the session
+panels), so that every panel has something to show. Every panel target's expression, with the
 template variables substituted as Grafana substitutes them, is evaluated through Prometheus's HTTP API: no query
 error, no panel without data. Every variable's `label_values` query has values.
 """
@@ -18,7 +19,7 @@ import pytest
 
 from conftest import free_port, stop, wait_for
 from test_http_proxy import get, port_open
-from test_modern_calls import SERVER, run_client
+from test_modern_calls import LEGACY_CLIENT, SERVER, run_client
 
 DASHBOARD = pathlib.Path(__file__).parent.parent / "dashboards" / "mcpwatch.json"
 RATE_INTERVAL = "15s"  # what Grafana makes of $__rate_interval at a 1 s scrape interval and a short time range
@@ -59,6 +60,16 @@ class Prometheus:
     def __init__(self, port):
         self.base = f"http://127.0.0.1:{port}"
 
+    def wait_ready(self):
+        """Until /-/ready answers 200: before that the API answers 503 in plain text."""
+        def ready():
+            try:
+                get(self.base + "/-/ready", timeout=5)
+                return True
+            except OSError:  # refused, or an HTTPError while it starts
+                return False
+        wait_for(ready, 60, interval=0.2, what="Prometheus ready")
+
     def api(self, path, **params):
         url = f"{self.base}/api/v1/{path}?" + urllib.parse.urlencode(params, doseq=True)
         try:
@@ -97,10 +108,13 @@ def test_the_dashboard_is_an_importable_grafana_dashboard():
     for needed in ("mcpwatch_server_up", "mcpwatch_calls_total", "mcpwatch_call_errors_total", "mcpwatch_calls_in_flight",
                    "mcp_server_operation_duration_seconds_bucket", "mcpwatch_alert_firing", "mcp_server_process_cpu_seconds_total",
                    "mcp_server_process_resident_memory_bytes", "process_cpu_seconds_total", "process_resident_memory_bytes",
-                   "mcpwatch_logical_call_duration_seconds_bucket", "mcpwatch_streams_open"):
+                   "mcpwatch_logical_call_duration_seconds_bucket", "mcpwatch_streams_open",
+                   "mcp_server_session_duration_seconds_bucket", "mcp_server_session_duration_seconds_count"):
         assert needed in exprs, needed
     assert "histogram_quantile(0.95, sum by (le, server, gen_ai_tool_name) (rate(mcp_server_operation_duration_seconds_bucket" in exprs
     assert any(p["type"] == "heatmap" and p["targets"][0].get("format") == "heatmap" for p in shown)
+    # A row is kept for traffic control, whose panels come with its metrics (issue 19).
+    assert any(p["type"] == "row" and p["title"] == "Traffic control" for p in d["panels"])
 
 
 def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
@@ -118,15 +132,24 @@ def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
     config = tmp_path / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: mcpwatch\n"
                       f"    static_configs:\n      - targets: ['127.0.0.1:{demo_port}', '127.0.0.1:{listen_port}']\n")
-    server = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-                               f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = None
     try:
         for port in (demo_port, upstream_port, serve_port, listen_port):
             wait_for(lambda: port_open(port), 30, what=f"port {port}")
         # Logical calls (input_required, a task) and a subscriptions/listen stream, through the reverse proxy.
         run_client(python, f"http://127.0.0.1:{serve_port}/mcp")
+        # A 2025-11-25 session (Mcp-Session-Id) that the client ends: the session duration panels.
+        legacy = subprocess.run([python, "-c", LEGACY_CLIENT, f"http://127.0.0.1:{serve_port}/mcp"],
+                                capture_output=True, text=True, timeout=120)
+        assert legacy.returncode == 0, legacy.stderr[-3000:]
+        # Prometheus starts once both servers have answered initialize: a scrape before that would record a
+        # server="unknown" series, which the variables below would list.
+        wait_for(lambda: 'mcpwatch_server_up{server="mcpwatch-demo"' in get(f"http://127.0.0.1:{demo_port}/metrics"), 30,
+                 what="the demo's initialize")
+        server = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+                                   f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         prom = Prometheus(prom_port)
-        wait_for(lambda: port_open(prom_port), 30, what="Prometheus")
+        prom.wait_ready()
 
         variables = {v["name"]: v for v in dashboard["templating"]["list"] if v["type"] == "query"}
         everything = {name: ".*" for name in variables} | {"datasource": ""}
@@ -179,11 +202,12 @@ def test_every_panel_has_data_in_a_real_prometheus(mcpwatch, peers, tmp_path):
         demo_only = everything | {"job": "mcpwatch", "instance": f"127.0.0.1:{demo_port}", "server": "mcpwatch-demo"}
         assert values_of("server", demo_only) == ["mcpwatch-demo"]
         assert "slow_report" in values_of("tool", demo_only) and "confirm" not in values_of("tool", demo_only)
-        # With one server chosen every query still evaluates; the demo has neither logical calls nor streams, so the
-        # panels that remain empty are those only.
+        # With one server chosen every query still evaluates; the demo has neither logical calls nor streams nor
+        # transport sessions (it relays stdio), so the panels that remain empty are those only.
         still_empty = empty(demo_only, query_range=False)
         logical_and_streams = {"Logical call latency p95", "Logical calls, rounds and task polls", "Streams open",
+                               "Session duration p50 / p95", "Sessions ended",
                                "Streams opened and closed", "Stream notifications"}
         assert still_empty and {e.split(" [")[0] for e in still_empty} <= logical_and_streams, still_empty
     finally:
-        stop(server, proxy, upstream, demo)
+        stop(*[p for p in (server, proxy, upstream, demo) if p is not None])

@@ -89,7 +89,7 @@ def test_metrics_pass_promtool_and_report_counts(live):
     check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, timeout=30)
     assert check.returncode == 0 and check.stdout == b"" and check.stderr == b"", (check.stdout + check.stderr).decode()
     text = body.decode()
-    assert 'mcp_server_operation_duration_seconds_bucket{server="echo-peer",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo",le="0.0001"}' in text
+    assert 'mcp_server_operation_duration_seconds_bucket{server="echo-peer",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo",gen_ai_operation_name="execute_tool",mcp_protocol_version="2025-06-18",le="0.0001"}' in text
     assert "process_resident_memory_bytes " in text and 'mcp_server_process_resident_memory_bytes{server="echo-peer"}' in text
     # As Prometheus asks for it: gzip, whose segments the second scrape mostly reuses from the first.
     for _ in range(2):

@@ -27,6 +27,8 @@ public struct MonitoringSources: Sendable {
     public var history: StoreHistory?
     /// What traffic control did, when a `traffic:` section configures it (`/api/traffic`, `/metrics`, the report).
     public var traffic: TrafficStats?
+    /// How `/metrics` writes buckets and resource URIs (`http.metrics_*`).
+    public var prometheus = PrometheusOptions()
 
     /// Creates sources.
     public init(store: MetricsStore, serverName: String? = nil, transport: String = "pipe",
@@ -301,7 +303,7 @@ public struct MonitoringServer: Service {
         let counters = sources.store.counters(serverName: sources.serverName)
         let server = counters.serverName ?? "unknown"
         var exposition = PrometheusExposition(openMetrics: openMetrics, capacity: 64 << 10 + counters.targets.count * 7_000)
-        exposition.writeCalls(counters, server: server, transport: sources.transport)
+        exposition.writeCalls(counters, server: server, transport: sources.transport, options: sources.prometheus)
         if let system = sources.system(false) { exposition.writeSystem(system, server: server) }
         if let alerts = sources.alerts { exposition.writeAlerts(alerts.report(limit: 0), server: server) }
         if let traffic = sources.traffic { exposition.writeTraffic(traffic.snapshot(), server: server, transport: sources.transport) }

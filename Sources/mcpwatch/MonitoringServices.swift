@@ -70,6 +70,7 @@ struct MonitoringServices: Sendable {
                                         system: { system.report(includeSeries: $0) })
         sources.traffic = traffic
         sources.history = storeWriter.map { StoreHistory(settings: configuration.store, status: $0.status) }
+        sources.prometheus = configuration.prometheus
         var monitoring = try MonitoringServer.configured(configuration, sources: sources, eventLoopGroup: eventLoops, logger: logger)
         monitoring?.fleet = FleetFrontDoor.member(configuration, store: store, history: sources.history, eventLoops: eventLoops)
         self.monitoring = monitoring

@@ -111,7 +111,7 @@ import Testing
                 #expect(response.headers[.contentType] == PrometheusExposition.textContentType)
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"gen_ai_tool_name="bad\"name\\with\nnewline""#))
-                #expect(text.contains(#"mcp_server_operation_duration_seconds_count{server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo"} 20"#))
+                #expect(text.contains(#"mcp_server_operation_duration_seconds_count{server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo",gen_ai_operation_name="execute_tool"} 20"#))
                 #expect(text.contains(#"error_type="-32602""#))
                 // Every sample line is NAME{...} VALUE or NAME VALUE: no raw newline leaked into a label.
                 for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -151,14 +151,15 @@ import Testing
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 let echo = #"server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="echo""#
-                let buckets = text.split(separator: "\n").filter { $0.hasPrefix("mcp_server_operation_duration_seconds_bucket{" + echo + ",le=") }
+                let histogram = echo + #",gen_ai_operation_name="execute_tool""#  // the conventions' histograms only
+                let buckets = text.split(separator: "\n").filter { $0.hasPrefix("mcp_server_operation_duration_seconds_bucket{" + histogram + ",le=") }
                 let counts = buckets.compactMap { $0.split(separator: " ").last.flatMap { UInt64($0) } }
                 #expect(counts.count == DurationBuckets.boundsMicros.count + 1)
                 #expect(counts == counts.sorted())
                 // 300 µs calls: none at or below 250 µs, all 20 at or below 500 µs.
-                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + echo + #",le="0.00025"} 0"#))
-                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + echo + #",le="0.0005"} 20"#))
-                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + echo + #",le="+Inf"} 20"#))
+                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + histogram + #",le="0.00025"} 0"#))
+                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + histogram + #",le="0.0005"} 20"#))
+                #expect(text.contains("mcp_server_operation_duration_seconds_bucket{" + histogram + #",le="+Inf"} 20"#))
                 #expect(text.contains("mcpwatch_calls_total{" + echo + #",outcome="ok"} 20"#))
                 #expect(text.contains(#"mcpwatch_call_errors_total{server="demo",network_transport="pipe",mcp_method_name="tools/call",gen_ai_tool_name="bad\"name\\with\nnewline",error_type="-32602"} 1"#))
             }

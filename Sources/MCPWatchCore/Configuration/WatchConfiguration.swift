@@ -92,6 +92,8 @@ public struct WatchConfiguration: Sendable, Equatable {
     public var store = StoreSettings()
     /// OTLP export (`otel.*`, WatchConfiguration+Telemetry.swift).
     public var telemetry = TelemetrySettings()
+    /// How `/metrics` writes buckets and resource URIs (`http.metrics_*`, WatchConfiguration+Prometheus.swift).
+    public var prometheus = PrometheusOptions()
 
     /// The defaults.
     public init() {}
@@ -223,7 +225,7 @@ public enum ConfigSchema {
     }
 
     /// Every key, in documentation order.
-    public static let settings: [Setting] = [
+    public static let settings: [Setting] = [Setting]([
         string("server.name", "name of the monitored server in reports (default: its serverInfo.name)") { $0.serverName = $1 } render: { $0.serverName },
         list("server.command", "the server command and arguments, when not given after `--`") { $0.serverCommand = $1 } render: { $0.serverCommand },
         scalar("proxy.max_message_bytes", "longest message relayed (e.g. 64MiB); longer ones are answered with an error", ConfigValueParsing.byteSize, "a size such as 1048576, 512KiB or 64MiB") { $0.maxMessageBytes = $1 } render: { "\($0.maxMessageBytes)" },
@@ -304,7 +306,7 @@ public enum ConfigSchema {
             config.alertCommands = commands
             return nil
         }, render: { config in "[" + config.alertCommands.map { "[" + $0.map(quoted).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }),
-    ] + storeSettings + telemetrySettings
+    ] + storeSettings + telemetrySettings).groupedBySection(adding: metricsSettings)
 
     /// The setting for a dotted key.
     public static func setting(_ key: String) -> Setting? { settings.first { $0.key == key } }

@@ -75,6 +75,77 @@ public struct CallCounters: Sendable {
     public var streamsClosed: [(reason: StreamCloseReason, count: UInt64)] = []
     /// Notifications delivered on `subscriptions/listen` streams, per method, sorted.
     public var streamNotifications: [(method: String, count: UInt64)] = []
+    /// The protocol version the server answered `initialize` with (the latest session's), once known.
+    public var protocolVersion: String? = nil
+    /// How long the ended transport sessions lasted, per protocol version (`""` unknown), sorted.
+    public var sessionDurations: [(protocolVersion: String, buckets: DurationBuckets)] = []
+}
+
+extension CallCounters {
+    /// The methods whose target is a resource URI.
+    public static let resourceMethods: Set<String> = ["resources/read", "resources/subscribe", "resources/unsubscribe"]
+
+    /// These counters with the targets of each resource method folded into one target without a URI (first-seen
+    /// order kept), for `/metrics` without `mcp_resource_uri`: the same label set twice is not valid exposition.
+    public func foldingResourceURIs() -> CallCounters {
+        guard targets.contains(where: { $0.key.target != nil && Self.resourceMethods.contains($0.key.method) }) else { return self }
+        var folded = self
+        folded.targets = []
+        var index: [String: Int] = [:]  // direction and method
+        for t in targets {
+            guard t.key.target != nil, Self.resourceMethods.contains(t.key.method) else {
+                folded.targets.append(t)
+                continue
+            }
+            let key = TargetKey(method: t.key.method, target: nil)
+            let slot = t.direction.rawValue + " " + t.key.method
+            guard let i = index[slot] else {
+                index[slot] = folded.targets.count
+                var first = t
+                first.key = key
+                folded.targets.append(first)
+                continue
+            }
+            folded.targets[i].merge(t)
+        }
+        return folded
+    }
+}
+
+extension CallCounters.Target {
+    /// Adds another target's counts to this one's.
+    mutating func merge(_ other: CallCounters.Target) {
+        for k in outcomes.indices where k < other.outcomes.count { outcomes[k] &+= other.outcomes[k] }
+        errorTypes = Self.merged(errorTypes.map { ($0.type, $0.count) }, other.errorTypes.map { ($0.type, $0.count) }, &+)
+            .map { (type: $0.0, count: $0.1) }
+        inFlight += other.inFlight
+        requestBytes &+= other.requestBytes
+        responseBytes &+= other.responseBytes
+        okBuckets.add(other.okBuckets)
+        errorBuckets = Self.merged(errorBuckets.map { ($0.type, $0.buckets) }, other.errorBuckets.map { ($0.type, $0.buckets) }) {
+            var sum = $0
+            sum.add($1)
+            return sum
+        }.map { (type: $0.0, buckets: $0.1) }
+        if let theirs = other.logical {
+            if var mine = logical {
+                mine.buckets.add(theirs.buckets)
+                mine.rounds &+= theirs.rounds
+                mine.clientWaitNanos &+= theirs.clientWaitNanos
+                mine.polls &+= theirs.polls
+                logical = mine
+            } else {
+                logical = theirs
+            }
+        }
+    }
+
+    /// Two lists sorted by key, merged into one sorted by key, values of equal keys combined.
+    private static func merged<V>(_ a: [(String, V)], _ b: [(String, V)], _ combine: (V, V) -> V) -> [(String, V)] {
+        var all = Dictionary(a, uniquingKeysWith: combine)
+        for (k, v) in b { all[k] = all[k].map { combine($0, v) } ?? v }
+        return all.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
 }
 
 extension MetricsStore {
@@ -117,6 +188,8 @@ extension MetricsStore {
                 }
             },
             streamsClosed: StreamCloseReason.allCases.compactMap { reason in copy.streams.closedByReason[reason].map { (reason, $0) } },
-            streamNotifications: copy.streams.notifications.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            streamNotifications: copy.streams.notifications.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            protocolVersion: copy.session.protocolVersion,
+            sessionDurations: sessions.durations)
     }
 }

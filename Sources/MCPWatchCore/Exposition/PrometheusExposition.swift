@@ -4,8 +4,9 @@ import Foundation
 ///
 /// Names follow the OpenTelemetry MCP semantic conventions mapped to Prometheus: `mcp.server.operation.duration`
 /// becomes `mcp_server_operation_duration_seconds` with labels `mcp_method_name`, `gen_ai_tool_name` (or
-/// `gen_ai_prompt_name`, `mcp_resource_uri`), `error_type`. Label values are escaped, so a hostile tool name
-/// cannot break the format.
+/// `gen_ai_prompt_name`; `mcp_resource_uri` only when opted in), `gen_ai_operation_name`, `mcp_protocol_version`,
+/// `network_transport`, `error_type` and `rpc_response_status_code` (docs/metrics.md lists them against the
+/// conventions). Label values are escaped, so a hostile tool name cannot break the format.
 public struct PrometheusExposition {
     /// The content type of the classic text format.
     public static let textContentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -16,6 +17,8 @@ public struct PrometheusExposition {
     /// appends (string appends and the final conversion took twice as long).
     private var out: [UInt8] = []
     private let openMetrics: Bool
+    /// The bounds the duration histograms are written with (``writeCalls(_:server:transport:options:)`` sets them).
+    private var buckets: PrometheusOptions.Buckets = .fine
     /// Where each segment of the text starts, in order; together they cover the whole text.
     public private(set) var segments: [Segment] = []
 
@@ -161,9 +164,19 @@ extension PrometheusExposition {
     ///   - counters: what the store counted (``MetricsStore/counters(serverName:)``).
     ///   - server: the `server` label value.
     ///   - transport: the `network_transport` label value (`pipe` for stdio, `tcp` for HTTP).
-    public mutating func writeCalls(_ counters: CallCounters, server: String, transport: String = "pipe") {
+    ///   - options: the buckets, and whether resource URIs label series (folded into their method otherwise).
+    public mutating func writeCalls(_ counters: CallCounters, server: String, transport: String = "pipe", options: PrometheusOptions = PrometheusOptions()) {
+        let counters = options.resourceURI ? counters : counters.foldingResourceURIs()
+        buckets = options.buckets
         let common = Self.labelText([("server", server), ("network_transport", transport)])
         let labelTexts = counters.targets.map { common + "," + Self.labelText(Self.targetLabels($0.key)) }
+        // The conventions' histograms carry what the conventions recommend besides: the GenAI operation of a tool
+        // call and the protocol version (not on mcpwatch's own families, whose series would split at `initialize`).
+        let version = counters.protocolVersion.map { ",mcp_protocol_version=\"" + Self.escapeLabel($0) + "\"" } ?? ""
+        let conventionTexts = counters.targets.indices.map { i in
+            labelTexts[i] + (counters.targets[i].key.method == "tools/call" ? ",gen_ai_operation_name=\"execute_tool\"" : "") + version
+                + Self.protocolNameText(transport)
+        }
         for (direction, name, help) in [
             (Direction.clientToServer, "mcp_server_operation_duration_seconds", "Duration of MCP requests from the client, from request to response, as the proxy saw them."),
             (Direction.serverToClient, "mcp_client_operation_duration_seconds", "Duration of MCP requests from the server to the client (sampling, elicitation, roots), from request to response."),
@@ -175,10 +188,12 @@ extension PrometheusExposition {
             for (i, t) in counters.targets.enumerated() where t.direction == direction {
                 startTargetBlock(i)  // a target's histograms are about 50 lines: one segment each
                 if t.okBuckets.count > 0 || t.errorBuckets.isEmpty {
-                    writeHistogram(bucketName, sumName, countName, labels: labelTexts[i], t.okBuckets)
+                    writeHistogram(bucketName, sumName, countName, labels: conventionTexts[i], t.okBuckets)
                 }
                 for (type, buckets) in t.errorBuckets {
-                    writeHistogram(bucketName, sumName, countName, labels: labelTexts[i] + ",error_type=\"" + Self.escapeLabel(type) + "\"", buckets)
+                    var labels = conventionTexts[i] + ",error_type=\"" + Self.escapeLabel(type) + "\""
+                    if let code = Self.statusCode(errorType: type) { labels += ",rpc_response_status_code=\"" + code + "\"" }
+                    writeHistogram(bucketName, sumName, countName, labels: labels, buckets)
                 }
             }
         }
@@ -216,6 +231,7 @@ extension PrometheusExposition {
         writeLogicalCalls(counters, labelTexts: labelTexts)
 
         let commonLabels = [("server", server), ("network_transport", transport)]
+        writeSessions(counters, common: common + Self.protocolNameText(transport))
         writeStreams(counters, commonLabels: commonLabels)
         let traffic = counters.traffic
         family("mcpwatch_messages_total", type: "counter", help: "JSON-RPC frames relayed, per direction.")
@@ -269,6 +285,39 @@ extension PrometheusExposition {
         }
     }
 
+    /// `mcp.server.session.duration`: the transport sessions (`Mcp-Session-Id`, protocol versions up to
+    /// 2025-11-25) that ended, first seen to `DELETE` or the server's 404, once one has.
+    private mutating func writeSessions(_ counters: CallCounters, common: String) {
+        guard !counters.sessionDurations.isEmpty else { return }
+        let name = "mcp_server_session_duration_seconds"
+        family(name, type: "histogram", help: "Duration of ended MCP transport sessions (Mcp-Session-Id), from the first message mcpwatch saw to DELETE or the server forgetting the session.", unit: "seconds")
+        for s in counters.sessionDurations {
+            let labels = s.protocolVersion.isEmpty ? common : common + ",mcp_protocol_version=\"" + Self.escapeLabel(s.protocolVersion) + "\""
+            writeHistogram(name + "_bucket", name + "_sum", name + "_count", labels: labels, s.buckets)
+        }
+    }
+
+    /// `network_protocol_name="http"` over TCP (mcpwatch speaks Streamable HTTP there), nothing over pipes.
+    static func protocolNameText(_ transport: String) -> String {
+        transport == "tcp" ? ",network_protocol_name=\"http\"" : ""
+    }
+
+    /// The JSON-RPC error code behind an `error.type`, for `rpc_response_status_code`: the number itself, or the
+    /// code of the names ``JSONRPCErrorName`` gives; nil for outcomes without a code (`tool_error`, `cancelled`, ...).
+    static func statusCode(errorType: String) -> String? {
+        if let first = errorType.utf8.first, first == UInt8(ascii: "-") || (0x30...0x39).contains(first), Int(errorType) != nil {
+            return errorType
+        }
+        switch errorType {
+        case "resource_not_found": return "-32002"
+        case "url_elicitation_required": return "-32042"
+        case "header_mismatch": return "-32020"
+        case "missing_required_client_capability": return "-32021"
+        case "unsupported_protocol_version": return "-32022"
+        default: return nil
+        }
+    }
+
     /// The notification streams (`subscriptions/listen`, the standalone `GET` stream), once one was opened.
     private mutating func writeStreams(_ counters: CallCounters, commonLabels: [(String, String)]) {
         guard !counters.streams.isEmpty else { return }
@@ -297,9 +346,24 @@ extension PrometheusExposition {
     /// The `le` label text of every bucket bound, formatted once.
     static let leTexts: [String] = DurationBuckets.boundsMicros.map { "le=\"" + format(Double($0) / 1e6) + "\"" } + ["le=\"+Inf\""]
 
+    /// Where each of the conventions' bounds is among ``DurationBuckets/boundsMicros`` (every one is there).
+    static let conventionIndices: [Int] = PrometheusOptions.conventionBoundsMicros.map { bound in
+        DurationBuckets.boundsMicros.firstIndex(of: bound)!
+    }
+
+    /// The `le` label text of the conventions' bounds.
+    static let conventionLeTexts: [String] = PrometheusOptions.conventionBoundsMicros.map { "le=\"" + format(Double($0) / 1e6) + "\"" }
+
     private mutating func writeHistogram(_ bucketName: String, _ sumName: String, _ countName: String, labels: String, _ buckets: DurationBuckets) {
         let cumulative = buckets.cumulative
-        for (i, count) in cumulative.enumerated() { line(bucketName, labels, Self.leTexts[i], count) }
+        switch self.buckets {
+        case .fine:
+            for (i, count) in cumulative.enumerated() { line(bucketName, labels, Self.leTexts[i], count) }
+        case .conventions:
+            // The fine bounds hold the conventions' ones, so their cumulative counts are exact.
+            for (j, i) in Self.conventionIndices.enumerated() { line(bucketName, labels, Self.conventionLeTexts[j], cumulative[i]) }
+            line(bucketName, labels, Self.leTexts[Self.leTexts.count - 1], cumulative[cumulative.count - 1])
+        }
         line(sumName, labels, nil, Self.format(Double(buckets.sumNanos) / 1e9))
         line(countName, labels, nil, cumulative[cumulative.count - 1])
     }

@@ -28,6 +28,11 @@ public final class SessionTable: Sendable {
     private struct State: Sendable {
         var sessions: [String: SessionSummary] = [:]
         var opened: UInt64 = 0
+        /// How long the ended sessions lasted, per protocol version ("" when unknown), for
+        /// `mcp_server_session_duration_seconds`: kept apart from `sessions`, so eviction loses none.
+        var durations: [String: DurationBuckets] = [:]
+        /// The kept sessions whose duration was counted: a session reopened and closed again counts once.
+        var counted: Set<String> = []
     }
 
     /// Most sessions kept.
@@ -58,6 +63,7 @@ public final class SessionTable: Sendable {
                 $0.closed != $1.closed ? $0.closed : $0.lastSeen < $1.lastSeen
             }) {
                 state.sessions[victim.id] = nil
+                state.counted.remove(victim.id)
             }
             state.opened &+= 1
             state.sessions[id] = SessionSummary(
@@ -85,13 +91,24 @@ public final class SessionTable: Sendable {
         }
     }
 
-    /// Marks a session ended; it stays listed until evicted.
+    /// Marks a session ended; it stays listed until evicted. The first close of an open session counts its
+    /// duration (first seen to now) in ``durations``.
     public func close(id: String) {
         let now = clock.wallNow()
         state.withLock { state in
+            guard let session = state.sessions[id] else { return }
+            if !session.closed, state.counted.insert(id).inserted {
+                let nanos = UInt64(max(0, now.timeIntervalSince(session.startedAt)) * 1e9)
+                state.durations[session.protocolVersion ?? "", default: DurationBuckets()].add(micros: nanos / 1_000, nanos: nanos)
+            }
             state.sessions[id]?.closed = true
             state.sessions[id]?.lastSeen = now
         }
+    }
+
+    /// How long the ended sessions lasted, per protocol version (`""` when it was never learnt), sorted by version.
+    public var durations: [(protocolVersion: String, buckets: DurationBuckets)] {
+        state.withLock { $0.durations }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Sessions open now (among those kept).
