@@ -6,6 +6,10 @@
 /// `valueAtPercentile`, value for value); the walk is what differs. Through the library's iterator, a report over
 /// 1,000 targets with long-tailed latencies spent over 25 ms walking; here a walk is at most 26 group totals
 /// plus 128 counts per percentile, on plain arrays.
+///
+/// Sparse by group: only the groups of 128 counts that have a value are stored (1 KB each, in group order, found
+/// by a bit mask), so a tool whose calls span two orders of magnitude keeps about 7 KB instead of all 26 KB. The
+/// layout the counts are read in (``counts``, ``LatencyCounts``) is unchanged.
 struct LatencyHistogram: Sendable, Equatable {
     /// The largest value kept; larger ones count as this.
     static let highestTrackable: UInt64 = 3_600_000_000
@@ -13,17 +17,46 @@ struct LatencyHistogram: Sendable, Equatable {
     static let halfCountMagnitude = 7
     static let halfCount = 1 << halfCountMagnitude
     /// 26 groups of 128: the linear first 256 values, then one group per power of two up to `highestTrackable`.
-    static let length = 26 * halfCount
+    static let groupCount = 26
+    static let length = groupCount * halfCount
 
-    private(set) var counts: [UInt64]
-    private(set) var groups: [UInt64]
+    /// The counts of the groups that have any, in group order, 128 per group.
+    private var stored: [UInt64] = []
+    /// Bit g set: group g is stored (at the rank of g among the set bits).
+    private var present: UInt32 = 0
+    /// Every count per group (0 for groups not stored); empty until the first value.
+    private var totals: [UInt64] = []
     private(set) var totalCount: UInt64 = 0
     private(set) var minValue: UInt64 = .max
     private(set) var maxValue: UInt64 = 0
 
-    init() {
-        counts = Array(repeating: 0, count: Self.length)
-        groups = Array(repeating: 0, count: Self.length / Self.halfCount)
+    init() {}
+
+    /// All counts in the full layout (``length`` of them, zero where no group is stored), read without copying.
+    struct Counts: RandomAccessCollection, Sendable {
+        fileprivate let stored: [UInt64]
+        fileprivate let present: UInt32
+        var startIndex: Int { 0 }
+        var endIndex: Int { LatencyHistogram.length }
+        @inline(__always)
+        subscript(index: Int) -> UInt64 {
+            let g = index >> LatencyHistogram.halfCountMagnitude
+            guard present & (1 << UInt32(g)) != 0 else { return 0 }
+            return stored[LatencyHistogram.offset(ofGroup: g, present: present) + (index & (LatencyHistogram.halfCount - 1))]
+        }
+    }
+
+    /// The counts in HdrHistogram's layout.
+    var counts: Counts { Counts(stored: stored, present: present) }
+    /// The total count of each group of 128, ``groupCount`` of them.
+    var groups: [UInt64] { totals.isEmpty ? Array(repeating: 0, count: Self.groupCount) : totals }
+
+    /// Bytes held on the heap for counts (for the memory figures).
+    var storedBytes: Int { (stored.capacity + totals.capacity) * MemoryLayout<UInt64>.stride }
+
+    @inline(__always)
+    static func offset(ofGroup g: Int, present: UInt32) -> Int {
+        (present & ((1 << UInt32(g)) - 1)).nonzeroBitCount << halfCountMagnitude
     }
 
     /// The counts index of a value (HdrHistogram's `countsIndexForValue` with unit magnitude 0).
@@ -52,11 +85,27 @@ struct LatencyHistogram: Sendable, Equatable {
     mutating func record(_ micros: UInt64) {
         let value = min(micros, Self.highestTrackable)
         let i = Self.index(of: value)
-        counts[i] &+= 1
-        groups[i >> Self.halfCountMagnitude] &+= 1
+        let g = i >> Self.halfCountMagnitude
+        if present & (1 << UInt32(g)) == 0 { addGroup(g) }
+        stored[Self.offset(ofGroup: g, present: present) + (i & (Self.halfCount - 1))] &+= 1
+        totals[g] &+= 1
         totalCount &+= 1
         if value < minValue { minValue = value }
         if value > maxValue { maxValue = value }
+    }
+
+    /// Stores a group's 128 counts, at most 26 times in a histogram's life.
+    @inline(never)
+    private mutating func addGroup(_ g: Int) {
+        if totals.isEmpty { totals = Array(repeating: 0, count: Self.groupCount) }
+        let at = Self.offset(ofGroup: g, present: present)
+        var grown: [UInt64] = []
+        grown.reserveCapacity(stored.count + Self.halfCount)
+        grown.append(contentsOf: stored[..<at])
+        grown.append(contentsOf: repeatElement(0, count: Self.halfCount))
+        grown.append(contentsOf: stored[at...])
+        stored = grown
+        present |= 1 << UInt32(g)
     }
 
     /// p50, p90, p95, p99 and p99.9 in µs, as HdrHistogram's `valueAtPercentile` finds them (nearest rank, the
@@ -70,28 +119,39 @@ struct LatencyHistogram: Sendable, Equatable {
         }
         let ranks = [rank(50), rank(90), rank(95), rank(99), rank(99.9)]
         var found: [UInt64] = [maxValue, maxValue, maxValue, maxValue, maxValue]
-        counts.withUnsafeBufferPointer { counts in
-            groups.withUnsafeBufferPointer { groups in
-                var seen: UInt64 = 0  // counts before index i
-                var i = 0
-                for (k, r) in ranks.enumerated() {
-                    while i < counts.count {
-                        if i & (Self.halfCount - 1) == 0 {
-                            // At a group's start: skip the whole groups that end before the rank.
-                            var g = i >> Self.halfCountMagnitude
-                            while g < groups.count, seen + groups[g] < r {
-                                seen += groups[g]
-                                g += 1
-                            }
-                            i = g << Self.halfCountMagnitude
-                            if i >= counts.count { break }
-                        }
-                        if seen + counts[i] >= r { break }
-                        seen += counts[i]
-                        i += 1
+        let present = present
+        stored.withUnsafeBufferPointer { stored in
+            totals.withUnsafeBufferPointer { groups in
+                var seen: UInt64 = 0  // counts before group g (and, within it, before cell j)
+                var g = 0
+                var k = 0
+                while k < ranks.count, g < Self.groupCount {
+                    let r = ranks[k]
+                    // Skip the whole groups that end before the rank (empty ones have a total of 0).
+                    guard seen + groups[g] >= r else {
+                        seen += groups[g]
+                        g += 1
+                        continue
                     }
-                    guard i < counts.count else { return }
-                    found[k] = Swift.max(Swift.min(Self.highestEquivalent(index: i), maxValue), minValue)
+                    // The rank (and maybe the next ones) falls in group g: walk its counts.
+                    let base = Self.offset(ofGroup: g, present: present)
+                    var within = seen
+                    var j = 0
+                    while k < ranks.count, j < Self.halfCount {
+                        let c = stored[base + j]
+                        if within + c >= ranks[k] {
+                            let i = (g << Self.halfCountMagnitude) + j
+                            found[k] = Swift.max(Swift.min(Self.highestEquivalent(index: i), maxValue), minValue)
+                            k += 1
+                            continue
+                        }
+                        within += c
+                        j += 1
+                    }
+                    if k < ranks.count {
+                        seen += groups[g]
+                        g += 1
+                    }
                 }
             }
         }

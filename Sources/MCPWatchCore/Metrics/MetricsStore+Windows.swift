@@ -99,8 +99,7 @@ extension MetricsStore {
         var calls: UInt64 = 0, errors: UInt64 = 0, sum: UInt64 = 0
         // Walk only the window's seconds, not the whole hour-long ring; a tool idle since before the window costs nothing.
         if let lastSecond, lastSecond >= first {
-            for s in first...current {
-                let slot = stats.seconds.slot(second: s)
+            stats.seconds.forEach(from: first, through: current) { slot in
                 calls += UInt64(slot.calls)
                 errors += UInt64(slot.errors)
                 sum += slot.sumMicros

@@ -1,4 +1,8 @@
-/// Per-second counts for the last `capacity` seconds, in a fixed ring: rates and chart series come from it.
+/// Per-second counts for the last `capacity` seconds: rates and chart series come from it.
+///
+/// Sparse: only the seconds that had a call are held, oldest first, in a ring buffer that grows (doubling) with the
+/// seconds in use and shrinks when they thin out, up to `capacity` slots. A tool called now and then holds a few
+/// slots, not an hour of them; a tool called every second holds what the dense ring held.
 struct SecondRing: Sendable {
     /// One second of calls.
     struct Slot: Sendable, Equatable {
@@ -10,35 +14,122 @@ struct SecondRing: Sendable {
         var sumMicros: UInt64 = 0
     }
 
-    private(set) var slots: [Slot]
+    /// The seconds covered (the window), at most this many slots held.
+    let capacity: Int
+    /// The held slots as a ring: `count` of them from `head`, in increasing second order.
+    private var buffer: [Slot] = []
+    private var head = 0
+    private(set) var count = 0
 
-    init(capacity: Int) { slots = Array(repeating: Slot(), count: max(1, capacity)) }
+    static let initialSlots = 4
 
-    var capacity: Int { slots.count }
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Bytes held on the heap (for the memory figures).
+    var storedBytes: Int { buffer.capacity * MemoryLayout<Slot>.stride }
+
+    @inline(__always)
+    private func position(_ k: Int) -> Int {
+        let p = head + k
+        return p >= buffer.count ? p - buffer.count : p
+    }
 
     @inline(__always)
     mutating func add(second: UInt32, failed: Bool, micros: UInt64) {
-        let i = Int(second % UInt32(slots.count))
-        if slots[i].second != second { slots[i] = Slot(second: second) }
-        slots[i].calls &+= 1
-        if failed { slots[i].errors &+= 1 }
+        let k: Int
+        if count > 0, buffer[position(count - 1)].second == second {
+            k = count - 1
+        } else {
+            k = insert(second)
+            if k < 0 { return }
+        }
+        let i = position(k)
+        buffer[i].calls &+= 1
+        if failed { buffer[i].errors &+= 1 }
         let m = UInt32(truncatingIfNeeded: min(micros, UInt64(UInt32.max)))
-        if m > slots[i].maxMicros { slots[i].maxMicros = m }
-        slots[i].sumMicros &+= micros
+        if m > buffer[i].maxMicros { buffer[i].maxMicros = m }
+        buffer[i].sumMicros &+= micros
+    }
+
+    /// Makes room for a new second and returns its rank, or -1 when it is older than the window.
+    @inline(never)
+    private mutating func insert(_ second: UInt32) -> Int {
+        let newest = count > 0 ? buffer[position(count - 1)].second : second
+        let top = max(newest, second)
+        // Seconds that left the window of the newest one go first (a dense ring would have overwritten them).
+        while count > 0, UInt64(buffer[head].second) + UInt64(capacity) <= UInt64(top) {
+            buffer[head] = Slot()
+            head = head + 1 == buffer.count ? 0 : head + 1
+            count -= 1
+        }
+        if UInt64(second) + UInt64(capacity) <= UInt64(top) { return -1 }
+        if count == buffer.count {
+            relayout(slots: min(max(Self.initialSlots, buffer.count * 2), capacity))
+        } else if buffer.count > 4 * Self.initialSlots, count * 4 < buffer.count {
+            relayout(slots: buffer.count / 2)
+        }
+        // Usually the newest; a call that finished a moment before the last one recorded goes just before it.
+        var k = count
+        while k > 0, buffer[position(k - 1)].second > second { k -= 1 }
+        if k > 0, buffer[position(k - 1)].second == second { return k - 1 }
+        var j = count
+        while j > k {
+            buffer[position(j)] = buffer[position(j - 1)]
+            j -= 1
+        }
+        count += 1
+        buffer[position(k)] = Slot(second: second)
+        return k
+    }
+
+    /// Copies the held slots, oldest first, into a buffer of `slots` (at least `count`).
+    private mutating func relayout(slots: Int) {
+        var grown: [Slot] = []
+        grown.reserveCapacity(slots)
+        for k in 0..<count { grown.append(buffer[position(k)]) }
+        grown.append(contentsOf: repeatElement(Slot(), count: slots - count))
+        buffer = grown
+        head = 0
+    }
+
+    /// The rank of the first held slot whose second is at or after `second` (`count` if none).
+    private func lowerBound(_ second: UInt32) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if buffer[position(mid)].second < second { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// The slot for a second, or an empty one if that second is not held.
     func slot(second: UInt32) -> Slot {
-        let s = slots[Int(second % UInt32(slots.count))]
-        return s.second == second ? s : Slot(second: second)
+        let k = lowerBound(second)
+        if k < count {
+            let s = buffer[position(k)]
+            if s.second == second { return s }
+        }
+        return Slot(second: second)
+    }
+
+    /// Visits the held slots with a second in `first...last`, oldest first.
+    func forEach(from first: UInt32, through last: UInt32, _ body: (Slot) -> Void) {
+        guard first <= last else { return }
+        var k = lowerBound(first)
+        while k < count {
+            let s = buffer[position(k)]
+            if s.second > last { return }
+            body(s)
+            k += 1
+        }
     }
 
     /// Calls and errors over the `seconds` seconds ending with `current` (inclusive).
     func totals(endingAt current: UInt32, seconds: Int) -> (calls: UInt64, errors: UInt64, sumMicros: UInt64) {
         var calls: UInt64 = 0, errors: UInt64 = 0, sum: UInt64 = 0
-        let span = UInt32(min(seconds, slots.count))
+        let span = UInt32(min(seconds, capacity))
         let first = current >= span ? current - span + 1 : 0
-        for slot in slots where slot.second != .max && slot.second >= first && slot.second <= current {
+        forEach(from: first, through: current) { slot in
             calls += UInt64(slot.calls)
             errors += UInt64(slot.errors)
             sum += slot.sumMicros
@@ -96,27 +187,40 @@ struct LatencyBuckets: Sendable, Equatable {
 /// The last `capacity` outcomes of a target (duration, failure, second), newest last: its recent success rate and
 /// mean, and the call windows and latency percentiles that alert rules evaluate.
 struct RecentOutcomes: Sendable {
-    private var micros: [UInt32]
-    private var failed: [Bool]
-    private var seconds: [UInt32]
+    // Grown by appending up to `capacity`, then a ring: a tool called a few times holds a few outcomes.
+    private var micros: [UInt32] = []
+    private var failed: [Bool] = []
+    private var seconds: [UInt32] = []
     private var next = 0
     private(set) var count = 0
+    /// How many outcomes are kept at most.
+    let capacity: Int
 
-    init(capacity: Int) {
-        micros = Array(repeating: 0, count: max(1, capacity))
-        failed = Array(repeating: false, count: max(1, capacity))
-        seconds = Array(repeating: 0, count: max(1, capacity))
-    }
+    init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    var capacity: Int { micros.count }
+    /// Bytes held on the heap (for the memory figures).
+    var storedBytes: Int { micros.capacity * 4 + failed.capacity + seconds.capacity * 4 }
 
     @inline(__always)
     mutating func add(micros value: UInt64, failed isFailure: Bool, second: UInt32 = 0) {
-        micros[next] = UInt32(truncatingIfNeeded: min(value, UInt64(UInt32.max)))
+        let m = UInt32(truncatingIfNeeded: min(value, UInt64(UInt32.max)))
+        if count < capacity {
+            if micros.isEmpty {
+                micros.reserveCapacity(min(capacity, 16))
+                failed.reserveCapacity(min(capacity, 16))
+                seconds.reserveCapacity(min(capacity, 16))
+            }
+            micros.append(m)
+            failed.append(isFailure)
+            seconds.append(second)
+            count += 1
+            next = count == capacity ? 0 : count
+            return
+        }
+        micros[next] = m
         failed[next] = isFailure
         seconds[next] = second
-        next = next + 1 == micros.count ? 0 : next + 1
-        if count < micros.count { count += 1 }
+        next = next + 1 == capacity ? 0 : next + 1
     }
 
     /// Visits at most `limit` outcomes, newest first, while `body` returns true.

@@ -103,6 +103,24 @@ struct TargetStats: Sendable {
         version &+= 1
     }
 
+    /// About what this target holds: its slot in the store's array and the heap of its parts (array buffers with
+    /// their 32-byte headers, dictionaries at their capacity), for the memory figures (docs/benchmarks.md).
+    /// Strings of up to 15 bytes live inline; longer error messages count their length.
+    var heapBytes: Int {
+        let header = 32
+        func array<T>(_ a: [T]) -> Int { a.capacity == 0 ? 0 : header + a.capacity * MemoryLayout<T>.stride }
+        func text(_ s: String) -> Int { s.utf8.count > 15 ? header + s.utf8.count : 0 }
+        var bytes = MemoryLayout<TargetStats>.stride + text(key.method) + text(key.target ?? "")
+        bytes += array(outcomes) + array(okBuckets.counts)
+        bytes += histogram.storedBytes + 2 * header + seconds.storedBytes + header + recent.storedBytes + 3 * header
+        bytes += errorTypes.isEmpty ? 0 : header + errorTypes.capacity * (MemoryLayout<String>.stride + 8 + 1)
+        bytes += errorBuckets.isEmpty ? 0 : header + errorBuckets.capacity * (MemoryLayout<String>.stride + MemoryLayout<DurationBuckets>.stride + 1)
+        bytes += errorBuckets.values.reduce(0) { $0 + array($1.counts) }
+        bytes += array(recentErrors) + recentErrors.reduce(0) { $0 + text($1.message) + text($1.type) }
+        if let logical { bytes += MemoryLayout<LogicalCallStats>.stride + logical.histogram.storedBytes + array(logical.buckets.counts) }
+        return bytes
+    }
+
     /// Records a logical call that ended on another round trip (its last round, or the poll that saw its task end).
     mutating func recordLogical(_ call: LogicalCall) {
         if logical == nil { logical = LogicalCallStats(seededFrom: self) }
