@@ -37,13 +37,16 @@ struct MonitoringServices: Sendable {
     ///   - explorer: the dashboard's tool explorer, where mcpwatch can send its own requests.
     ///   - serverIsEveryChild: sample every process mcpwatch started as the server (the bridge's, one per session).
     ///   - eventLoops: where the monitoring HTTP server serves (the command's own group, see ``withEventLoops(_:)``).
+    ///   - trafficStats: the figures the relay's traffic gate records into, shown when `traffic:` is configured.
     init(_ configuration: WatchConfiguration, store: MetricsStore, transport: String, explorer: ToolExplorer? = nil,
-         serverIsEveryChild: Bool = false, eventLoops: any EventLoopGroup, logger: Logger) throws {
+         serverIsEveryChild: Bool = false, eventLoops: any EventLoopGroup, trafficStats: TrafficStats? = nil,
+         logger: Logger) throws {
         self.configuration = configuration
         self.serverIsEveryChild = serverIsEveryChild
         self.store = store
         self.logger = logger
-        let traffic = configuration.traffic.map { TrafficStats(policy: $0) }
+        // One instance per proxy: the relay's gate writes it, every view reads it.
+        let traffic = configuration.traffic.map { trafficStats ?? TrafficStats(policy: $0) }
         self.traffic = traffic
         reports = configuration.reportFile.map {
             var writer = ReportFileWriter(path: $0, store: store, serverName: configuration.serverName) { path, error in

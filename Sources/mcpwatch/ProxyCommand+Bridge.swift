@@ -22,9 +22,10 @@ extension ProxyCommand {
                                  allowedOrigins: configuration.allowedOrigins)
         bridgeConfiguration.allowedHosts = configuration.allowedHosts
         bridgeConfiguration.machineNames = MachineName.answered(whenBoundTo: serve.host)
+        let trafficStats = TrafficStats(policy: configuration.traffic)
         let bridge = StdioBridge(configuration: bridgeConfiguration, store: store,
                                  eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger,
-                                 traffic: configuration.traffic, trafficStats: TrafficStats())
+                                 traffic: configuration.traffic, trafficStats: trafficStats)
         let endpoint = EndpointService("bridge", drainLimit: configuration.shutdownGrace, logger: logger) {
             try await bridge.run { port in
                 logger.info("serving the stdio server over Streamable HTTP", metadata: [
@@ -37,7 +38,7 @@ extension ProxyCommand {
         try await self.serve(on: serve, endpoint: endpoint, logger: logger) { eventLoops in
             try MonitoringServices(configuration, store: store, transport: "tcp",
                                    explorer: ToolExplorer(requests: bridge.injected, store: store),
-                                   serverIsEveryChild: true, eventLoops: eventLoops, logger: logger)
+                                   serverIsEveryChild: true, eventLoops: eventLoops, trafficStats: trafficStats, logger: logger)
         }
     }
 }

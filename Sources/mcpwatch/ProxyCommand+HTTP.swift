@@ -21,7 +21,7 @@ extension ProxyCommand {
         relayConfiguration.allowedHosts = configuration.allowedHosts
         relayConfiguration.shutdownGrace = configuration.shutdownGrace
         relayConfiguration.machineNames = MachineName.answered(whenBoundTo: serve.host)
-        let trafficStats = TrafficStats()
+        let trafficStats = TrafficStats(policy: configuration.traffic)
         let relay = StreamableHTTPRelay(configuration: relayConfiguration, store: store,
                                         eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger,
                                         traffic: configuration.traffic, trafficStats: trafficStats)
@@ -36,7 +36,7 @@ extension ProxyCommand {
         }
         try await self.serve(on: serve, endpoint: endpoint, logger: logger) { eventLoops in
             try MonitoringServices(configuration, store: store, transport: "tcp",
-                                   explorer: ToolExplorer(requests: relay.injected, store: store), eventLoops: eventLoops, logger: logger)
+                                   explorer: ToolExplorer(requests: relay.injected, store: store), eventLoops: eventLoops, trafficStats: trafficStats, logger: logger)
         }
     }
 

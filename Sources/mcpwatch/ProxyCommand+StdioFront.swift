@@ -14,12 +14,13 @@ extension ProxyCommand {
         let logger = try LogSetup.bootstrap(configuration)
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets, maxSessions: configuration.maxSessions))
+        let trafficStats = TrafficStats(policy: configuration.traffic)
         let relay = StdioToHTTPRelay(
             configuration: .init(upstream: url, connectTimeout: configuration.upstreamConnectTimeout,
                                  responseTimeout: configuration.upstreamTimeout, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, transport: configuration.upstreamTransport),
             recorder: TrafficRecorder(store: store), eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 2), logger: logger,
-            traffic: configuration.traffic, trafficStats: TrafficStats())
+            traffic: configuration.traffic, trafficStats: trafficStats)
         // The relay bounds its own drain (--shutdown-grace for the calls in flight, then DELETE): the adapter's bound
         // is only a backstop behind it.
         let endpoint = EndpointService("stdio front", drainLimit: configuration.shutdownGrace * 2 + .seconds(5), logger: logger) {
@@ -32,7 +33,7 @@ extension ProxyCommand {
         try await MonitoringServices.withEventLoops { eventLoops in
             let services = try MonitoringServices(configuration, store: store, transport: "tcp",
                                                   explorer: ToolExplorer(requests: relay.injected, store: store),
-                                                  eventLoops: eventLoops, logger: logger)
+                                                  eventLoops: eventLoops, trafficStats: trafficStats, logger: logger)
             try await services.run(relay: endpoint, gracefulShutdownSignals: Self.stopSignals)
         }
         if relay.upstreamEnded { throw ExitCode(ExitStatus.failure) }

@@ -107,7 +107,7 @@ struct ProxyCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let store = MetricsStore(configuration: .init(maxTargets: configuration.maxTargets))
         let recorder = TrafficRecorder(store: store)
-        let trafficStats = TrafficStats()
+        let trafficStats = TrafficStats(policy: configuration.traffic)
         let relay = StdioRelay(
             configuration: .init(command: configuration.serverCommand, maxMessageBytes: configuration.maxMessageBytes,
                                  shutdownGrace: configuration.shutdownGrace, readSpin: configuration.readSpin),
@@ -119,7 +119,7 @@ struct ProxyCommand: AsyncParsableCommand {
             try await MonitoringServices.withEventLoops { eventLoops in
                 let services = try MonitoringServices(
                     configuration, store: store, transport: "pipe", explorer: ToolExplorer(requests: relay.injected, store: store),
-                    eventLoops: eventLoops, logger: logger)
+                    eventLoops: eventLoops, trafficStats: trafficStats, logger: logger)
                 try await services.run(relay: relay, signals: signals)
             }
         } catch let error as WatchError {
