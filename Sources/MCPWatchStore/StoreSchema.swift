@@ -120,6 +120,7 @@ public enum StoreSchema {
                     """)
             }
         }
+        registerRollup(&migrator)
         return migrator
     }
 }
