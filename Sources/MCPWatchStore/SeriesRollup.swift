@@ -3,9 +3,9 @@ import MCPWatchCore
 /// The open minute and hour of one writer, per target, kept in memory so that a flush writes one row per target (its
 /// second) instead of three upserts that each merge a histogram in SQL.
 ///
-/// A target's minute and hour rows are written when the target first appears in that bucket (so every table lists
-/// it at once), and again, whole, when the minute closes (a flush in a later minute, or the last flush): the minutes
-/// and hours tables lag the seconds table by at most a minute. Rows are replaced, never merged: only this instance
+/// A target's minute row is written when the target first appears in that minute (so the table lists it at once),
+/// and again, whole, when the minute closes (a flush in a later minute, or the last flush): the minutes table lags
+/// the seconds table by at most a minute. Its hour row is written as it stands at every flush. Rows are replaced, never merged: only this instance
 /// writes its rows. After a SIGKILL, the open minute is rebuilt from the seconds rows from
 /// `instances.rolled_through` on (``StoreWriter/recoverAbandoned(_:now:)``).
 struct SeriesRollup: Sendable {
@@ -45,25 +45,19 @@ struct SeriesRollup: Sendable {
             minuteRows[delta.key]!.add(stamped)
         }
         stamped.at = hour!
-        if hourRows[delta.key] == nil {
-            hourRows[delta.key] = stamped
-            writes.append(.hour(stamped))
-        } else {
-            hourRows[delta.key]!.add(stamped)
-        }
+        // The hour row is written as it stands at every flush: the fleet overview reads hours, and a running
+        // server's calls must show there at once (a replace, no merge in SQL).
+        if hourRows[delta.key] == nil { hourRows[delta.key] = stamped } else { hourRows[delta.key]!.add(stamped) }
+        writes.append(.hour(hourRows[delta.key]!))
     }
 
-    /// Closes the open minute: every target in it gets its whole minute row and its hour row as they stand.
+    /// Closes the open minute: every target in it gets its whole minute row.
     mutating func close(into writes: inout [Write]) {
         guard let open = minute else { return }
-        for (key, row) in minuteRows {
+        for (_, row) in minuteRows {
             var whole = row
             whole.at = open
             writes.append(.minute(whole))
-            if var hourRow = hourRows[key], let hour {
-                hourRow.at = hour
-                writes.append(.hour(hourRow))
-            }
         }
         minuteRows.removeAll(keepingCapacity: true)
     }
