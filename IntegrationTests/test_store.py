@@ -56,13 +56,13 @@ def get_json(url):
 class Proxy:
     """mcpwatch proxy in front of ECHO_SERVER, driven line by line."""
 
-    def __init__(self, mcpwatch, tmp_path, store_args, name="echo", env=None):
+    def __init__(self, mcpwatch, tmp_path, store_args, name="echo", env=None, command=None):
         server = tmp_path / "echo_server.py"
         server.write_text(ECHO_SERVER)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         argv = [mcpwatch, "proxy", "--listen", f"127.0.0.1:{self.port}"] + (["--name", name] if name else []) + store_args
-        argv += ["--", sys.executable, str(server)]
+        argv += ["--"] + (command or [sys.executable, str(server)])
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env={**os.environ, **(env or {})})
         self.next_id = 1
@@ -286,3 +286,40 @@ def test_twenty_proxies_at_once_lose_no_call(mcpwatch, tmp_path):
     assert sorted(reports) == sorted(sent)
     for name, calls in sent.items():
         assert tool_calls(reports[name]) == calls, name
+
+
+def test_capture_keeps_arguments_and_results_of_a_real_server_only_when_asked(mcpwatch, peers, tmp_path):
+    """store.capture=full in front of mcp-server-time: the call log keeps the request's arguments and the answer's
+    result as the bytes that went by, for one call (id=); the same server with the default keeps neither."""
+    flush = {"MCPWATCH_STORE_FLUSH_INTERVAL": "50ms"}
+    kept, answers = {}, {}
+    for capture in ("full", None):
+        store = tmp_path / f"capture-{capture}.db"
+        env = {**flush, "MCPWATCH_STORE_CAPTURE": capture} if capture else flush
+        p = Proxy(mcpwatch, tmp_path, ["--store", str(store)], name="time", env=env, command=[peers["time_server"]])
+        try:
+            line = p.call("tools/call", {"name": "get_current_time", "arguments": {"timezone": "Europe/Paris"}})
+            answer = json.loads(line)
+            assert "result" in answer and not answer["result"].get("isError"), answer
+
+            def logged():
+                body = get_json(p.base + "/api/calls?target=get_current_time")
+                return body["calls"] if body and body["calls"] else None
+            listed = wait_for(logged, timeout=20, what="the call in the call log")
+            assert "arguments" not in listed[0] and "result" not in listed[0]  # lists leave them out
+            kept[capture] = get_json(p.base + f"/api/calls?id={listed[0]['id']}")["calls"][0]
+            with sqlite3.connect(store) as db:
+                rows = db.execute("SELECT arguments, result FROM calls").fetchall()
+            if capture is None:
+                assert rows and all(r == (None, None) for r in rows), rows
+            else:
+                assert any(a == '{"timezone": "Europe/Paris"}' and r for a, r in rows), rows
+            answers[capture] = line
+        finally:
+            assert p.finish() == 0
+    full = kept["full"]
+    # The raw JSON text as the client sent it, and the server's result as it answered.
+    assert full["arguments"] == '{"timezone": "Europe/Paris"}'
+    assert json.loads(full["result"]) == json.loads(answers["full"])["result"]
+    assert full["result"] in answers["full"].decode()
+    assert "arguments" not in kept[None] and "result" not in kept[None]

@@ -29,7 +29,9 @@ extension MonitoringServer {
             return APIError.response(status: .serviceUnavailable, message: error.message)
         }
         do {
-            let calls = try reader.calls(query)
+            var calls = try reader.calls(query)
+            // Captured arguments and results (store.capture) come with one call (`id=`), not with lists.
+            if query.id == nil { for i in calls.indices { calls[i].arguments = nil; calls[i].result = nil } }
             return try json(CallList(calls: calls, count: calls.count, store: history.path), request: request)
         } catch {
             return APIError.response(status: .serviceUnavailable, message: "cannot read the store: \(StoreDatabase.reason(error))")

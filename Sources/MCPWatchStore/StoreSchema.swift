@@ -121,6 +121,7 @@ public enum StoreSchema {
             }
         }
         registerTraffic(&migrator)
+        registerRollup(&migrator)
         return migrator
     }
 }

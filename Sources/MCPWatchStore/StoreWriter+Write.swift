@@ -65,45 +65,59 @@ extension StoreWriter {
             return id
         }
 
-        let upserts = try StoreSchema.resolutions.map { table, _ in
-            try db.cachedStatement(sql: """
-                INSERT INTO \(table) (instance_id, at, target_id, calls, ok, jsonrpc_error, tool_error, cancelled, lost,
-                    error_types, duration_ns, max_ns, request_bytes, response_bytes, histogram)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (instance_id, at, target_id) DO UPDATE SET
-                    calls = calls + excluded.calls, ok = ok + excluded.ok,
-                    jsonrpc_error = jsonrpc_error + excluded.jsonrpc_error, tool_error = tool_error + excluded.tool_error,
-                    cancelled = cancelled + excluded.cancelled, lost = lost + excluded.lost,
-                    error_types = counts_merge(error_types, excluded.error_types),
-                    duration_ns = duration_ns + excluded.duration_ns, max_ns = max(max_ns, excluded.max_ns),
-                    request_bytes = request_bytes + excluded.request_bytes, response_bytes = response_bytes + excluded.response_bytes,
-                    histogram = histogram_merge(histogram, excluded.histogram)
-                """)
-        }
-        for delta in state.pendingDeltas {
+        // Each delta is its second's row (an upsert: two flushes can fall in one second); the minutes and hours
+        // rows come from the rollup, written when a target is new in its bucket and when the minute closes.
+        let columns = """
+            instance_id, at, target_id, calls, ok, jsonrpc_error, tool_error, cancelled, lost,
+            error_types, duration_ns, max_ns, request_bytes, response_bytes, histogram
+            """
+        let seconds = try db.cachedStatement(sql: """
+            INSERT INTO series_seconds (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (instance_id, at, target_id) DO UPDATE SET
+                calls = calls + excluded.calls, ok = ok + excluded.ok,
+                jsonrpc_error = jsonrpc_error + excluded.jsonrpc_error, tool_error = tool_error + excluded.tool_error,
+                cancelled = cancelled + excluded.cancelled, lost = lost + excluded.lost,
+                error_types = counts_merge(error_types, excluded.error_types),
+                duration_ns = duration_ns + excluded.duration_ns, max_ns = max(max_ns, excluded.max_ns),
+                request_bytes = request_bytes + excluded.request_bytes, response_bytes = response_bytes + excluded.response_bytes,
+                histogram = histogram_merge(histogram, excluded.histogram)
+            """)
+        let minutes = try db.cachedStatement(sql: "INSERT OR REPLACE INTO series_minutes (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let hours = try db.cachedStatement(sql: "INSERT OR REPLACE INTO series_hours (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        func put(_ statement: Statement, _ delta: SeriesDelta) throws {
             let target = try targetID(delta.key, delta.direction)
-            let blob = Data(delta.histogram.blob)
-            let errors = ErrorCounts.encode(delta.errorTypes)
-            for (i, (_, width)) in StoreSchema.resolutions.enumerated() {
-                let at = delta.at - delta.at % Int64(width)
-                try upserts[i].execute(arguments: [
-                    instanceID, at, target, Int64(delta.calls), Int64(delta.outcomes[0]), Int64(delta.outcomes[1]),
-                    Int64(delta.outcomes[2]), Int64(delta.outcomes[3]), Int64(delta.outcomes[4]), errors,
-                    Int64(clamping: delta.sumNanos), Int64(clamping: delta.maxNanos), Int64(clamping: delta.requestBytes),
-                    Int64(clamping: delta.responseBytes), blob,
-                ])
+            try statement.execute(arguments: [
+                instanceID, delta.at, target, Int64(delta.calls), Int64(delta.outcomes[0]), Int64(delta.outcomes[1]),
+                Int64(delta.outcomes[2]), Int64(delta.outcomes[3]), Int64(delta.outcomes[4]), ErrorCounts.encode(delta.errorTypes),
+                Int64(clamping: delta.sumNanos), Int64(clamping: delta.maxNanos), Int64(clamping: delta.requestBytes),
+                Int64(clamping: delta.responseBytes), Data(delta.histogram.blob),
+            ])
+        }
+        var rollup = state.rollup
+        var rows: [SeriesRollup.Write] = []
+        for delta in state.pendingDeltas {
+            try put(seconds, delta)
+            rollup.add(delta, into: &rows)
+        }
+        if final { rollup.close(into: &rows) }
+        for row in rows {
+            switch row {
+            case .minute(let delta): try put(minutes, delta)
+            case .hour(let delta): try put(hours, delta)
             }
         }
+        let rolledThrough: Int64? = final ? Int64(nowSeconds.rounded(.down)) + 1 : rollup.rolledThrough
+        written.rollup = rollup
         if !state.pendingCalls.isEmpty {
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO calls (at, instance_id, target_id, client_id, duration_us, rounds, outcome, error_code, error_message,
-                    request_bytes, response_bytes) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                    request_bytes, response_bytes, arguments, result) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for call in state.pendingCalls {
                 let target = try targetID(call.key, call.direction)
                 try insert.execute(arguments: [
                     call.atMillis, instanceID, target, call.client == nil ? nil : clientID, call.durationMicros, call.outcome,
-                    call.errorCode, call.errorMessage, call.requestBytes, call.responseBytes,
+                    call.errorCode, call.errorMessage, call.requestBytes, call.responseBytes, call.arguments, call.result,
                 ])
             }
         }
@@ -127,8 +141,10 @@ extension StoreWriter {
             }
         }
         try writeTraffic(db, instanceID: instanceID, now: now)
-        try db.execute(sql: "UPDATE instances SET last_flush = ?, server_pid = coalesce(?, server_pid), socket = ? WHERE id = ?",
-                       arguments: [nowSeconds, session.serverPid.map { Int($0) }, state.socket, instanceID])
+        try db.execute(sql: """
+            UPDATE instances SET last_flush = ?, server_pid = coalesce(?, server_pid), socket = ?,
+                rolled_through = coalesce(?, rolled_through) WHERE id = ?
+            """, arguments: [nowSeconds, session.serverPid.map { Int($0) }, state.socket, rolledThrough, instanceID])
         try db.execute(sql: "UPDATE servers SET last_seen = ? WHERE id = ?", arguments: [nowSeconds, serverID])
         if final {
             try db.execute(sql: "UPDATE instances SET ended_at = ?, exit_status = ? WHERE id = ?",

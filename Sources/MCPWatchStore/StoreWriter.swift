@@ -74,7 +74,7 @@ public final class StoreWriter: Service, Sendable {
 
     /// Flushes every interval until graceful shutdown, then once more (the relay has drained by then), and closes.
     public func run() async throws {
-        sources.metrics.callLog.enable()
+        sources.metrics.callLog.enable(capture: settings.capture, captureBytes: settings.captureBytes)
         await flushOffThread(final: false)
         let interval = settings.flushInterval
         await cancelWhenGracefulShutdown {
@@ -157,7 +157,12 @@ public final class StoreWriter: Service, Sendable {
             state.pendingAlerts.removeAll(keepingCapacity: true)
             if wallNow.timeIntervalSince(state.lastRetention ?? .distantPast) >= 60 || final {
                 state.lastRetention = wallNow
-                do { try StoreRetention(settings: settings).apply(pool, now: wallNow) } catch {
+                do {
+                    // Killed instances' open minutes first: retention could drop the seconds they are rebuilt from.
+                    let own = state.instanceID
+                    try pool.write { db in try recoverAbandoned(db, now: wallNow, except: own) }
+                    try StoreRetention(settings: settings).apply(pool, now: wallNow)
+                } catch {
                     logger.debug("store retention deferred: \(StoreDatabase.reason(error))")
                 }
             }

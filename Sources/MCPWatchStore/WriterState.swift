@@ -13,6 +13,8 @@ struct WriterState: Sendable {
     var cursor = ExportCursor()
     var previous: [TargetKey: TargetTotals] = [:]
     var pendingDeltas: [SeriesDelta] = []
+    /// The open minute and hour, written whole when the minute closes.
+    var rollup = SeriesRollup()
     var pendingCalls: [CallRow] = []
     var pendingSamples: [SystemReport] = []
     var pendingAlerts: [AlertEvent] = []
@@ -33,6 +35,7 @@ struct WriterState: Sendable {
         var targetIDs: [TargetKey: Int64] = [:]
         var clientIDs: [String: Int64] = [:]
         var ended = false
+        var rollup: SeriesRollup?
     }
 
     mutating func apply(_ written: Written) {
@@ -41,6 +44,7 @@ struct WriterState: Sendable {
         targetIDs.merge(written.targetIDs) { $1 }
         clientIDs.merge(written.clientIDs) { $1 }
         if written.ended { ended = true }
+        if let written = written.rollup { rollup = written }
     }
 
     /// Folds the pending deltas into one per target (a store that has not been writable for a long time): the counts
@@ -66,6 +70,9 @@ struct CallRow: Sendable {
     var errorMessage: String?
     var requestBytes: Int
     var responseBytes: Int
+    /// Captured arguments and result (`store.capture`), already truncated.
+    var arguments: String?
+    var result: String?
 
     init(_ call: CompletedCall, at: Date, client: PeerInfo?) {
         atMillis = Int64((at.timeIntervalSince1970 * 1_000).rounded())
@@ -81,5 +88,7 @@ struct CallRow: Sendable {
         }
         requestBytes = call.requestBytes
         responseBytes = call.responseBytes
+        arguments = call.arguments
+        result = call.result
     }
 }

@@ -193,6 +193,10 @@ public struct CompletedCall: Sendable, Equatable {
     /// The logical call this round trip ended, when it was longer than this one round trip (an `input_required`
     /// retry's final round, or the `tasks/get` poll that saw a task end); nil for a call of one round.
     public var logical: LogicalCall?
+    /// The request's `params.arguments` (or `params`), truncated, when `store.capture` asks; nil otherwise.
+    public var arguments: String?
+    /// The answer's `result` (or `error`), truncated, when `store.capture` is `full`; nil otherwise.
+    public var result: String?
 
     /// Creates a finished call.
     public init(

@@ -26,6 +26,8 @@ public struct Correlator: Sendable {
         var isStream = false
         /// Notifications its stream delivered.
         var notifications = 0
+        /// Its captured arguments (`store.capture`), carried to the finished call.
+        var arguments: String?
     }
 
 
@@ -268,14 +270,21 @@ public struct Correlator: Sendable {
         return done
     }
 
+    /// Keeps a pending request's captured arguments (`store.capture`) for its finished call.
+    public mutating func capture(arguments: String, forRequest id: RequestID, sentBy direction: Direction) {
+        pending[Key(direction: direction, id: id)]?.arguments = arguments
+    }
+
     private func call(
         _ request: Pending, id: RequestID, direction: Direction, outcome: CallOutcome, at: MonotonicInstant,
         responseBytes: Int
     ) -> CompletedCall {
-        CompletedCall(
+        var done = CompletedCall(
             method: request.method, target: request.target, direction: direction, origin: request.origin, id: id,
             outcome: outcome, durationNanos: at.nanoseconds(since: request.startedAt), finishedAt: at,
             requestBytes: request.requestBytes, responseBytes: responseBytes, handle: request.handle)
+        done.arguments = request.arguments
+        return done
     }
 }
 

@@ -225,16 +225,22 @@ public final class TrafficRecorder: Sendable {
     private func handle(
         _ info: MessageInfo, frame: UnsafeRawBufferPointer?, bytes: Int, direction: Direction, at: MonotonicInstant, origin: CallOrigin
     ) {
+        // store.capture: one atomic load per request or response when it is off (nothing is copied).
+        let capture = frame == nil || info.kind == .notification || info.kind == .invalid ? nil : store.callLog.capture
+        let arguments = info.kind == .request ? capture.flatMap { CallCapture.arguments(of: frame!, limit: $0.limit) } : nil
         let action = correlator.withLock { c -> Correlator.Action? in
             var handle: TargetHandle?
             if info.kind == .request, let id = info.id, c.pendingRequest(id: id, sentBy: direction) == nil,
                info.method != StreamKind.listen.rawValue {
                 handle = store.callStarted(method: info.method ?? "", target: info.target, direction: direction)
             }
-            return c.observe(info, from: direction, bytes: bytes, at: at, handle: handle, origin: origin)
+            let action = c.observe(info, from: direction, bytes: bytes, at: at, handle: handle, origin: origin)
+            if let arguments, case .started? = action, let id = info.id { c.capture(arguments: arguments, forRequest: id, sentBy: direction) }
+            return action
         }
         switch action {
-        case .completed(let call)?:
+        case .completed(var call)?:
+            if let capture, capture.full, let frame { call.result = CallCapture.result(of: frame, limit: capture.limit) }
             if call.method == "initialize", call.outcome == .ok, let frame {
                 let result = InitializeMessage.parseResult(frame)
                 store.updateSession {

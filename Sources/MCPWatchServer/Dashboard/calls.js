@@ -71,12 +71,54 @@
     show(state.open);
   }
 
-  function show(id) {
+  // A captured text (store.capture) as people read it: indented when it is whole JSON, else as it was kept (it may
+  // have been cut at store.capture_bytes). Always set as text, never as markup.
+  function captured(text) {
+    try { return JSON.stringify(JSON.parse(text), null, 2); } catch (e) { return text + "\n(truncated at store.capture_bytes)"; }
+  }
+
+  function capturePane(pane, id, title, text) {
+    let block = $(id);
+    if (!block) {
+      const h = document.createElement("h3");
+      h.id = id + "-title";
+      block = document.createElement("pre");
+      block.className = "json";
+      block.id = id;
+      pane.append(h, block);
+    }
+    $(id + "-title").textContent = title;
+    $(id + "-title").hidden = block.hidden = text === null || text === undefined;
+    block.textContent = text === null || text === undefined ? "" : captured(text);
+  }
+
+  function fill(call) {
+    const pane = $("calls-detail");
+    const rest = Object.assign({}, call);
+    delete rest.arguments;
+    delete rest.result;
+    $("calls-detail-json").textContent = JSON.stringify(rest, null, 2);
+    capturePane(pane, "calls-detail-arguments", "Arguments", call.arguments);
+    capturePane(pane, "calls-detail-result", "Result", call.result);
+  }
+
+  // The list leaves captured arguments and results out; opening a call asks for it alone (GET /api/calls?id=).
+  async function show(id) {
     state.open = id;
     const call = state.calls.find((c) => c.id === id);
     const pane = $("calls-detail");
     pane.hidden = !call;
-    if (call) $("calls-detail-json").textContent = JSON.stringify(call, null, 2);
+    if (!call) return;
+    fill(call);
+    try {
+      const key = sessionStorage.getItem("mcpwatch.apiKey") || "";
+      const res = await fetch("api/calls?id=" + encodeURIComponent(String(id)), { cache: "no-store", headers: key ? { "X-API-Key": key } : {} });
+      const body = res.ok ? await res.json() : null;
+      const one = body && body.calls && body.calls[0];
+      if (one && state.open === id) fill(one);
+    } catch (e) {
+      // The row's own figures stay shown.
+    }
   }
 
   function init() {
