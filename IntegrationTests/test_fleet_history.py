@@ -158,9 +158,6 @@ def test_after_a_restart_the_stopped_servers_are_answered_from_the_store(desktop
     assert status == 404, body
 
 
-@pytest.mark.xfail(strict=False, reason="known bug, open: when the restart follows the quit within about a second, the "
-                   "store's rows of the first run are sometimes missing from the restarted server's hour (seen as 0 "
-                   "calls before the restart); the Swift test HistorySeriesRoutesTests covers the join itself")
 def test_the_restarted_servers_charts_go_on_where_they_were(desktop):
     before = desktop.restarted_at
 

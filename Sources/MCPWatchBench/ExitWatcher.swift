@@ -55,12 +55,14 @@ public final class ExitWatcher: Sendable {
         }
     }
 
-    /// Closes the server's input, then escalates to SIGTERM and SIGKILL (2 s apart); returns how it ended.
-    public func stop(_ process: ChildProcess) -> Stop {
+    /// Closes the server's input, then escalates to SIGTERM and SIGKILL (`grace` apart); returns how it ended.
+    public func stop(_ process: ChildProcess, grace: Duration = .seconds(2)) -> Stop {
         process.closeStdin()
         var sent: Int32?
         for signal in [SIGTERM, SIGKILL] {
-            if exited.wait(timeout: .now() + .seconds(2)) == .success { return Stop(exit: process.exit, signal: sent) }
+            if exited.wait(timeout: .now() + DispatchTimeInterval.nanoseconds(Int(grace.inNanoseconds))) == .success {
+                return Stop(exit: process.exit, signal: sent)
+            }
             process.signal(signal)
             sent = signal
         }

@@ -53,8 +53,13 @@ extension MonitoringServer {
         var source = "live"
         if let reader, since < boundary {
             // A store that cannot be read leaves the live seconds (the charts still fill).
-            if let past = try? HistorySeries.storePoints(reader, server: server, since: since, until: cut, step: live.stepSeconds, now: now) {
-                points = past.points.filter { $0.time < cut } + points
+            // The earlier runs' rows, up to now: a run's last flush is stamped with the second it was written, which
+            // can be this instance's first second when the restart followed at once.
+            if let past = try? HistorySeries.storePoints(reader, server: server, since: since, until: now, step: live.stepSeconds,
+                                                         startedBefore: startedAt, now: now) {
+                var later: [Date: HistorySeries.Point] = [:]
+                for p in past.points where p.time >= cut && p.calls > 0 { later[p.time] = p }
+                points = past.points.filter { $0.time < cut } + points.map { own in later[own.time].map { HistorySeries.merged(own, $0) } ?? own }
                 source = "store+live"
             }
         }

@@ -174,7 +174,9 @@ public final class StoreReader: Sendable {
     ///   - step: the bucket width in seconds; the finest table whose width divides it and whose retention still
     ///     covers the range's start is read, and its rows are summed into buckets of `step` (percentiles from the
     ///     summed histograms). Nil: the table ``resolution(since:until:now:)`` picks, at its own width.
-    public func series(server: String, range: DateInterval, target: TargetKey? = nil, step: Int? = nil, now: Date = Date()) throws -> StoredSeries {
+    ///   - startedBefore: only the rows of instances that started before this (a running server's earlier runs).
+    public func series(server: String, range: DateInterval, target: TargetKey? = nil, step: Int? = nil, startedBefore: Date? = nil,
+                       now: Date = Date()) throws -> StoredSeries {
         var (table, width, _) = resolution(since: range.start, until: range.end, now: now)
         if let step, step > 0 {
             let tables: [(String, Int, Duration)] = [("series_seconds", 1, settings.secondsRetention), ("series_minutes", 60, settings.minutesRetention),
@@ -196,6 +198,11 @@ public final class StoreReader: Sendable {
         if let target {
             sql += " AND s.target_id = (SELECT id FROM targets WHERE method = ? AND target = ?)"
             arguments += [target.method, target.target ?? ""]
+        }
+        if let startedBefore {
+            // Only the runs that began before (a running instance's own figures are in its memory).
+            sql += " AND i.started_at < ?"
+            arguments += [startedBefore.timeIntervalSince1970]
         }
         sql += " ORDER BY s.at"
         return try pool.read { db in

@@ -166,6 +166,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How long a call may take before it counts as a timeout error (default 30s); also how long the server has to answer initialize (default 60s).", valueName: "duration"))
     var timeout: String?
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("After the run: how long the command has to exit once its input is closed, and again after SIGTERM, before SIGKILL (default 2s). Raise it for a proxy whose last flush to a busy store takes longer.", valueName: "duration"))
+    var stopGrace: String?
+
     @Flag(name: .long, help: "Print the result as one JSON object (fields in the discussion above).")
     var json = false
 
@@ -271,6 +274,7 @@ struct BenchCommand: AsyncParsableCommand {
     func runStdio() throws {
         let configuration = try benchConfiguration()
         let baselineFigures = try baselineFigures()
+        let grace = try BenchSpan.parseDuration(stopGrace ?? "2s", option: "stop-grace")
 
         signal(SIGPIPE, SIG_IGN)
         let process = try ChildProcess.spawn(command)
@@ -297,7 +301,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if progress != nil { Diagnostics.write("\r\u{1B}[K") }
         watcher.runEnded()
-        let exit = watcher.stop(process)
+        let exit = watcher.stop(process, grace: grace)
 
         var result: BenchResult
         switch outcome {

@@ -61,9 +61,10 @@ struct HistorySeries: Encodable, Sendable {
 
     /// The store's buckets of `server` over `since..<until` (every bucket, empty ones with zero calls).
     static func storePoints(_ reader: StoreReader, server: String, since: Date, until: Date, step: Int, target: TargetKey? = nil,
-                            now: Date) throws -> (points: [Point], table: String, step: Int) {
+                            startedBefore: Date? = nil, now: Date) throws -> (points: [Point], table: String, step: Int) {
         guard until > since else { return ([], "seconds", step) }
-        let stored = try reader.series(server: server, range: DateInterval(start: since, end: until), target: target, step: step, now: now)
+        let stored = try reader.series(server: server, range: DateInterval(start: since, end: until), target: target, step: step,
+                                       startedBefore: startedBefore, now: now)
         let bucket = Int64(stored.resolutionSeconds)
         var byTime: [Int64: StoredSeries.Point] = [:]
         for p in stored.points { byTime[Int64(p.time.timeIntervalSince1970)] = p }
@@ -80,6 +81,19 @@ struct HistorySeries: Encodable, Sendable {
             at += bucket
         }
         return (points, stored.table, stored.resolutionSeconds)
+    }
+
+    /// `point` and `other` counted together (two runs in one bucket): counts and sums add up; the percentiles are the
+    /// busier one's, since points carry no histogram.
+    static func merged(_ point: Point, _ other: Point) -> Point {
+        guard other.calls > 0 else { return point }
+        guard point.calls > 0 else { return other }
+        let calls = point.calls + other.calls
+        let busier = point.calls >= other.calls ? point : other
+        var avg: Double?
+        if let a = point.avgMs, let b = other.avgMs { avg = (a * Double(point.calls) + b * Double(other.calls)) / Double(calls) }
+        return Point(time: point.time, calls: calls, errors: point.errors + other.errors, avgMs: avg, p50Ms: busier.p50Ms,
+                     p95Ms: busier.p95Ms, p99Ms: busier.p99Ms, maxMs: [point.maxMs, other.maxMs].compactMap { $0 }.max())
     }
 
     /// A stopped server's series: the store alone, up to `now`.
