@@ -7,8 +7,8 @@ extension MonitoringServer {
     /// `GET /api/series?range=…`: this server's series over a range the store reaches back to (``HistorySeries``).
     ///
     /// Up to an hour it is the store's seconds before this instance started (earlier runs of the same server), then
-    /// this instance's own seconds from memory (a `step` over 1 s leaves out an earlier run's calls in the bucket this
-    /// instance starts in, which the two cannot share exactly); beyond an hour, the store's minutes or hours
+    /// this instance's own seconds from memory (a bucket both share, at a `step` over 1 s or when the earlier run's
+    /// last flush fell in this instance's first second, counts both); beyond an hour, the store's minutes or hours
     /// (this instance's included, written every flush). Without a store, up to an hour is this instance alone, and
     /// more is refused (503).
     static func historySeries(_ sources: MonitoringSources, server: String, request: Request, range text: String) throws -> Response {
@@ -57,9 +57,17 @@ extension MonitoringServer {
             // can be this instance's first second when the restart followed at once.
             if let past = try? HistorySeries.storePoints(reader, server: server, since: since, until: now, step: live.stepSeconds,
                                                          startedBefore: startedAt, now: now) {
-                var later: [Date: HistorySeries.Point] = [:]
-                for p in past.points where p.time >= cut && p.calls > 0 { later[p.time] = p }
-                points = past.points.filter { $0.time < cut } + points.map { own in later[own.time].map { HistorySeries.merged(own, $0) } ?? own }
+                // Those rows fall in this instance's buckets, which begin at its start (a fraction into a second, so
+                // never at a row's whole second): each is added to the bucket that holds its start, or the first.
+                var mine = points
+                for p in past.points where p.time >= cut && p.calls > 0 {
+                    if let index = mine.lastIndex(where: { $0.time <= p.time }) ?? mine.indices.first {
+                        mine[index] = HistorySeries.merged(mine[index], p)
+                    } else {
+                        mine.append(p)
+                    }
+                }
+                points = past.points.filter { $0.time < cut } + mine
                 source = "store+live"
             }
         }
